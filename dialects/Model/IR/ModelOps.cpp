@@ -392,12 +392,13 @@ LogicalResult MoEExpertsOp::verify() {
 //===----------------------------------------------------------------------===//
 
 void DecoderLayerOp::build(OpBuilder &builder, OperationState &state,
-                           int64_t index, AttentionKind kind, ValueRange inputs) {
+                           int64_t index, AttentionKind kind,
+                           TypeRange resultTypes, ValueRange inputs) {
   state.addAttribute(getIndexAttrName(state.name), builder.getI64IntegerAttr(index));
   state.addAttribute(getKindAttrName(state.name),
                      AttentionKindAttr::get(builder.getContext(), kind));
   state.addOperands(inputs);
-  state.addTypes(inputs.getTypes());
+  state.addTypes(resultTypes);
   Region *body = state.addRegion();
   Block *block = new Block();
   body->push_back(block);
@@ -424,14 +425,25 @@ LogicalResult DecoderLayerOp::verify() {
     return emitOpError("body must end in mm01.yield");
   if (yield.getValues().getTypes() != getResults().getTypes())
     return emitOpError("mm01.yield types must match the layer's result types");
-  if (getInputs().empty() || getResults().empty())
-    return emitOpError("a layer takes and returns at least the hidden state");
-  unsigned stateCount = getKind() == AttentionKind::lightning ? 1 : 2;
-  if (getInputs().size() != 1 + stateCount)
+  bool lightning = getKind() == AttentionKind::lightning;
+  // lightning: (hidden, state) -> (hidden, state)
+  // softmax:   (hidden, positions, kcache, vcache) -> (hidden, kcache, vcache)
+  size_t numInputs = lightning ? 2 : 4, numResults = lightning ? 2 : 3;
+  if (getInputs().size() != numInputs || getResults().size() != numResults)
     return emitOpError("a ")
-           << stringifyAttentionKind(getKind()) << " layer carries " << stateCount
-           << " state value(s) besides the hidden state, found "
-           << getInputs().size() - 1;
+           << stringifyAttentionKind(getKind()) << " layer takes " << numInputs
+           << " operands and returns " << numResults << " results "
+           << (lightning ? "((hidden, state) -> (hidden, state))"
+                         : "((hidden, positions, key_cache, value_cache) -> "
+                           "(hidden, key_cache, value_cache))")
+           << ", found " << getInputs().size() << " and " << getResults().size();
+  if (getInputs()[0].getType() != getResults()[0].getType())
+    return emitOpError("the hidden state must keep its type through the layer");
+  unsigned firstState = lightning ? 1 : 2;
+  for (unsigned i = firstState; i < numInputs; ++i)
+    if (getInputs()[i].getType() != getResults()[i - firstState + 1].getType())
+      return emitOpError("state operand ")
+             << i << " and its updated result must have the same type";
   return success();
 }
 

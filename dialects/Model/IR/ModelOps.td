@@ -326,12 +326,13 @@ def MM01_DecoderLayerOp : MM01_Op<"decoder_layer", [
     RecursiveMemoryEffects]> {
   let summary = "one hybrid decoder layer (token mixer + MoE) as a region";
   let description = [{
-    Groups the ops of one decoder layer. Operands are the hidden state and the
-    layer's recurrent state (a lightning state, or a key and a value cache);
-    the body's block arguments take their values and `mm01.yield` returns the
-    new hidden state and state. The body references weights itself, so the
-    region is isolated from above and a layer can be compiled, tested or
-    parallelised on its own.
+    Groups the ops of one decoder layer. A lightning layer takes
+    `(hidden, state)` and returns `(hidden, new_state)`; a softmax layer takes
+    `(hidden, positions, key_cache, value_cache)` and returns
+    `(hidden, new_key_cache, new_value_cache)`. The body's block arguments
+    take the operands and `mm01.yield` returns the results. The body
+    references weights itself, so the region is isolated from above and a
+    layer can be compiled, tested or parallelised on its own.
 
     ```mlir
     %x1, %s1 = mm01.decoder_layer 0 <lightning> (%x0, %s0)
@@ -352,7 +353,8 @@ def MM01_DecoderLayerOp : MM01_Op<"decoder_layer", [
   let hasVerifier = 1;
   let skipDefaultBuilders = 1;
   let builders = [
-    OpBuilder<(ins "int64_t":$index, "AttentionKind":$kind, "::mlir::ValueRange":$inputs)>];
+    OpBuilder<(ins "int64_t":$index, "AttentionKind":$kind,
+                   "::mlir::TypeRange":$resultTypes, "::mlir::ValueRange":$inputs)>];
 }
 
 def MM01_YieldOp : MM01_Op<"yield", [Pure, Terminator, ReturnLike,

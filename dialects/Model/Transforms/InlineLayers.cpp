@@ -17,14 +17,16 @@ struct InlineLayersPass : mm01::model::impl::MM01InlineLayersBase<InlineLayersPa
   void runOnOperation() override {
     SmallVector<DecoderLayerOp> layers;
     getOperation().walk([&](DecoderLayerOp op) { layers.push_back(op); });
-    IRRewriter rewriter(&getContext());
     for (DecoderLayerOp layer : layers) {
       Block &body = layer.getBody().front();
       auto yield = cast<YieldOp>(body.getTerminator());
-      SmallVector<Value> results(yield.getValues());
-      rewriter.inlineBlockBefore(&body, layer, layer.getInputs());
-      rewriter.replaceOp(layer, results);
-      rewriter.eraseOp(yield);
+      for (auto [arg, input] : llvm::zip(body.getArguments(), layer.getInputs()))
+        arg.replaceAllUsesWith(input);
+      layer->replaceAllUsesWith(yield.getValues());
+      yield->erase();
+      Block *parent = layer->getBlock();
+      parent->getOperations().splice(Block::iterator(layer), body.getOperations());
+      layer->erase();
     }
   }
 };
