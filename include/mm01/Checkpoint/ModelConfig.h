@@ -56,6 +56,12 @@ struct ModelConfig {
   Status validate() const;
 };
 
+/// Field-wise equality (doubles compared exactly: parse(toJson(c)) == c).
+bool operator==(const ModelConfig &a, const ModelConfig &b);
+inline bool operator!=(const ModelConfig &a, const ModelConfig &b) {
+  return !(a == b);
+}
+
 /// Parses `config.json` text. `source` names the file in messages.
 Result<ModelConfig> parseModelConfig(const std::string &jsonText,
                                      const std::string &source = "config.json");

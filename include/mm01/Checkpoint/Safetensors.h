@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,9 @@ public:
   const std::string &path() const { return path_; }
   const std::map<std::string, TensorInfo> &tensors() const { return tensors_; }
   const std::map<std::string, std::string> &metadata() const { return metadata_; }
-  /// Pointer to the tensor's bytes in the mapping (maps the file on first call).
+  /// Pointer to the tensor's bytes in the mapping (maps the file on first
+  /// call). Thread-safe. No alignment is guaranteed beyond what the file
+  /// layout gives: copy, or check, before vector loads.
   Result<const void *> data(const TensorInfo &tensor);
 
 private:
@@ -59,7 +62,8 @@ private:
   uint64_t fileSize_ = 0;
   std::map<std::string, TensorInfo> tensors_;
   std::map<std::string, std::string> metadata_;
-  void *mapping_ = nullptr;
+  void *mapping_ = nullptr; // whole file, fileSize_ bytes
+  std::mutex mapMutex_;      // data() may be called from several threads
 };
 
 /// A checkpoint directory (single file or sharded index).
@@ -96,6 +100,12 @@ struct TensorData {
 Status writeSafetensors(const std::string &path,
                         const std::vector<TensorData> &tensors,
                         const std::map<std::string, std::string> &metadata = {});
+
+/// Writes a `model.safetensors.index.json` (HF layout: metadata.total_size
+/// and weight_map tensor -> shard file name).
+Status writeSafetensorsIndex(const std::string &path,
+                             const std::map<std::string, std::string> &weightMap,
+                             uint64_t totalSize);
 
 /// float <-> bfloat16 (round to nearest even), as stored in checkpoints.
 uint16_t floatToBF16(float value);
