@@ -31,6 +31,8 @@ else:
 
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP", "CI", "MM01_FIXTURES"])
 llvm_config.use_default_substitutions()
+# RUN lines use FileCheck, not, count, split-file from LLVM's tool dir.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.mm01_tools_dir, config.llvm_tools_dir]
 tools = ["mm01-opt", "mm01-compile", "mm01-synth-checkpoint", "mm01-run"]

@@ -29,6 +29,11 @@ def MM01_Dialect : Dialect {
 
     Elementwise products use upstream `arith.mulf` on tensors; reshapes that
     are not head splits use upstream `tensor` ops.
+
+    Any dimension may be dynamic (`?`): verifiers check every static
+    dimension against the op's shape contract and leave dynamic ones to the
+    runtime. Their messages name the operand or result, the dimension, and
+    the found and expected values.
   }];
   let useDefaultAttributePrinterParser = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect",
@@ -43,6 +48,14 @@ def MM01_AttentionKind : I32EnumAttr<"AttentionKind",
   let genSpecializedAttr = 0;
 }
 def MM01_AttentionKindAttr : EnumAttr<MM01_Dialect, MM01_AttentionKind, "attention_kind"> {
+  let summary = "token mixer of a decoder layer: lightning or softmax";
+  let description = [{
+    `lightning`: linear attention with per-head decay and a `[B, H, D, D]`
+    state (HF `linear_attention`); `softmax`: GQA softmax attention with
+    partial RoPE and a KV cache (HF `full_attention`). In the custom form of
+    `mm01.decoder_layer` it is written `<lightning>` / `<softmax>`; in the
+    generic form `#mm01.attention_kind<lightning>`.
+  }];
   let assemblyFormat = "`<` $value `>`";
 }
 

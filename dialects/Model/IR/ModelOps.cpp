@@ -12,6 +12,8 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mm01::model;
 
@@ -30,9 +32,11 @@ std::string dimStr(int64_t d) {
   return ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d);
 }
 
-/// Emits "<what> dimension <i> is <a>, expected <b> (<why>)" on mismatch.
-LogicalResult checkDim(Operation *op, StringRef what, int64_t found,
-                       int64_t expected, StringRef why) {
+/// On mismatch emits "<what> is <found>, expected <expected> (<why>)"; `what`
+/// names the operand or result and its dimension, `why` where `expected`
+/// comes from.
+LogicalResult checkDim(Operation *op, const Twine &what, int64_t found,
+                       int64_t expected, const Twine &why) {
   if (dimsAgree(found, expected))
     return success();
   return op->emitOpError() << what << " is " << dimStr(found) << ", expected "
@@ -48,30 +52,84 @@ LogicalResult checkRank(Operation *op, StringRef what, Value v, int64_t rank,
                            << layout << "), found rank " << found;
 }
 
+LogicalResult checkMinRank(Operation *op, StringRef what, Value v,
+                           int64_t minRank, StringRef layout) {
+  int64_t found = tensorType(v).getRank();
+  if (found >= minRank)
+    return success();
+  return op->emitOpError() << what << " must have rank >= " << minRank << " ("
+                           << layout << "), found rank " << found;
+}
+
+/// `b` must have the shape of `a` (dynamic dimensions match anything).
 LogicalResult checkSameShape(Operation *op, StringRef a, Value va, StringRef b,
                              Value vb) {
   auto ta = tensorType(va), tb = tensorType(vb);
   if (ta.getRank() != tb.getRank())
-    return op->emitOpError() << a << " and " << b << " must have the same rank";
+    return op->emitOpError() << b << " must have the rank of " << a << " ("
+                             << ta.getRank() << "), found rank " << tb.getRank();
   for (int64_t i = 0; i < ta.getRank(); ++i)
     if (!dimsAgree(ta.getDimSize(i), tb.getDimSize(i)))
       return op->emitOpError()
-             << a << " and " << b << " differ in dimension " << i << " ("
-             << dimStr(ta.getDimSize(i)) << " vs " << dimStr(tb.getDimSize(i))
-             << ")";
+             << b << " dimension " << i << " is " << dimStr(tb.getDimSize(i))
+             << ", expected " << dimStr(ta.getDimSize(i)) << " (" << a
+             << " dimension " << i << ")";
   return success();
 }
 
 LogicalResult checkElementType(Operation *op, StringRef what, Value v,
-                               Type expected) {
+                               Type expected, StringRef why) {
   Type found = tensorType(v).getElementType();
   if (found == expected)
     return success();
   return op->emitOpError() << what << " element type is " << found
-                           << ", expected " << expected;
+                           << ", expected " << expected << " (" << why << ")";
+}
+
+/// The dimensions at `dims` of `v` must be static.
+LogicalResult checkStatic(Operation *op, StringRef what, Value v,
+                          ArrayRef<int64_t> dims, StringRef names) {
+  auto type = tensorType(v);
+  for (int64_t d : dims)
+    if (ShapedType::isDynamic(type.getDimSize(d)))
+      return op->emitOpError() << what << " " << names
+                               << " must be static, found " << type;
+  return success();
+}
+
+LogicalResult checkPositiveFinite(Operation *op, StringRef what, double value) {
+  if (value > 0.0 && std::isfinite(value))
+    return success();
+  return op->emitOpError() << what << " must be positive and finite, found "
+                           << value;
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Custom assembly
+//===----------------------------------------------------------------------===//
+
+/// `[r0, r1, ...]`: the per-head decay rates of the lightning ops. Printed
+/// with printFloat so that every rate survives a print/parse round trip (the
+/// default DenseF64ArrayAttr syntax keeps only 7 significant digits).
+static ParseResult parseDecayRates(OpAsmParser &parser, DenseF64ArrayAttr &decay) {
+  SmallVector<double> rates;
+  if (parser.parseCommaSeparatedList(OpAsmParser::Delimiter::Square, [&]() -> ParseResult {
+        return parser.parseFloat(rates.emplace_back());
+      }))
+    return failure();
+  decay = DenseF64ArrayAttr::get(parser.getContext(), rates);
+  return success();
+}
+
+static void printDecayRates(OpAsmPrinter &printer, Operation *,
+                            DenseF64ArrayAttr decay) {
+  printer << '[';
+  llvm::interleaveComma(decay.asArrayRef(), printer,
+                        [&](double rate) { printer.printFloat(APFloat(rate)); });
+  printer << ']';
+}
 
 //===----------------------------------------------------------------------===//
 // Weights
@@ -81,7 +139,8 @@ LogicalResult WeightOp::verify() {
   if (getName().empty())
     return emitOpError("weight name must not be empty");
   if (!getResult().getType().hasStaticShape())
-    return emitOpError("weight '") << getName() << "' must have a static shape";
+    return emitOpError("weight '") << getName() << "' must have a static shape, found "
+                                   << getResult().getType();
   return success();
 }
 
@@ -102,7 +161,11 @@ LogicalResult ExpertWeightsOp::verify() {
     return emitOpError("expert weights must have rank >= 2 ([E, ...]), found rank ")
            << type.getRank();
   if (!type.hasStaticShape())
-    return emitOpError("expert weights '") << fmt << "' must have a static shape";
+    return emitOpError("expert weights '")
+           << fmt << "' must have a static shape, found " << type;
+  if (type.getDimSize(0) < 1)
+    return emitOpError("expert count (result dimension 0) must be at least 1, found ")
+           << type.getDimSize(0);
   return success();
 }
 
@@ -117,106 +180,113 @@ LogicalResult EmbeddingOp::verify() {
     return failure();
   auto ids = tensorType(getIds()), res = tensorType(getResult());
   auto table = tensorType(getTable());
-  if (failed(checkDim(*this, "result batch", res.getDimSize(0), ids.getDimSize(0),
-                      "ids batch")) ||
-      failed(checkDim(*this, "result seq", res.getDimSize(1), ids.getDimSize(1),
-                      "ids seq")) ||
-      failed(checkDim(*this, "result hidden", res.getDimSize(2),
-                      table.getDimSize(1), "table hidden")))
+  if (failed(checkDim(*this, "result batch (dimension 0)", res.getDimSize(0),
+                      ids.getDimSize(0), "ids batch")) ||
+      failed(checkDim(*this, "result seq (dimension 1)", res.getDimSize(1),
+                      ids.getDimSize(1), "ids seq")) ||
+      failed(checkDim(*this, "result hidden (dimension 2)", res.getDimSize(2),
+                      table.getDimSize(1), "table hidden, dimension 1")))
     return failure();
   return success();
 }
 
 LogicalResult RMSNormOp::verify() {
-  if (failed(checkRank(*this, "weight", getWeight(), 1, "[channels]")))
+  // input and result have one type (ODS: AllTypesMatch).
+  if (failed(checkRank(*this, "weight", getWeight(), 1, "[channels]")) ||
+      failed(checkMinRank(*this, "input", getInput(), 1, "[..., channels]")))
     return failure();
   auto in = tensorType(getInput());
-  if (in.getRank() < 1)
-    return emitOpError("input must have rank >= 1");
-  if (failed(checkSameShape(*this, "input", getInput(), "result", getResult())) ||
-      failed(checkElementType(*this, "result", getResult(), in.getElementType())))
-    return failure();
+  int64_t last = in.getRank() - 1;
   if (failed(checkDim(*this, "weight size", tensorType(getWeight()).getDimSize(0),
-                      in.getDimSize(in.getRank() - 1),
-                      "the normalised (last) dimension of the input")))
+                      in.getDimSize(last),
+                      "the normalised last dimension " + std::to_string(last) +
+                          " of input")))
     return failure();
-  if (!(getEpsilon().convertToDouble() > 0.0))
-    return emitOpError("epsilon must be positive, found ")
-           << getEpsilon().convertToDouble();
-  return success();
+  return checkPositiveFinite(*this, "epsilon", getEpsilon().convertToDouble());
 }
 
 LogicalResult LinearOp::verify() {
-  if (failed(checkRank(*this, "weight", getWeight(), 2, "[out, in]")))
+  if (failed(checkRank(*this, "weight", getWeight(), 2, "[out, in]")) ||
+      failed(checkMinRank(*this, "input", getInput(), 1, "[..., in]")))
     return failure();
   auto in = tensorType(getInput()), out = tensorType(getResult());
   auto w = tensorType(getWeight());
-  if (in.getRank() < 1)
-    return emitOpError("input must have rank >= 1");
-  if (out.getRank() != in.getRank())
-    return emitOpError("result rank ")
-           << out.getRank() << " differs from input rank " << in.getRank();
   int64_t r = in.getRank();
+  if (out.getRank() != r)
+    return emitOpError("result must have the rank of input (")
+           << r << "), found rank " << out.getRank();
   for (int64_t i = 0; i + 1 < r; ++i)
-    if (failed(checkDim(*this, "result dimension " + std::to_string(i),
-                        out.getDimSize(i), in.getDimSize(i), "input")))
+    if (failed(checkDim(*this, "result dimension " + Twine(i), out.getDimSize(i),
+                        in.getDimSize(i), "input dimension " + Twine(i))))
       return failure();
-  if (failed(checkDim(*this, "input features", in.getDimSize(r - 1),
-                      w.getDimSize(1), "weight is [out, in]")) ||
-      failed(checkDim(*this, "result features", out.getDimSize(r - 1),
-                      w.getDimSize(0), "weight is [out, in]")) ||
-      failed(checkElementType(*this, "result", getResult(), in.getElementType())))
+  if (failed(checkDim(*this, "input features (last dimension)", in.getDimSize(r - 1),
+                      w.getDimSize(1), "weight dimension 1; weight is [out, in]")) ||
+      failed(checkDim(*this, "result features (last dimension)", out.getDimSize(r - 1),
+                      w.getDimSize(0), "weight dimension 0; weight is [out, in]")))
     return failure();
-  return success();
+  return checkElementType(*this, "result", getResult(), in.getElementType(),
+                          "the element type of input");
 }
 
 LogicalResult SplitHeadsOp::verify() {
   if (failed(checkRank(*this, "input", getInput(), 3, "[B, T, H*D]")) ||
-      failed(checkRank(*this, "result", getResult(), 4, "[B, T, H, D]")))
+      failed(checkRank(*this, "result", getResult(), 4, "[B, T, H, D]")) ||
+      failed(checkStatic(*this, "result", getResult(), {2, 3}, "heads and head_dim")))
     return failure();
   auto in = tensorType(getInput()), out = tensorType(getResult());
-  if (!ShapedType::isStatic(out.getDimSize(2)) ||
-      !ShapedType::isStatic(out.getDimSize(3)))
-    return emitOpError("heads and head_dim of the result must be static");
-  if (failed(checkDim(*this, "batch", out.getDimSize(0), in.getDimSize(0), "input")) ||
-      failed(checkDim(*this, "seq", out.getDimSize(1), in.getDimSize(1), "input")) ||
-      failed(checkDim(*this, "input features", in.getDimSize(2),
-                      out.getDimSize(2) * out.getDimSize(3), "H * D of the result")))
+  int64_t heads = out.getDimSize(2), headDim = out.getDimSize(3);
+  if (failed(checkDim(*this, "result batch (dimension 0)", out.getDimSize(0),
+                      in.getDimSize(0), "input batch")) ||
+      failed(checkDim(*this, "result seq (dimension 1)", out.getDimSize(1),
+                      in.getDimSize(1), "input seq")) ||
+      failed(checkDim(*this, "input features (dimension 2)", in.getDimSize(2),
+                      heads * headDim,
+                      "heads * head_dim of the result = " + Twine(heads) +
+                          " * " + Twine(headDim))))
     return failure();
-  return checkElementType(*this, "result", getResult(), in.getElementType());
+  return checkElementType(*this, "result", getResult(), in.getElementType(),
+                          "the element type of input");
 }
 
 LogicalResult MergeHeadsOp::verify() {
   if (failed(checkRank(*this, "input", getInput(), 4, "[B, T, H, D]")) ||
-      failed(checkRank(*this, "result", getResult(), 3, "[B, T, H*D]")))
+      failed(checkRank(*this, "result", getResult(), 3, "[B, T, H*D]")) ||
+      failed(checkStatic(*this, "input", getInput(), {2, 3}, "heads and head_dim")))
     return failure();
   auto in = tensorType(getInput()), out = tensorType(getResult());
-  if (!ShapedType::isStatic(in.getDimSize(2)) ||
-      !ShapedType::isStatic(in.getDimSize(3)))
-    return emitOpError("heads and head_dim of the input must be static");
-  if (failed(checkDim(*this, "batch", out.getDimSize(0), in.getDimSize(0), "input")) ||
-      failed(checkDim(*this, "seq", out.getDimSize(1), in.getDimSize(1), "input")) ||
-      failed(checkDim(*this, "result features", out.getDimSize(2),
-                      in.getDimSize(2) * in.getDimSize(3), "H * D of the input")))
+  int64_t heads = in.getDimSize(2), headDim = in.getDimSize(3);
+  if (failed(checkDim(*this, "result batch (dimension 0)", out.getDimSize(0),
+                      in.getDimSize(0), "input batch")) ||
+      failed(checkDim(*this, "result seq (dimension 1)", out.getDimSize(1),
+                      in.getDimSize(1), "input seq")) ||
+      failed(checkDim(*this, "result features (dimension 2)", out.getDimSize(2),
+                      heads * headDim,
+                      "heads * head_dim of the input = " + Twine(heads) + " * " +
+                          Twine(headDim))))
     return failure();
-  return checkElementType(*this, "result", getResult(), in.getElementType());
+  return checkElementType(*this, "result", getResult(), in.getElementType(),
+                          "the element type of input");
 }
 
 LogicalResult SplitQKVOp::verify() {
+  // q, k and v have one type (ODS: AllTypesMatch).
   if (failed(checkRank(*this, "qkv", getQkv(), 3, "[B, T, 3*H*D]")) ||
-      failed(checkRank(*this, "q", getQ(), 4, "[B, T, H, D]")))
+      failed(checkRank(*this, "q", getQ(), 4, "[B, T, H, D]")) ||
+      failed(checkStatic(*this, "q", getQ(), {2, 3}, "heads and head_dim")))
     return failure();
-  if (getQ().getType() != getK().getType() || getQ().getType() != getV().getType())
-    return emitOpError("q, k and v must have the same type");
   auto in = tensorType(getQkv()), q = tensorType(getQ());
-  if (!ShapedType::isStatic(q.getDimSize(2)) || !ShapedType::isStatic(q.getDimSize(3)))
-    return emitOpError("heads and head_dim of the results must be static");
-  if (failed(checkDim(*this, "batch", q.getDimSize(0), in.getDimSize(0), "qkv")) ||
-      failed(checkDim(*this, "seq", q.getDimSize(1), in.getDimSize(1), "qkv")) ||
-      failed(checkDim(*this, "qkv features", in.getDimSize(2),
-                      3 * q.getDimSize(2) * q.getDimSize(3), "3 * H * D")))
+  int64_t heads = q.getDimSize(2), headDim = q.getDimSize(3);
+  if (failed(checkDim(*this, "q batch (dimension 0)", q.getDimSize(0),
+                      in.getDimSize(0), "qkv batch")) ||
+      failed(checkDim(*this, "q seq (dimension 1)", q.getDimSize(1),
+                      in.getDimSize(1), "qkv seq")) ||
+      failed(checkDim(*this, "qkv features (dimension 2)", in.getDimSize(2),
+                      3 * heads * headDim,
+                      "3 * heads * head_dim of q = 3 * " + Twine(heads) + " * " +
+                          Twine(headDim))))
     return failure();
-  return checkElementType(*this, "q", getQ(), in.getElementType());
+  return checkElementType(*this, "q", getQ(), in.getElementType(),
+                          "the element type of qkv");
 }
 
 //===----------------------------------------------------------------------===//
@@ -225,43 +295,41 @@ LogicalResult SplitQKVOp::verify() {
 
 template <typename OpTy>
 static LogicalResult verifyLightning(OpTy op, bool decode) {
+  // query, key, value and output have one type, and so have state and
+  // new_state (ODS: AllTypesMatch); state is f32 (ODS).
   Operation *o = op.getOperation();
   if (failed(checkRank(o, "query", op.getQuery(), 4, "[B, T, H, D]")) ||
-      failed(checkRank(o, "state", op.getState(), 4, "[B, H, D, D]")))
-    return failure();
-  if (failed(checkSameShape(o, "query", op.getQuery(), "key", op.getKey())) ||
-      failed(checkSameShape(o, "query", op.getQuery(), "value", op.getValue())) ||
-      failed(checkSameShape(o, "query", op.getQuery(), "output", op.getOutput())) ||
-      failed(checkSameShape(o, "state", op.getState(), "new_state", op.getNewState())))
+      failed(checkRank(o, "state", op.getState(), 4, "[B, H, D, D]")) ||
+      failed(checkStatic(o, "query", op.getQuery(), {2, 3}, "heads and head_dim")))
     return failure();
   auto q = tensorType(op.getQuery()), s = tensorType(op.getState());
   int64_t heads = q.getDimSize(2), headDim = q.getDimSize(3);
-  if (ShapedType::isDynamic(heads) || ShapedType::isDynamic(headDim))
-    return op.emitOpError("heads and head_dim must be static");
   if (!llvm::isPowerOf2_64(heads))
     return op.emitOpError("lightning attention needs a power-of-two head count "
                           "(the decay formula for other counts is not "
                           "implemented), found ")
-           << heads;
-  if (failed(checkDim(o, "state batch", s.getDimSize(0), q.getDimSize(0), "query batch")) ||
-      failed(checkDim(o, "state heads", s.getDimSize(1), heads, "query heads")) ||
-      failed(checkDim(o, "state rows", s.getDimSize(2), headDim, "head_dim")) ||
-      failed(checkDim(o, "state columns", s.getDimSize(3), headDim, "head_dim")))
+           << heads << " query heads";
+  if (decode && failed(checkDim(o, "query seq (dimension 1)", q.getDimSize(1), 1,
+                                "the decode form takes one token; use "
+                                "mm01.lightning_attention for more")))
     return failure();
-  if (decode && failed(checkDim(o, "sequence length", q.getDimSize(1), 1,
-                                "the decode form takes one token")))
+  if (failed(checkDim(o, "state batch (dimension 0)", s.getDimSize(0),
+                      q.getDimSize(0), "query batch")) ||
+      failed(checkDim(o, "state heads (dimension 1)", s.getDimSize(1), heads,
+                      "query heads")) ||
+      failed(checkDim(o, "state rows (dimension 2)", s.getDimSize(2), headDim,
+                      "query head_dim")) ||
+      failed(checkDim(o, "state columns (dimension 3)", s.getDimSize(3), headDim,
+                      "query head_dim")))
     return failure();
   if (static_cast<int64_t>(op.getDecay().size()) != heads)
     return op.emitOpError("decay has ")
-           << op.getDecay().size() << " rates, expected one per head (" << heads
-           << ")";
+           << op.getDecay().size() << " rates, expected one per query head ("
+           << heads << ")";
   for (auto [n, rate] : llvm::enumerate(op.getDecay()))
-    if (!(rate > 0.0) || !std::isfinite(rate))
-      return op.emitOpError("decay rate of head ")
-             << n << " must be positive and finite, found " << rate;
-  for (Value v : {op.getKey(), op.getValue(), op.getOutput()})
-    if (tensorType(v).getElementType() != q.getElementType())
-      return op.emitOpError("query, key, value and output must share one element type");
+    if (failed(checkPositiveFinite(o, "decay rate of head " + std::to_string(n),
+                                   rate)))
+      return failure();
   return success();
 }
 
@@ -273,64 +341,74 @@ LogicalResult LightningDecodeOp::verify() { return verifyLightning(*this, true);
 //===----------------------------------------------------------------------===//
 
 LogicalResult RoPEOp::verify() {
+  // input and result have one type (ODS: AllTypesMatch).
   if (failed(checkRank(*this, "input", getInput(), 4, "[B, T, H, D]")) ||
       failed(checkRank(*this, "positions", getPositions(), 2, "[B, T]")))
     return failure();
   auto in = tensorType(getInput()), pos = tensorType(getPositions());
-  if (failed(checkDim(*this, "positions batch", pos.getDimSize(0), in.getDimSize(0), "input batch")) ||
-      failed(checkDim(*this, "positions seq", pos.getDimSize(1), in.getDimSize(1), "input seq")))
+  if (failed(checkDim(*this, "positions batch (dimension 0)", pos.getDimSize(0),
+                      in.getDimSize(0), "input batch")) ||
+      failed(checkDim(*this, "positions seq (dimension 1)", pos.getDimSize(1),
+                      in.getDimSize(1), "input seq")))
     return failure();
   int64_t rot = getRotaryDim(), headDim = in.getDimSize(3);
   if (rot <= 0 || rot % 2 != 0)
-    return emitOpError("rotary_dim must be positive and even, found ") << rot;
+    return emitOpError("rotary_dim must be positive and even (channels are "
+                       "rotated in pairs), found ")
+           << rot;
   if (!ShapedType::isDynamic(headDim) && rot > headDim)
-    return emitOpError("rotary_dim ") << rot << " exceeds head_dim " << headDim;
-  if (!(getTheta().convertToDouble() > 0.0))
-    return emitOpError("theta must be positive, found ") << getTheta().convertToDouble();
-  return success();
+    return emitOpError("rotary_dim ")
+           << rot << " exceeds the head_dim of input (" << headDim << ")";
+  return checkPositiveFinite(*this, "theta", getTheta().convertToDouble());
 }
 
 LogicalResult SoftmaxAttentionOp::verify() {
+  // ODS: query and output have one type; key and value have one type;
+  // key_cache, value_cache and the new caches have one type.
   Operation *o = getOperation();
   if (failed(checkRank(o, "query", getQuery(), 4, "[B, T, H, D]")) ||
       failed(checkRank(o, "key", getKey(), 4, "[B, T, Hkv, D]")) ||
       failed(checkRank(o, "key_cache", getKeyCache(), 4, "[B, C, Hkv, D]")) ||
-      failed(checkRank(o, "positions", getPositions(), 2, "[B, T]")))
-    return failure();
-  if (failed(checkSameShape(o, "key", getKey(), "value", getValue())) ||
-      failed(checkSameShape(o, "query", getQuery(), "output", getOutput())) ||
-      failed(checkSameShape(o, "key_cache", getKeyCache(), "value_cache", getValueCache())) ||
-      failed(checkSameShape(o, "key_cache", getKeyCache(), "new_key_cache", getNewKeyCache())) ||
-      failed(checkSameShape(o, "value_cache", getValueCache(), "new_value_cache", getNewValueCache())))
+      failed(checkRank(o, "positions", getPositions(), 2, "[B, T]")) ||
+      failed(checkStatic(o, "query", getQuery(), {2}, "heads")) ||
+      failed(checkStatic(o, "key", getKey(), {2}, "heads")))
     return failure();
   auto q = tensorType(getQuery()), k = tensorType(getKey());
   auto kc = tensorType(getKeyCache()), pos = tensorType(getPositions());
   int64_t heads = q.getDimSize(2), kvHeads = k.getDimSize(2);
-  if (ShapedType::isDynamic(heads) || ShapedType::isDynamic(kvHeads))
-    return emitOpError("head counts must be static");
   if (kvHeads <= 0 || heads % kvHeads != 0)
     return emitOpError("query heads (")
-           << heads << ") must be a multiple of KV heads (" << kvHeads << ")";
-  if (failed(checkDim(o, "key batch", k.getDimSize(0), q.getDimSize(0), "query batch")) ||
-      failed(checkDim(o, "key seq", k.getDimSize(1), q.getDimSize(1), "query seq")) ||
-      failed(checkDim(o, "key head_dim", k.getDimSize(3), q.getDimSize(3), "query head_dim")) ||
-      failed(checkDim(o, "key_cache batch", kc.getDimSize(0), q.getDimSize(0), "query batch")) ||
-      failed(checkDim(o, "key_cache heads", kc.getDimSize(2), kvHeads, "KV heads")) ||
-      failed(checkDim(o, "key_cache head_dim", kc.getDimSize(3), q.getDimSize(3), "head_dim")) ||
-      failed(checkDim(o, "positions batch", pos.getDimSize(0), q.getDimSize(0), "query batch")) ||
-      failed(checkDim(o, "positions seq", pos.getDimSize(1), q.getDimSize(1), "query seq")))
+           << heads << ") must be a positive multiple of the KV heads of key ("
+           << kvHeads << ")";
+  if (failed(checkDim(o, "key batch (dimension 0)", k.getDimSize(0),
+                      q.getDimSize(0), "query batch")) ||
+      failed(checkDim(o, "key seq (dimension 1)", k.getDimSize(1),
+                      q.getDimSize(1), "query seq")) ||
+      failed(checkDim(o, "key head_dim (dimension 3)", k.getDimSize(3),
+                      q.getDimSize(3), "query head_dim")) ||
+      failed(checkDim(o, "key_cache batch (dimension 0)", kc.getDimSize(0),
+                      q.getDimSize(0), "query batch")) ||
+      failed(checkDim(o, "key_cache heads (dimension 2)", kc.getDimSize(2),
+                      kvHeads, "KV heads of key")) ||
+      failed(checkDim(o, "key_cache head_dim (dimension 3)", kc.getDimSize(3),
+                      q.getDimSize(3), "query head_dim")) ||
+      failed(checkDim(o, "positions batch (dimension 0)", pos.getDimSize(0),
+                      q.getDimSize(0), "query batch")) ||
+      failed(checkDim(o, "positions seq (dimension 1)", pos.getDimSize(1),
+                      q.getDimSize(1), "query seq")))
     return failure();
-  if (!ShapedType::isDynamic(kc.getDimSize(1)) && !ShapedType::isDynamic(q.getDimSize(1)) &&
-      kc.getDimSize(1) < q.getDimSize(1))
-    return emitOpError("cache capacity ")
-           << kc.getDimSize(1) << " is smaller than the " << q.getDimSize(1)
-           << " new tokens";
-  if (k.getElementType() != q.getElementType() ||
-      kc.getElementType() != q.getElementType())
-    return emitOpError("query, key, value and caches must share one element type");
-  if (!(getScale().convertToDouble() > 0.0))
-    return emitOpError("scale must be positive");
-  return success();
+  int64_t capacity = kc.getDimSize(1), tokens = q.getDimSize(1);
+  if (!ShapedType::isDynamic(capacity) && !ShapedType::isDynamic(tokens) &&
+      capacity < tokens)
+    return emitOpError("key_cache capacity (dimension 1) is ")
+           << capacity << ", smaller than the " << tokens
+           << " new tokens of query";
+  if (failed(checkElementType(o, "key", getKey(), q.getElementType(),
+                              "the element type of query")) ||
+      failed(checkElementType(o, "key_cache", getKeyCache(), q.getElementType(),
+                              "the element type of query")))
+    return failure();
+  return checkPositiveFinite(o, "scale", getScale().convertToDouble());
 }
 
 //===----------------------------------------------------------------------===//
@@ -338,53 +416,62 @@ LogicalResult SoftmaxAttentionOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult MoERouteOp::verify() {
+  if (failed(checkMinRank(*this, "logits", getLogits(), 1, "[..., E]")))
+    return failure();
   auto logits = tensorType(getLogits());
-  if (logits.getRank() < 1)
-    return emitOpError("logits must have rank >= 1");
   int64_t experts = logits.getDimSize(logits.getRank() - 1);
   int64_t k = getTopK();
   if (k < 1)
     return emitOpError("top_k must be at least 1, found ") << k;
   if (!ShapedType::isDynamic(experts) && k > experts)
-    return emitOpError("top_k (") << k << ") exceeds the expert count (" << experts << ")";
+    return emitOpError("top_k (")
+           << k << ") exceeds the expert count of logits (" << experts << ")";
   if (failed(checkSameShape(*this, "weights", getWeights(), "experts", getExperts())))
     return failure();
   auto w = tensorType(getWeights());
   if (w.getRank() != logits.getRank())
-    return emitOpError("weights must have the rank of logits");
+    return emitOpError("weights must have the rank of logits (")
+           << logits.getRank() << "), found rank " << w.getRank();
   for (int64_t i = 0; i + 1 < w.getRank(); ++i)
-    if (failed(checkDim(*this, "weights dimension " + std::to_string(i),
-                        w.getDimSize(i), logits.getDimSize(i), "logits")))
+    if (failed(checkDim(*this, "weights dimension " + Twine(i), w.getDimSize(i),
+                        logits.getDimSize(i), "logits dimension " + Twine(i))))
       return failure();
   return checkDim(*this, "weights last dimension", w.getDimSize(w.getRank() - 1),
                   k, "top_k");
 }
 
 LogicalResult MoEExpertsOp::verify() {
+  // input and result have one type (ODS: AllTypesMatch).
   Operation *o = getOperation();
   if (failed(checkRank(o, "input", getInput(), 3, "[B, T, d]")) ||
+      failed(checkRank(o, "weights", getWeights(), 3, "[B, T, K]")) ||
       failed(checkRank(o, "w1", getW1(), 3, "[E, I, d]")) ||
       failed(checkRank(o, "w3", getW3(), 3, "[E, I, d]")) ||
-      failed(checkRank(o, "w2", getW2(), 3, "[E, d, I]")) ||
-      failed(checkRank(o, "weights", getWeights(), 3, "[B, T, K]")))
+      failed(checkRank(o, "w2", getW2(), 3, "[E, d, I]")))
     return failure();
-  if (failed(checkSameShape(o, "input", getInput(), "result", getResult())) ||
-      failed(checkSameShape(o, "weights", getWeights(), "experts", getExperts())) ||
+  if (failed(checkSameShape(o, "weights", getWeights(), "experts", getExperts())) ||
       failed(checkSameShape(o, "w1", getW1(), "w3", getW3())))
     return failure();
   auto x = tensorType(getInput()), w = tensorType(getWeights());
   auto w1 = tensorType(getW1()), w2 = tensorType(getW2());
-  if (failed(checkDim(o, "weights batch", w.getDimSize(0), x.getDimSize(0), "input batch")) ||
-      failed(checkDim(o, "weights seq", w.getDimSize(1), x.getDimSize(1), "input seq")) ||
-      failed(checkDim(o, "w1 hidden", w1.getDimSize(2), x.getDimSize(2), "input hidden")) ||
-      failed(checkDim(o, "w2 experts", w2.getDimSize(0), w1.getDimSize(0), "w1 experts")) ||
-      failed(checkDim(o, "w2 hidden", w2.getDimSize(1), x.getDimSize(2), "input hidden")) ||
-      failed(checkDim(o, "w2 intermediate", w2.getDimSize(2), w1.getDimSize(1), "w1 intermediate")))
+  if (failed(checkDim(o, "weights batch (dimension 0)", w.getDimSize(0),
+                      x.getDimSize(0), "input batch")) ||
+      failed(checkDim(o, "weights seq (dimension 1)", w.getDimSize(1),
+                      x.getDimSize(1), "input seq")) ||
+      failed(checkDim(o, "w1 hidden (dimension 2)", w1.getDimSize(2),
+                      x.getDimSize(2), "input hidden")) ||
+      failed(checkDim(o, "w2 experts (dimension 0)", w2.getDimSize(0),
+                      w1.getDimSize(0), "w1 experts")) ||
+      failed(checkDim(o, "w2 hidden (dimension 1)", w2.getDimSize(1),
+                      x.getDimSize(2), "input hidden")) ||
+      failed(checkDim(o, "w2 intermediate (dimension 2)", w2.getDimSize(2),
+                      w1.getDimSize(1), "w1 intermediate")))
     return failure();
   int64_t k = w.getDimSize(2), experts = w1.getDimSize(0);
   if (!ShapedType::isDynamic(k) && !ShapedType::isDynamic(experts) && k > experts)
-    return emitOpError("top-k (") << k << ") exceeds the expert count (" << experts << ")";
-  return checkElementType(o, "result", getResult(), x.getElementType());
+    return emitOpError("top-k of weights (")
+           << k << ") exceeds the expert count of w1 (" << experts << ")";
+  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -406,25 +493,32 @@ void DecoderLayerOp::build(OpBuilder &builder, OperationState &state,
     block->addArgument(v.getType(), v.getLoc());
 }
 
+namespace {
+/// Checks a decoder_layer operand against its role: rank, element type class
+/// and, where known, the batch (and seq) of the hidden state.
+LogicalResult checkLayerOperand(Operation *op, unsigned i, StringRef role,
+                                Value v, int64_t rank, StringRef layout,
+                                function_ref<bool(Type)> element,
+                                StringRef elementName, RankedTensorType hidden,
+                                unsigned matchBatchSeq) {
+  auto type = tensorType(v);
+  if (type.getRank() != rank || !element(type.getElementType()))
+    return op->emitOpError() << role << " (operand " << i << ") must be a rank-"
+                             << rank << " " << elementName << " tensor " << layout
+                             << ", found " << type;
+  static const char *names[] = {"batch", "seq"};
+  for (unsigned d = 0; d < matchBatchSeq; ++d)
+    if (failed(checkDim(op, role + " " + names[d] + " (dimension " + Twine(d) + ")",
+                        type.getDimSize(d), hidden.getDimSize(d),
+                        "hidden " + Twine(names[d]))))
+      return failure();
+  return success();
+}
+} // namespace
+
 LogicalResult DecoderLayerOp::verify() {
   if (getIndexAttr().getInt() < 0)
     return emitOpError("layer index must be non-negative, found ") << getIndexAttr().getInt();
-  Block &block = getBody().front();
-  if (block.getNumArguments() != getInputs().size())
-    return emitOpError("body has ") << block.getNumArguments()
-                                    << " arguments, expected one per input ("
-                                    << getInputs().size() << ")";
-  for (auto [i, pair] : llvm::enumerate(llvm::zip(block.getArguments(), getInputs())))
-    if (std::get<0>(pair).getType() != std::get<1>(pair).getType())
-      return emitOpError("body argument ") << i << " has type "
-                                           << std::get<0>(pair).getType()
-                                           << ", but input " << i << " is "
-                                           << std::get<1>(pair).getType();
-  auto yield = dyn_cast<YieldOp>(block.getTerminator());
-  if (!yield)
-    return emitOpError("body must end in mm01.yield");
-  if (yield.getValues().getTypes() != getResults().getTypes())
-    return emitOpError("mm01.yield types must match the layer's result types");
   bool lightning = getKind() == AttentionKind::lightning;
   // lightning: (hidden, state) -> (hidden, state)
   // softmax:   (hidden, positions, kcache, vcache) -> (hidden, kcache, vcache)
@@ -436,14 +530,65 @@ LogicalResult DecoderLayerOp::verify() {
            << (lightning ? "((hidden, state) -> (hidden, state))"
                          : "((hidden, positions, key_cache, value_cache) -> "
                            "(hidden, key_cache, value_cache))")
-           << ", found " << getInputs().size() << " and " << getResults().size();
-  if (getInputs()[0].getType() != getResults()[0].getType())
-    return emitOpError("the hidden state must keep its type through the layer");
+           << ", found " << getInputs().size() << " operands and "
+           << getResults().size() << " results";
+
+  Operation *o = getOperation();
+  auto isFloat = [](Type t) { return isa<FloatType>(t); };
+  auto isF32 = [](Type t) { return t.isF32(); };
+  auto isIndex = [](Type t) { return t.isInteger(32) || t.isInteger(64); };
+  Value hiddenValue = getInputs()[0];
+  auto hidden = tensorType(hiddenValue);
+  if (failed(checkLayerOperand(o, 0, "hidden", hiddenValue, 3, "[B, T, d]", isFloat,
+                               "float", hidden, 0)))
+    return failure();
+  if (lightning) {
+    if (failed(checkLayerOperand(o, 1, "state", getInputs()[1], 4, "[B, H, D, D]",
+                                 isF32, "f32", hidden, 1)))
+      return failure();
+  } else {
+    if (failed(checkLayerOperand(o, 1, "positions", getInputs()[1], 2, "[B, T]",
+                                 isIndex, "i32 or i64", hidden, 2)) ||
+        failed(checkLayerOperand(o, 2, "key_cache", getInputs()[2], 4,
+                                 "[B, C, Hkv, D]", isFloat, "float", hidden, 1)))
+      return failure();
+    if (getInputs()[3].getType() != getInputs()[2].getType())
+      return emitOpError("value_cache (operand 3) must have the type of key_cache (")
+             << getInputs()[2].getType() << "), found " << getInputs()[3].getType();
+  }
+  if (getResults()[0].getType() != hidden)
+    return emitOpError("result 0 (hidden) must have the type of the hidden operand (")
+           << hidden << "), found " << getResults()[0].getType();
   unsigned firstState = lightning ? 1 : 2;
-  for (unsigned i = firstState; i < numInputs; ++i)
-    if (getInputs()[i].getType() != getResults()[i - firstState + 1].getType())
-      return emitOpError("state operand ")
-             << i << " and its updated result must have the same type";
+  for (unsigned i = firstState; i < numInputs; ++i) {
+    unsigned r = i - firstState + 1;
+    if (getInputs()[i].getType() != getResults()[r].getType())
+      return emitOpError("result ")
+             << r << " (updated state) must have the type of operand " << i << " ("
+             << getInputs()[i].getType() << "), found " << getResults()[r].getType();
+  }
+
+  // The body: one block whose arguments take the operands, ending in
+  // mm01.yield of the results (SingleBlock and SizedRegion<1> are checked by
+  // ODS; the block is not empty).
+  Block &block = getBody().front();
+  if (block.getNumArguments() != getInputs().size())
+    return emitOpError("body has ") << block.getNumArguments()
+                                    << " arguments, expected one per operand ("
+                                    << getInputs().size() << ")";
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(block.getArguments(), getInputs())))
+    if (std::get<0>(pair).getType() != std::get<1>(pair).getType())
+      return emitOpError("body argument ") << i << " has type "
+                                           << std::get<0>(pair).getType()
+                                           << ", expected the type of operand " << i
+                                           << " (" << std::get<1>(pair).getType() << ")";
+  auto yield = block.empty() ? YieldOp() : dyn_cast<YieldOp>(&block.back());
+  if (!yield)
+    return emitOpError("body must end in mm01.yield");
+  if (yield.getValues().getTypes() != getResults().getTypes())
+    return emitOpError("mm01.yield returns (")
+           << yield.getValues().getTypes() << "), expected the layer's result types ("
+           << getResults().getTypes() << ")";
   return success();
 }
 

@@ -3,6 +3,7 @@
 // Shape conventions (B batch, T tokens, d hidden, H heads, D head_dim,
 // Hkv KV heads, C KV-cache capacity, E experts, I expert width, K top-k):
 // any dimension may be dynamic (`?`); verifiers check every static one.
+// Head counts and head_dim are static where an op's contract depends on them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -80,6 +81,12 @@ def MM01_EmbeddingOp : MM01_Op<"embedding", [Pure]> {
   let description = [{
     `result[b, t, :] = table[ids[b, t], :]`, converted to the result element
     type. `ids` outside `[0, V)` is a runtime error of whoever executes it.
+    `table` is `[V, d]`, `ids` `[B, T]` (i32 or i64), the result `[B, T, d]`.
+
+    ```mlir
+    %x = mm01.embedding %table[%ids]
+        : tensor<200064x6144xbf16>, tensor<?x?xi64> -> tensor<?x?x6144xf32>
+    ```
   }];
   let arguments = (ins MM01_FloatTensor:$table, MM01_IndexTensor:$ids);
   let results = (outs MM01_FloatTensor:$result);
@@ -93,7 +100,13 @@ def MM01_RMSNormOp : MM01_Op<"rms_norm", [Pure, AllTypesMatch<["input", "result"
   let summary = "RMSNorm over the last dimension, reduced in f32";
   let description = [{
     `result = weight ⊙ cast(x_f32 · rsqrt(mean(x_f32²) + epsilon))`, over the
-    last dimension of `x`. `weight` has the size of that dimension.
+    last dimension of `x`. `weight` has the size of that dimension and may
+    have another float type than `x` (e.g. bf16 weights, f32 activations);
+    the result has the type of `x`. `epsilon` is positive.
+
+    ```mlir
+    %h = mm01.rms_norm %x, %w eps(1.0e-05) : tensor<?x?x6144xf32>, tensor<6144xbf16>
+    ```
   }];
   let arguments = (ins MM01_FloatTensor:$input, MM01_FloatTensor:$weight,
                        F64Attr:$epsilon);
@@ -113,7 +126,13 @@ def MM01_LinearOp : MM01_Op<"linear", [Pure]> {
   let summary = "y = x · Wᵀ against a weight of shape [N, K]";
   let description = [{
     `x` is `[..., K]`, `weight` `[N, K]` (the checkpoint's layout), the result
-    `[..., N]` in the element type of `x`. No bias.
+    `[..., N]` in the element type of `x`. No bias. The weight may have
+    another float type than `x`.
+
+    ```mlir
+    %y = mm01.linear %h, %w : tensor<?x?x6144xf32>, tensor<24576x6144xbf16>
+        -> tensor<?x?x24576xf32>
+    ```
   }];
   let arguments = (ins MM01_FloatTensor:$input, MM01_FloatTensor:$weight);
   let results = (outs MM01_FloatTensor:$result);
@@ -126,6 +145,14 @@ def MM01_LinearOp : MM01_Op<"linear", [Pure]> {
 class MM01_UnaryElementwiseOp<string mnemonic, string formula>
     : MM01_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
   let summary = formula;
+  let description = [{
+    Elementwise on a float tensor of any shape; the result has the type of
+    the input.
+
+    ```mlir
+    %y = mm01.}] # mnemonic # [{ %x : tensor<?x?x24576xf32>
+    ```
+  }];
   let arguments = (ins MM01_FloatTensor:$input);
   let results = (outs MM01_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
@@ -139,7 +166,13 @@ def MM01_DeepNormResidualOp : MM01_Op<"deepnorm_residual",
   let description = [{
     MiniMax-01 applies it after the token mixer (with the layer kind's α, β)
     and after the MoE (with the MLP's α, β). The residual is the *normed*
-    input of the sub-block, not the block input.
+    input of the sub-block, not the block input. Operands and result have
+    one type.
+
+    ```mlir
+    %x1 = mm01.deepnorm_residual %h, %attn alpha(3.5565588) beta(1.0)
+        : tensor<?x?x6144xf32>
+    ```
   }];
   let arguments = (ins MM01_FloatTensor:$residual, MM01_FloatTensor:$update,
                        F64Attr:$alpha, F64Attr:$beta);
@@ -151,6 +184,15 @@ def MM01_DeepNormResidualOp : MM01_Op<"deepnorm_residual",
 
 def MM01_SplitHeadsOp : MM01_Op<"split_heads", [Pure]> {
   let summary = "[B, T, H·D] -> [B, T, H, D]";
+  let description = [{
+    Views the last dimension as `H` heads of `D` channels, head `n` at
+    columns `[n·D, (n+1)·D)`. `H` and `D` are read from the result type and
+    must be static; the input width must be `H·D`.
+
+    ```mlir
+    %q = mm01.split_heads %p : tensor<?x?x8192xf32> -> tensor<?x?x64x128xf32>
+    ```
+  }];
   let arguments = (ins MM01_FloatTensor:$input);
   let results = (outs MM01_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
@@ -159,6 +201,14 @@ def MM01_SplitHeadsOp : MM01_Op<"split_heads", [Pure]> {
 
 def MM01_MergeHeadsOp : MM01_Op<"merge_heads", [Pure]> {
   let summary = "[B, T, H, D] -> [B, T, H·D]";
+  let description = [{
+    The inverse of `mm01.split_heads`: head `n` lands at columns
+    `[n·D, (n+1)·D)`. `H` and `D` of the input must be static.
+
+    ```mlir
+    %o = mm01.merge_heads %a : tensor<?x?x64x128xf32> -> tensor<?x?x8192xf32>
+    ```
+  }];
   let arguments = (ins MM01_FloatTensor:$input);
   let results = (outs MM01_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
@@ -170,7 +220,13 @@ def MM01_SplitQKVOp : MM01_Op<"split_qkv", [Pure, AllTypesMatch<["q", "k", "v"]>
   let description = [{
     `qkv` is `[B, T, 3·H·D]` with head `n`'s q, k, v at columns
     `[3Dn, 3Dn+D)`, `[3Dn+D, 3Dn+2D)`, `[3Dn+2D, 3D(n+1))` (MiniMax's
-    lightning layout, not a global q|k|v split). Each result is `[B, T, H, D]`.
+    lightning layout, not a global q|k|v split). Each result is
+    `[B, T, H, D]` with static `H` and `D`; the three have one type, written
+    once in the assembly.
+
+    ```mlir
+    %q, %k, %v = mm01.split_qkv %qkv : tensor<?x?x24576xf32> -> tensor<?x?x64x128xf32>
+    ```
   }];
   let arguments = (ins MM01_FloatTensor:$qkv);
   let results = (outs MM01_FloatTensor:$q, MM01_FloatTensor:$k, MM01_FloatTensor:$v);
@@ -190,10 +246,14 @@ class MM01_LightningOpBase<string mnemonic, string form>
                        DenseF64ArrayAttr:$decay);
   let results = (outs MM01_FloatTensor:$output, MM01_F32Tensor:$new_state);
   let assemblyFormat = [{
-    $query `,` $key `,` $value `,` $state `decay` `(` $decay `)` attr-dict
+    $query `,` $key `,` $value `,` $state `decay` `(` custom<DecayRates>($decay) `)` attr-dict
     `:` type($query) `,` type($state)
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// "prefill" (mm01.lightning_attention) or "decode" (mm01.lightning_decode).
+    static ::llvm::StringRef getForm() { return "}] # form # [{"; }
+  }];
   let builders = [
     OpBuilder<(ins "::mlir::Value":$query, "::mlir::Value":$key, "::mlir::Value":$value,
                    "::mlir::Value":$state, "::llvm::ArrayRef<double>":$decay), [{
@@ -215,8 +275,21 @@ def MM01_LightningAttentionOp : MM01_LightningOpBase<"lightning_attention", "pre
 
     `new_state` is `S_T`. No 1/√D scaling. Lowerings compute it in the chunked
     form (intra-chunk masked `Q Kᵀ`, inter-chunk `Q S`), which is the same
-    function for any chunk size. H must be a power of two (the decay formula
-    for other H is not implemented).
+    function for any chunk size.
+
+    Verified: q, k, v and output have one type, state and new_state another
+    (f32); H and D are static, H is a power of two (the decay formula for
+    other H is not implemented); state is `[B, H, D, D]`; `decay` has H
+    rates, each positive and finite.
+
+    The rates are written `decay([λ_0, λ_1, ...])` and printed with as many
+    digits as it takes to parse back the same doubles.
+
+    ```mlir
+    %o, %s1 = mm01.lightning_attention %q, %k, %v, %s
+        decay([0.0625, 0.00390625])
+        : tensor<?x?x2x64xf32>, tensor<?x2x64x64xf32>
+    ```
   }];
 }
 
@@ -224,8 +297,15 @@ def MM01_LightningDecodeOp : MM01_LightningOpBase<"lightning_decode", "decode"> 
   let summary = "one recurrent step of lightning attention";
   let description = [{
     The single-token form of `mm01.lightning_attention`: q, k, v, output are
-    `[B, 1, H, D]`, and lowerings use the recurrent update
-    `S ← e^{-λ} S + kᵀ v; o = q S`.
+    `[B, 1, H, D]` (a static T other than 1 is rejected), and lowerings use
+    the recurrent update `S ← e^{-λ} S + kᵀ v; o = q S`. Otherwise verified
+    like `mm01.lightning_attention`.
+
+    ```mlir
+    %o, %s1 = mm01.lightning_decode %q, %k, %v, %s
+        decay([0.0625, 0.00390625])
+        : tensor<?x1x2x64xf32>, tensor<?x2x64x64xf32>
+    ```
   }];
 }
 
@@ -240,6 +320,12 @@ def MM01_RoPEOp : MM01_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
     Rotates the first `rotary_dim` channels of every head with
     `inv_freq_i = theta^(-2i/rotary_dim)`, pairing channel `c` with
     `c + rotary_dim/2`; channels `rotary_dim..D-1` pass through.
+    `rotary_dim` is positive, even and at most D; `theta` is positive.
+
+    ```mlir
+    %qr = mm01.rope %q, %pos theta(1.0e+07) rotary_dim(64)
+        : tensor<?x?x64x128xf32>, tensor<?x?xi64>
+    ```
   }];
   let arguments = (ins MM01_FloatTensor:$input, MM01_IndexTensor:$positions,
                        F64Attr:$theta, I64Attr:$rotary_dim);
@@ -263,6 +349,18 @@ def MM01_SoftmaxAttentionOp : MM01_Op<"softmax_attention", [Pure,
     over the rows `j ≤ positions[b, t]`. Returns o `[B, T, H, D]` and the
     updated caches. Rows at or past `positions` that this call does not write
     are never read, so a cache is valid up to the last written position.
+
+    Verified: H and Hkv are static and H is a multiple of Hkv; batch, seq and
+    head_dim agree across q, k, the caches and `positions`; a static C is at
+    least a static T; q, k and the caches share one element type; `scale` is
+    positive (usually `1/√D`).
+
+    ```mlir
+    %o, %kc1, %vc1 = mm01.softmax_attention %q, %k, %v, cache(%kc, %vc)
+        positions(%pos) scale(0.088388347648318447)
+        : tensor<?x?x64x128xf32>, tensor<?x?x8x128xf32>, tensor<?x?x8x128xf32>,
+          tensor<?x?xi64>
+    ```
   }];
   let arguments = (ins MM01_FloatTensor:$query, MM01_FloatTensor:$key,
                        MM01_FloatTensor:$value, MM01_FloatTensor:$key_cache,
@@ -288,6 +386,12 @@ def MM01_MoERouteOp : MM01_Op<"moe_route", [Pure]> {
     `logits` `[..., E]` → `weights` `[..., K]` (f32) and `experts` `[..., K]`
     (integer indices), K = `top_k`. Ties go to the lower expert index. The
     weights of the chosen experts are renormalised to sum to one.
+    `1 ≤ K ≤ E`; the leading dimensions of the results are those of `logits`.
+
+    ```mlir
+    %w, %e = mm01.moe_route %logits top_k(2)
+        : tensor<?x?x32xf32> -> tensor<?x?x2xf32>, tensor<?x?x2xi64>
+    ```
   }];
   let arguments = (ins MM01_FloatTensor:$logits, I64Attr:$top_k);
   let results = (outs MM01_F32Tensor:$weights, MM01_IndexTensor:$experts);
@@ -304,7 +408,14 @@ def MM01_MoEExpertsOp : MM01_Op<"moe_experts", [Pure, AllTypesMatch<["input", "r
     with `e = experts[t, j]`. x `[B, T, d]`; weights, experts `[B, T, K]`;
     w1, w3 `[E, I, d]`; w2 `[E, d, I]`. Inference semantics: no capacity
     limit, every token reaches its experts. Parallelisation passes split it
-    into dispatch, grouped expert GEMMs and combine.
+    into dispatch, grouped expert GEMMs and combine. The result has the type
+    of x; K is at most E.
+
+    ```mlir
+    %y = mm01.moe_experts %h2, %w, %e experts(%w1, %w3, %w2)
+        : tensor<?x?x6144xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>,
+          tensor<32x9216x6144xbf16>, tensor<32x9216x6144xbf16>, tensor<32x6144x9216xbf16>
+    ```
   }];
   let arguments = (ins MM01_FloatTensor:$input, MM01_F32Tensor:$weights,
                        MM01_IndexTensor:$experts, MM01_FloatTensor:$w1,
@@ -334,6 +445,14 @@ def MM01_DecoderLayerOp : MM01_Op<"decoder_layer", [
     references weights itself, so the region is isolated from above and a
     layer can be compiled, tested or parallelised on its own.
 
+    Verified: `index` ≥ 0; the operand and result counts of the kind; hidden
+    is a rank-3 float tensor `[B, T, d]` and result 0 has its type; a
+    lightning state is an f32 `[B, H, D, D]` tensor; softmax positions are
+    an i32/i64 `[B, T]` tensor; the key and value caches are rank-4 float
+    tensors of one type; each updated state has the type of its operand;
+    the block arguments have the operand types and `mm01.yield` returns the
+    result types.
+
     ```mlir
     %x1, %s1 = mm01.decoder_layer 0 <lightning> (%x0, %s0)
         : (tensor<?x?x6144xf32>, tensor<?x64x128x128xf32>) -> (...) {
@@ -360,6 +479,11 @@ def MM01_DecoderLayerOp : MM01_Op<"decoder_layer", [
 def MM01_YieldOp : MM01_Op<"yield", [Pure, Terminator, ReturnLike,
                                      HasParent<"DecoderLayerOp">]> {
   let summary = "terminator of a decoder layer";
+  let description = [{
+    Returns the layer's results: `(hidden, new_state)` for a lightning layer,
+    `(hidden, new_key_cache, new_value_cache)` for a softmax layer. Its types
+    must be the result types of the enclosing `mm01.decoder_layer`.
+  }];
   let arguments = (ins Variadic<AnyRankedTensor>:$values);
   let assemblyFormat = "($values^ `:` type($values))? attr-dict";
   let builders = [OpBuilder<(ins), [{ }]>];
