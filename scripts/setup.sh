@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Set up a fresh machine (Debian 12 + CUDA 13 at /usr/local/cuda), build mm01,
+# and run the main job on the built-in default model.
+#
+#   scripts/setup.sh            install what is missing, build, run the main job
+#   scripts/setup.sh --deps     only install what is missing
+#   scripts/setup.sh --build    install + build, no main job
+#
+# Idempotent: when everything is there it only checks and builds incrementally.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${MM01_BUILD_DIR:-$root/build}
+mode=${1:-all}
+
+apt_packages=(cmake ninja-build g++ git python3 python3-pip
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
+  nlohmann-json3-dev libgtest-dev)
+pip_modules=(numpy)
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "${missing[@]}"
+fi
+for m in "${pip_modules[@]}"; do
+  python3 -c "import $m" 2>/dev/null || python3 -m pip install -q "$m"
+done
+[ "$mode" = "--deps" ] && exit 0
+
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -G Ninja -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
+fi
+ninja -C "$build"
+[ "$mode" = "--build" ] && exit 0
+
+# Main job: the built-in default model (deterministic synthetic weights).
+model=$build/default-model
+if [ ! -f "$model/model.safetensors" ]; then
+  "$build/bin/mm01-synth-checkpoint" "$model"
+fi
+"$build/bin/mm01-compile" "$model" --emit=mlir -o "$build/default-model.mlir"
+"$build/bin/mm01-compile" "$model" --emit=summary
+echo "model IR written to $build/default-model.mlir"
