@@ -1,4 +1,7 @@
 //===- mm01-opt.cpp - mlir-opt for the mm01 dialects and passes -----------===//
+#include "Model/Conversion/AttentionToLinalg/Passes.h"
+#include "Model/Conversion/LightningToGPU/Passes.h"
+#include "Model/Conversion/ModelToLinalg/Passes.h"
 #include "Model/IR/ModelDialect.h"
 #include "Model/Transforms/Passes.h"
 
@@ -6,15 +9,21 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mm01::model::registerMM01ModelPasses();
+  mm01::model::registerCPUPipeline();
+  mm01::model::registerMM01AttentionToLinalgPasses();
+  mm01::model::registerMM01LightningToGPUPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  // gpu-module-to-binary translates gpu.modules to LLVM IR (as mlir-opt does).
+  mlir::registerAllGPUToLLVMIRTranslations(registry);
   registry.insert<mm01::model::MM01Dialect>();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "mm01 optimizer driver\n", registry));

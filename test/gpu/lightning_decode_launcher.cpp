@@ -1,0 +1,483 @@
+//===- lightning_decode_launcher.cpp - run the compiled decode kernels ----===//
+//
+// MLIR-free GPU test of the kernels that mm01-opt --mm01-gpu-codegen
+// generates from test/gpu/lightning_decode.mlir. Links the CUDA driver API
+// only. Reads the cubin out of the `gpu.binary` of the pipeline's output
+// (.mlir text, `bin = "..."`), loads it with cuModuleLoadData, and for each
+// (activation type, H, D, B):
+//   * draws random q, k, v (rounded to the activation type) and state,
+//   * runs the kernel once, checks o and the new state against a double
+//     precision CPU reference with a rounding-derived tolerance,
+//   * times back-to-back launches with CUDA events (warm-up, median of many
+//     batches, rotating over enough input sets to miss L2) and prints the
+//     effective bandwidth on the bytes that must move.
+//
+// usage: mm01-gpu-lightning-decode [--quick] [--bench] FILE.mlir[:COLS:THREADS]...
+// Exit: 0 pass, 1 failure, 77 skip (no driver / no GPU).
+//
+//===----------------------------------------------------------------------===//
+#include <cuda.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr int kSkip = 77;
+
+#define CU_CHECK(expr)                                                         \
+  do {                                                                         \
+    CUresult rc_ = (expr);                                                     \
+    if (rc_ != CUDA_SUCCESS) {                                                 \
+      const char *msg_ = nullptr;                                              \
+      cuGetErrorString(rc_, &msg_);                                            \
+      std::fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__,      \
+                   #expr, msg_ ? msg_ : "?");                                  \
+      std::exit(1);                                                            \
+    }                                                                          \
+  } while (0)
+
+// ---- cubin extraction from the gpu.binary text ---------------------------
+
+/// The bytes of the first `bin = "..."` after `gpu.binary` in `text`
+/// (MLIR prints string attributes with \\ for a backslash and \XX for
+/// any other non-printable or quote byte).
+bool extractBinary(const std::string &text, std::string &out) {
+  size_t pos = text.find("gpu.binary");
+  if (pos == std::string::npos)
+    return false;
+  pos = text.find("bin = \"", pos);
+  if (pos == std::string::npos)
+    return false;
+  pos += 7;
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  out.clear();
+  for (size_t i = pos; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '"')
+      return true;
+    if (c != '\\') {
+      out.push_back(c);
+      continue;
+    }
+    if (i + 1 < text.size() && text[i + 1] == '\\') {
+      out.push_back('\\');
+      ++i;
+      continue;
+    }
+    if (i + 2 >= text.size() || hex(text[i + 1]) < 0 || hex(text[i + 2]) < 0)
+      return false;
+    out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
+    i += 2;
+  }
+  return false;
+}
+
+// ---- bf16 ----------------------------------------------------------------
+
+uint16_t toBF16(float f) { // round to nearest even
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u)
+    return 0x7fc0;
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+float fromBF16(uint16_t h) {
+  uint32_t u = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+// ---- memref descriptor ABI of the kernels (rank 4) -----------------------
+// convert-gpu-to-nvvm expands each memref argument into: allocated ptr,
+// aligned ptr, offset, sizes[4], strides[4].
+struct MemRef4 {
+  CUdeviceptr allocated, aligned;
+  int64_t offset;
+  int64_t sizes[4];
+  int64_t strides[4];
+  void set(CUdeviceptr p, int64_t s0, int64_t s1, int64_t s2, int64_t s3) {
+    allocated = aligned = p;
+    offset = 0;
+    sizes[0] = s0, sizes[1] = s1, sizes[2] = s2, sizes[3] = s3;
+    strides[3] = 1;
+    strides[2] = s3;
+    strides[1] = s2 * s3;
+    strides[0] = s1 * s2 * s3;
+  }
+  void push(std::vector<void *> &params) {
+    params.push_back(&allocated);
+    params.push_back(&aligned);
+    params.push_back(&offset);
+    for (int i = 0; i < 4; ++i)
+      params.push_back(&sizes[i]);
+    for (int i = 0; i < 4; ++i)
+      params.push_back(&strides[i]);
+  }
+};
+
+struct Variant {
+  std::string file;
+  int cols = 64, threads = 256;
+  CUmodule module = nullptr;
+};
+
+struct Case {
+  bool bf16;
+  int H, D, B;
+  bool check;
+};
+
+struct Result {
+  std::string kernel;
+  int B, H, D;
+  bool bf16;
+  double oErr = 0, sErr = 0, worstRatio = 0; // normwise rel errors, max err/tol
+  bool ok = true;
+  double us = 0, gbps = 0;
+  int sets = 1;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+Result runCase(const Variant &var, const Case &c, std::mt19937 &rng) {
+  Result res;
+  res.B = c.B, res.H = c.H, res.D = c.D, res.bf16 = c.bf16;
+  const int B = c.B, H = c.H, D = c.D;
+  char name[128];
+  std::snprintf(name, sizeof(name), "lightning_decode_h%d_d%d_%s_c%d_t%d", H,
+                D, c.bf16 ? "bf16" : "f32", var.cols, var.threads);
+  res.kernel = name;
+  CUfunction fn;
+  CU_CHECK(cuModuleGetFunction(&fn, var.module, name));
+
+  const size_t nAct = size_t(B) * H * D, nState = size_t(B) * H * D * D;
+  const size_t eltBytes = c.bf16 ? 2 : 4;
+  const size_t actBytes = nAct * eltBytes, stateBytes = nState * 4;
+
+  // Host inputs, rounded to the activation type; `*f` hold the exact values
+  // the GPU sees.
+  std::uniform_real_distribution<float> uni(-1.f, 1.f);
+  std::vector<float> qf(nAct), kf(nAct), vf(nAct), s0(nState);
+  std::vector<uint8_t> qb(actBytes), kb(actBytes), vb(actBytes);
+  auto fill = [&](std::vector<float> &f, std::vector<uint8_t> &bytes) {
+    for (size_t i = 0; i < f.size(); ++i) {
+      float x = uni(rng);
+      if (c.bf16) {
+        uint16_t h = toBF16(x);
+        f[i] = fromBF16(h);
+        std::memcpy(&bytes[2 * i], &h, 2);
+      } else {
+        f[i] = x;
+        std::memcpy(&bytes[4 * i], &x, 4);
+      }
+    }
+  };
+  fill(qf, qb);
+  fill(kf, kb);
+  fill(vf, vb);
+  for (auto &x : s0)
+    x = uni(rng);
+
+  // Enough input sets that the timed loop does not run out of L2 (50 MB).
+  const size_t setBytes = 4 * actBytes + stateBytes;
+  int sets = c.check ? int(std::min<size_t>(64, (256u << 20) / setBytes + 1)) : 1;
+  res.sets = sets;
+  std::vector<CUdeviceptr> dq(sets), dk(sets), dv(sets), ds(sets), dout(sets);
+  for (int i = 0; i < sets; ++i) {
+    CU_CHECK(cuMemAlloc(&dq[i], actBytes));
+    CU_CHECK(cuMemAlloc(&dk[i], actBytes));
+    CU_CHECK(cuMemAlloc(&dv[i], actBytes));
+    CU_CHECK(cuMemAlloc(&dout[i], actBytes));
+    CU_CHECK(cuMemAlloc(&ds[i], stateBytes));
+    CU_CHECK(cuMemcpyHtoD(dq[i], qb.data(), actBytes));
+    CU_CHECK(cuMemcpyHtoD(dk[i], kb.data(), actBytes));
+    CU_CHECK(cuMemcpyHtoD(dv[i], vb.data(), actBytes));
+    CU_CHECK(cuMemcpyHtoD(ds[i], s0.data(), stateBytes));
+    CU_CHECK(cuMemsetD8(dout[i], 0xFF, actBytes)); // poison: NaN
+  }
+
+  std::vector<MemRef4> desc(5 * sets);
+  std::vector<std::vector<void *>> params(sets);
+  for (int i = 0; i < sets; ++i) {
+    MemRef4 *d = &desc[5 * i];
+    d[0].set(dq[i], B, 1, H, D);
+    d[1].set(dk[i], B, 1, H, D);
+    d[2].set(dv[i], B, 1, H, D);
+    d[3].set(ds[i], B, H, D, D);
+    d[4].set(dout[i], B, 1, H, D);
+    for (int a = 0; a < 5; ++a)
+      d[a].push(params[i]);
+  }
+  const unsigned gx = unsigned(B * H), gy = unsigned(D / var.cols);
+  auto launch = [&](int set) {
+    CU_CHECK(cuLaunchKernel(fn, gx, gy, 1, unsigned(var.threads), 1, 1, 0,
+                            nullptr, params[set].data(), nullptr));
+  };
+
+  // ---- correctness: one step from s0 on set 0 ----
+  // (the driver API reports launch errors from cuLaunchKernel and execution
+  // errors from the next synchronizing call; both are checked)
+  launch(0);
+  CU_CHECK(cuCtxSynchronize());
+  std::vector<uint8_t> ob(actBytes);
+  std::vector<float> s1(nState);
+  CU_CHECK(cuMemcpyDtoH(ob.data(), dout[0], actBytes));
+  CU_CHECK(cuMemcpyDtoH(s1.data(), ds[0], stateBytes));
+
+  const double eps = std::ldexp(1.0, -24);
+  const double gamma = 2.0 * (D + 4) * eps;            // f32 dot of D terms
+  const double rho = c.bf16 ? std::ldexp(1.0, -8) : 0; // final bf16 rounding
+  double oNum = 0, oDen = 0, sNum = 0, sDen = 0, worst = 0;
+  bool ok = true;
+  std::vector<double> sref(D * D);
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < H; ++h) {
+      const double lambda = std::pow(2.0, -8.0 * (h + 1) / H);
+      const double decay = std::exp(-lambda);
+      const size_t a0 = (size_t(b) * H + h) * D;
+      const size_t s0i = (size_t(b) * H + h) * size_t(D) * D;
+      for (int i = 0; i < D; ++i)
+        for (int j = 0; j < D; ++j) {
+          double sOld = s0[s0i + size_t(i) * D + j];
+          double kv = double(kf[a0 + i]) * vf[a0 + j];
+          double ref = decay * sOld + kv;
+          sref[size_t(i) * D + j] = ref;
+          double got = s1[s0i + size_t(i) * D + j];
+          double err = std::fabs(got - ref);
+          double tol = 4 * eps * (std::fabs(sOld) + std::fabs(kv)) + 1e-30;
+          if (!(err <= tol))
+            ok = false;
+          worst = std::max(worst, std::isnan(got) ? 1e30 : err / tol);
+          sNum += err * err;
+          sDen += ref * ref;
+        }
+      for (int j = 0; j < D; ++j) {
+        double ref = 0, mag = 0;
+        for (int i = 0; i < D; ++i) {
+          double t = double(qf[a0 + i]) * sref[size_t(i) * D + j];
+          ref += t;
+          mag += std::fabs(t);
+        }
+        double got;
+        if (c.bf16) {
+          uint16_t hbits;
+          std::memcpy(&hbits, &ob[2 * (a0 + j)], 2);
+          got = fromBF16(hbits);
+        } else {
+          float f;
+          std::memcpy(&f, &ob[4 * (a0 + j)], 4);
+          got = f;
+        }
+        double err = std::fabs(got - ref);
+        // |o - ref| <= (1+rho)|o32 - ref| + rho|ref|, |o32 - ref| <= gamma*mag
+        double tol = (1 + rho) * gamma * mag + rho * std::fabs(ref) + 1e-30;
+        if (!(err <= tol))
+          ok = false;
+        worst = std::max(worst, std::isnan(got) ? 1e30 : err / tol);
+        oNum += err * err;
+        oDen += ref * ref;
+      }
+    }
+  res.oErr = std::sqrt(oNum / oDen);
+  res.sErr = std::sqrt(sNum / sDen);
+  res.worstRatio = worst;
+  res.ok = ok;
+
+  // ---- timing: batches of back-to-back launches, rotating the sets ----
+  CUevent e0, e1;
+  CU_CHECK(cuEventCreate(&e0, CU_EVENT_DEFAULT));
+  CU_CHECK(cuEventCreate(&e1, CU_EVENT_DEFAULT));
+  const int perBatch = 20, batches = c.check ? 50 : 20;
+  for (int w = 0; w < 3 * perBatch; ++w)
+    launch(w % sets);
+  std::vector<double> times;
+  int next = 0;
+  for (int r = 0; r < batches; ++r) {
+    CU_CHECK(cuEventRecord(e0, nullptr));
+    for (int i = 0; i < perBatch; ++i)
+      launch(next++ % sets);
+    CU_CHECK(cuEventRecord(e1, nullptr));
+    CU_CHECK(cuEventSynchronize(e1));
+    float ms = 0;
+    CU_CHECK(cuEventElapsedTime(&ms, e0, e1));
+    times.push_back(1e3 * ms / perBatch);
+  }
+  res.us = median(times);
+  const double bytes = 2.0 * stateBytes + 4.0 * actBytes;
+  res.gbps = bytes / (res.us * 1e-6) / 1e9;
+
+  CU_CHECK(cuEventDestroy(e0));
+  CU_CHECK(cuEventDestroy(e1));
+  for (int i = 0; i < sets; ++i) {
+    cuMemFree(dq[i]);
+    cuMemFree(dk[i]);
+    cuMemFree(dv[i]);
+    cuMemFree(dout[i]);
+    cuMemFree(ds[i]);
+  }
+  return res;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  bool quick = false, bench = false;
+  std::vector<Variant> variants;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--quick") {
+      quick = true;
+      continue;
+    }
+    if (a == "--bench") {
+      bench = true;
+      continue;
+    }
+    Variant v;
+    size_t c1 = a.find(':');
+    v.file = a.substr(0, c1);
+    if (c1 != std::string::npos &&
+        std::sscanf(a.c_str() + c1 + 1, "%d:%d", &v.cols, &v.threads) != 2) {
+      std::fprintf(stderr, "bad variant spec '%s' (FILE[:COLS:THREADS])\n",
+                   a.c_str());
+      return 2;
+    }
+    variants.push_back(v);
+  }
+  if (variants.empty()) {
+    std::fprintf(stderr, "usage: %s [--quick] [--bench] FILE.mlir[:COLS:THREADS]...\n",
+                 argv[0]);
+    return 2;
+  }
+
+  // Skip cleanly without a driver or a GPU.
+  CUresult rc = cuInit(0);
+  int count = 0;
+  if (rc == CUDA_SUCCESS)
+    rc = cuDeviceGetCount(&count);
+  if (rc != CUDA_SUCCESS || count == 0) {
+    const char *msg = nullptr;
+    cuGetErrorString(rc, &msg);
+    std::printf("SKIP: no CUDA device (cuInit/cuDeviceGetCount: %s, %d devices)\n",
+                msg ? msg : "?", count);
+    return kSkip;
+  }
+  CUdevice dev;
+  CU_CHECK(cuDeviceGet(&dev, 0));
+  char devName[256];
+  CU_CHECK(cuDeviceGetName(devName, sizeof(devName), dev));
+  int major = 0, minor = 0, sms = 0;
+  CU_CHECK(cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev));
+  CU_CHECK(cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev));
+  CU_CHECK(cuDeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev));
+  std::printf("device: %s (sm_%d%d, %d SMs)\n", devName, major, minor, sms);
+  if (major != 9) {
+    std::printf("SKIP: the kernels are built for sm_90a\n");
+    return kSkip;
+  }
+  CUcontext ctx;
+  CU_CHECK(cuDevicePrimaryCtxRetain(&ctx, dev));
+  CU_CHECK(cuCtxSetCurrent(ctx));
+
+  for (Variant &v : variants) {
+    std::ifstream in(v.file, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "cannot read %s\n", v.file.c_str());
+      return 1;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string cubin;
+    if (!extractBinary(ss.str(), cubin) || cubin.size() < 4 ||
+        cubin.compare(0, 4, "\x7f" "ELF") != 0) {
+      std::fprintf(stderr, "%s: no cubin (gpu.binary bin = \"\\7FELF...\")\n",
+                   v.file.c_str());
+      return 1;
+    }
+    CU_CHECK(cuModuleLoadData(&v.module, cubin.data()));
+  }
+
+  // Copy bandwidth ceiling (device-to-device, read + write bytes).
+  {
+    const size_t n = size_t(1) << 30;
+    CUdeviceptr a, b;
+    CU_CHECK(cuMemAlloc(&a, n));
+    CU_CHECK(cuMemAlloc(&b, n));
+    CU_CHECK(cuMemsetD8(a, 1, n));
+    CUevent e0, e1;
+    CU_CHECK(cuEventCreate(&e0, 0));
+    CU_CHECK(cuEventCreate(&e1, 0));
+    std::vector<double> t;
+    for (int r = 0; r < 12; ++r) {
+      CU_CHECK(cuEventRecord(e0, nullptr));
+      CU_CHECK(cuMemcpyDtoD(b, a, n));
+      CU_CHECK(cuEventRecord(e1, nullptr));
+      CU_CHECK(cuEventSynchronize(e1));
+      float ms;
+      CU_CHECK(cuEventElapsedTime(&ms, e0, e1));
+      if (r >= 2)
+        t.push_back(ms);
+    }
+    std::printf("copy bandwidth (1 GiB DtoD, read+write): %.0f GB/s\n",
+                2.0 * n / (median(t) * 1e-3) / 1e9);
+    cuMemFree(a);
+    cuMemFree(b);
+    cuEventDestroy(e0);
+    cuEventDestroy(e1);
+  }
+
+  std::vector<Case> cases;
+  for (bool bf16 : {false, true})
+    for (int H : {8, 64})
+      for (int D : {64, 128})
+        for (int B : {1, 3, 16}) {
+          if (quick && !(B == 3 && H == 8))
+            continue;
+          cases.push_back({bf16, H, D, B, true});
+        }
+  if (bench) // the shapes of the fla decode numbers (H=64, D=128)
+    for (int B : {64, 256})
+      cases.push_back({true, 64, 128, B, true});
+
+  std::mt19937 rng(20261127);
+  std::vector<Result> results;
+  bool allOk = true;
+  for (Variant &v : variants)
+    for (const Case &c : cases) {
+      if (c.D % v.cols != 0)
+        continue;
+      Result r = runCase(v, c, rng);
+      allOk &= r.ok;
+      results.push_back(r);
+      std::printf("%-40s B=%-3d %s  o_rel=%.2e s_rel=%.2e max(err/tol)=%.3f  "
+                  "%8.2f us  %7.1f GB/s  (%d sets)\n",
+                  r.kernel.c_str(), r.B, r.ok ? "ok  " : "FAIL", r.oErr,
+                  r.sErr, r.worstRatio, r.us, r.gbps, r.sets);
+      std::fflush(stdout);
+    }
+  for (Variant &v : variants)
+    cuModuleUnload(v.module);
+  cuDevicePrimaryCtxRelease(dev);
+  std::printf("%s: %zu cases\n", allOk ? "PASS" : "FAIL", results.size());
+  return allOk ? 0 : 1;
+}
