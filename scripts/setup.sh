@@ -14,7 +14,8 @@ mode=${1:-all}
 
 apt_packages=(cmake ninja-build g++ git python3 python3-pip
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
-  nlohmann-json3-dev libgtest-dev)
+  nlohmann-json3-dev libgtest-dev python3-numpy)
+# lit runs RUN lines with the python that runs lit (Debian's): python3-numpy above.
 pip_modules=(numpy)
 
 missing=()

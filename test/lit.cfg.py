@@ -37,4 +37,3 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.mm01_tools_dir, config.llvm_tools_dir]
 tools = ["mm01-opt", "mm01-compile", "mm01-synth-checkpoint", "mm01-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
-config.substitutions.append(("%python", "python3"))
