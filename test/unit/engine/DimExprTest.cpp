@@ -1,0 +1,109 @@
+//===- DimExprTest.cpp - size expressions of the launch schedule ----------===//
+
+#include "mm01/Engine/DimExpr.h"
+
+#include "../TestUtil.h"
+
+#include <limits>
+
+using namespace mm01;
+using namespace mm01::engine;
+
+namespace {
+int64_t eval(const std::string &text, DimEnv env = {4, 8, 100}) {
+  Result<DimExpr> e = DimExpr::parse(text);
+  EXPECT_TRUE(e.ok()) << e.error();
+  if (!e)
+    return -999;
+  Result<int64_t> v = e->evaluate(env);
+  EXPECT_TRUE(v.ok()) << v.error();
+  return v ? *v : -999;
+}
+} // namespace
+
+TEST(EngineDimExpr, Evaluates) {
+  EXPECT_EQ(eval("256"), 256);
+  EXPECT_EQ(eval("batch"), 4);
+  EXPECT_EQ(eval("seq"), 8);
+  EXPECT_EQ(eval("tokens"), 32);
+  EXPECT_EQ(eval("context"), 100);
+  EXPECT_EQ(eval("past"), 92);
+  EXPECT_EQ(eval("1 + 2 * 3"), 7);
+  EXPECT_EQ(eval("(1 + 2) * 3"), 9);
+  EXPECT_EQ(eval("10 - 4 - 3"), 3);
+  EXPECT_EQ(eval("100 / 7 % 5"), 4);
+  EXPECT_EQ(eval("-tokens + 40"), 8);
+  EXPECT_EQ(eval("cdiv(tokens, 64)"), 1);
+  EXPECT_EQ(eval("cdiv(tokens, 8)"), 4);
+  EXPECT_EQ(eval("cdiv(33, 8)"), 5);
+  EXPECT_EQ(eval("cdiv(0, 8)"), 0);
+  EXPECT_EQ(eval("min(batch, seq) * max(batch, seq)"), 32);
+  EXPECT_EQ(eval(" cdiv( context , 16 )*16 "), 112);
+}
+
+TEST(EngineDimExpr, Constants) {
+  DimExpr literal(256);
+  EXPECT_TRUE(literal.isLiteral());
+  EXPECT_EQ(literal.text(), "256");
+  EXPECT_EQ(literal.constant(), 256);
+  EXPECT_EQ(DimExpr::parse("256").value(), literal);
+  EXPECT_TRUE(DimExpr::parse("-3").value().isLiteral());
+  EXPECT_EQ(DimExpr(-3).constant(), -3);
+
+  DimExpr folded = DimExpr::parse("2*128").value();
+  EXPECT_FALSE(folded.isLiteral());
+  EXPECT_EQ(folded.constant(), 256);
+  EXPECT_FALSE(folded.usesSymbols());
+
+  DimExpr symbolic = DimExpr::parse("tokens").value();
+  EXPECT_TRUE(symbolic.usesSymbols());
+  EXPECT_FALSE(symbolic.constant().has_value());
+  EXPECT_FALSE(DimExpr::parse("0256").value().isLiteral()); // not canonical
+}
+
+TEST(EngineDimExpr, ParseErrors) {
+  EXPECT_ERROR_CONTAINS(DimExpr::parse(""), "expression is empty");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("tokens +"),
+                        "invalid expression 'tokens +': expected a number");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("heads * 2"), "unknown symbol 'heads'");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("(tokens"), "expected ')'");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("tokens)"), "unexpected ')' at offset 6");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("cdiv(tokens)"), "expected ','");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("min 3"), "expected '(' after 'min'");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("99999999999999999999"),
+                        "integer literal out of range");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("2.5"), "unexpected '.'");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse(std::string(200, '(') + "1" +
+                                       std::string(200, ')')),
+                        "nests too deeply");
+}
+
+TEST(EngineDimExpr, EvaluationErrors) {
+  DimEnv env{0, 0, 0};
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("4 / batch").value().evaluate(env),
+                        "divides by zero");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("4 % batch").value().evaluate(env),
+                        "divides by zero");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("cdiv(4, batch)").value().evaluate(env),
+                        "cdiv(4, 0) needs a >= 0 and b > 0");
+  DimEnv big{std::numeric_limits<int64_t>::max(), 2, 0};
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("tokens").value().evaluate(big), "overflows");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("batch + 1").value().evaluate(big),
+                        "overflows");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("batch * 3").value().evaluate(big),
+                        "overflows");
+}
+
+TEST(EngineDimExpr, DeepButValidExpressionsEvaluate) {
+  // 60 nested parentheses and a long flat sum both stay within the limits.
+  std::string nested = std::string(60, '(') + "batch" + std::string(60, ')');
+  EXPECT_EQ(eval(nested), 4);
+  std::string sum = "1";
+  for (int i = 0; i < 500; ++i)
+    sum += " + 1";
+  EXPECT_EQ(eval(sum), 501);
+  std::string chain = "1";
+  for (int i = 0; i < 60; ++i)
+    chain = "max(1, " + chain + " + 1)";
+  EXPECT_EQ(eval(chain), 61);
+}
