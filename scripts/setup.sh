@@ -47,3 +47,8 @@ fi
 "$build/bin/mm01-compile" "$model" --emit=mlir -o "$build/default-model.mlir"
 "$build/bin/mm01-compile" "$model" --emit=summary
 echo "model IR written to $build/default-model.mlir"
+# Compile it for the CPU target and generate: a 2 x 64-token prompt, 8 tokens.
+python3 -c "import numpy as np; np.save('$build/default-prompt.npy', (np.arange(128, dtype=np.int64).reshape(2, 64) * 37) % 1024)"
+"$build/bin/mm01-run" "$model" --target=cpu --input-ids "$build/default-prompt.npy" \
+  --generate 8 --dump "$build/default-model-out.npz" -v
+echo "logits and generated tokens written to $build/default-model-out.npz"
