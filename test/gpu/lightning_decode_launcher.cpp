@@ -12,7 +12,14 @@
 //     batches, rotating over enough input sets to miss L2) and prints the
 //     effective bandwidth on the bytes that must move.
 //
-// usage: mm01-gpu-lightning-decode [--quick] [--bench] FILE.mlir[:COLS:THREADS]...
+// usage: mm01-gpu-lightning-decode [--quick] [--bench] [--io DIR:H:D:B]...
+//            FILE.mlir[:COLS:THREADS]...
+//   --io DIR:H:D:B (repeatable; used by test/benchmarks/): instead of the
+//   built-in cases, run the bf16 kernel of the first FILE on the inputs in
+//   DIR (raw little-endian, row-major: q.bin, k.bin, v.bin bf16 [B,1,H,D],
+//   s.bin f32 [B,H,D,D]), write its outputs of that one step to DIR/o.out
+//   (bf16) and DIR/s.out (f32), check and time as above, and print a line
+//   `RESULT {json}`.
 // Exit: 0 pass, 1 failure, 77 skip (no driver / no GPU).
 //
 //===----------------------------------------------------------------------===//
@@ -142,7 +149,19 @@ struct Case {
   bool bf16;
   int H, D, B;
   bool check;
+  std::string io = {}; // --io: directory with the inputs (empty: random)
 };
+
+bool readFile(const std::string &path, void *data, size_t bytes) {
+  std::ifstream in(path, std::ios::binary);
+  in.read(static_cast<char *>(data), std::streamsize(bytes));
+  return in && size_t(in.gcount()) == bytes && in.peek() == EOF;
+}
+bool writeFile(const std::string &path, const void *data, size_t bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(static_cast<const char *>(data), std::streamsize(bytes));
+  return bool(out);
+}
 
 struct Result {
   std::string kernel;
@@ -192,11 +211,36 @@ Result runCase(const Variant &var, const Case &c, std::mt19937 &rng) {
       }
     }
   };
-  fill(qf, qb);
-  fill(kf, kb);
-  fill(vf, vb);
-  for (auto &x : s0)
-    x = uni(rng);
+  if (c.io.empty()) {
+    fill(qf, qb);
+    fill(kf, kb);
+    fill(vf, vb);
+    for (auto &x : s0)
+      x = uni(rng);
+  } else { // given inputs (bf16 activations)
+    auto load = [&](const char *name, std::vector<float> &f,
+                    std::vector<uint8_t> &bytes) {
+      std::string path = c.io + "/" + name;
+      if (!readFile(path, bytes.data(), bytes.size())) {
+        std::fprintf(stderr, "%s: cannot read %zu bytes\n", path.c_str(),
+                     bytes.size());
+        std::exit(1);
+      }
+      for (size_t i = 0; i < f.size(); ++i) {
+        uint16_t h;
+        std::memcpy(&h, &bytes[2 * i], 2);
+        f[i] = fromBF16(h);
+      }
+    };
+    load("q.bin", qf, qb);
+    load("k.bin", kf, kb);
+    load("v.bin", vf, vb);
+    if (!readFile(c.io + "/s.bin", s0.data(), stateBytes)) {
+      std::fprintf(stderr, "%s/s.bin: cannot read %zu bytes\n", c.io.c_str(),
+                   stateBytes);
+      std::exit(1);
+    }
+  }
 
   // Enough input sets that the timed loop does not run out of L2 (50 MB).
   const size_t setBytes = 4 * actBytes + stateBytes;
@@ -243,6 +287,11 @@ Result runCase(const Variant &var, const Case &c, std::mt19937 &rng) {
   std::vector<float> s1(nState);
   CU_CHECK(cuMemcpyDtoH(ob.data(), dout[0], actBytes));
   CU_CHECK(cuMemcpyDtoH(s1.data(), ds[0], stateBytes));
+  if (!c.io.empty() && !(writeFile(c.io + "/o.out", ob.data(), actBytes) &&
+                         writeFile(c.io + "/s.out", s1.data(), stateBytes))) {
+    std::fprintf(stderr, "%s: cannot write o.out / s.out\n", c.io.c_str());
+    std::exit(1);
+  }
 
   const double eps = std::ldexp(1.0, -24);
   const double gamma = 2.0 * (D + 4) * eps;            // f32 dot of D terms
@@ -343,6 +392,7 @@ Result runCase(const Variant &var, const Case &c, std::mt19937 &rng) {
 int main(int argc, char **argv) {
   bool quick = false, bench = false;
   std::vector<Variant> variants;
+  std::vector<Case> ioCases;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--quick") {
@@ -351,6 +401,21 @@ int main(int argc, char **argv) {
     }
     if (a == "--bench") {
       bench = true;
+      continue;
+    }
+    if (a == "--io" && i + 1 < argc) {
+      std::string spec = argv[++i];
+      size_t c1 = spec.rfind(':'), c2 = spec.rfind(':', c1 - 1),
+             c3 = spec.rfind(':', c2 - 1);
+      Case c{true, 0, 0, 0, true, spec.substr(0, c3)};
+      if (c1 == std::string::npos || c2 == std::string::npos ||
+          c3 == std::string::npos ||
+          std::sscanf(spec.c_str() + c3 + 1, "%d:%d:%d", &c.H, &c.D, &c.B) != 3 ||
+          c.H <= 0 || c.D <= 0 || c.B <= 0) {
+        std::fprintf(stderr, "bad --io spec '%s' (DIR:H:D:B)\n", spec.c_str());
+        return 2;
+      }
+      ioCases.push_back(c);
       continue;
     }
     Variant v;
@@ -365,7 +430,9 @@ int main(int argc, char **argv) {
     variants.push_back(v);
   }
   if (variants.empty()) {
-    std::fprintf(stderr, "usage: %s [--quick] [--bench] FILE.mlir[:COLS:THREADS]...\n",
+    std::fprintf(stderr,
+                 "usage: %s [--quick] [--bench] [--io DIR:H:D:B]... "
+                 "FILE.mlir[:COLS:THREADS]...\n",
                  argv[0]);
     return 2;
   }
@@ -444,6 +511,33 @@ int main(int argc, char **argv) {
     cuMemFree(b);
     cuEventDestroy(e0);
     cuEventDestroy(e1);
+  }
+
+  if (!ioCases.empty()) { // benchmark mode: given inputs, first variant only
+    std::mt19937 rng(1);
+    bool allOk = true;
+    for (const Case &c : ioCases) {
+      if (c.D % variants[0].cols != 0) {
+        std::fprintf(stderr, "D=%d is not a multiple of %d columns\n", c.D,
+                     variants[0].cols);
+        return 1;
+      }
+      Result r = runCase(variants[0], c, rng);
+      allOk &= r.ok;
+      std::printf("RESULT {\"kernel\": \"%s\", \"B\": %d, \"H\": %d, "
+                  "\"D\": %d, \"dir\": \"%s\", \"ok\": %s, \"o_rel\": %.3e, "
+                  "\"s_rel\": %.3e, \"max_err_over_tol\": %.4f, \"us\": %.3f, "
+                  "\"gbps\": %.1f, \"sets\": %d, \"device\": \"%s\"}\n",
+                  r.kernel.c_str(), r.B, r.H, r.D, c.io.c_str(),
+                  r.ok ? "true" : "false", r.oErr, r.sErr, r.worstRatio, r.us,
+                  r.gbps, r.sets, devName);
+      std::fflush(stdout);
+    }
+    for (Variant &v : variants)
+      cuModuleUnload(v.module);
+    cuDevicePrimaryCtxRelease(dev);
+    std::printf("%s: %zu io cases\n", allOk ? "PASS" : "FAIL", ioCases.size());
+    return allOk ? 0 : 1;
   }
 
   std::vector<Case> cases;

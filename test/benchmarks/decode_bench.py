@@ -1,0 +1,349 @@
+#!/usr/bin/env python3
+"""Side-by-side decode benchmark: mm01's compiler-generated lightning decode
+kernel (run by test/gpu/mm01-gpu-lightning-decode --io) against
+flash-linear-attention's fused_recurrent_simple_gla, on the same GPU, on
+identical inputs, with a float64 cross-check.
+
+One decode step per (H, B): q, k, v [B, 1, H, D] bf16, state [B, H, D, D]
+f32 (fla layout [N, H, K, V]), MiniMax decay lambda_h = 2^(-8(h+1)/H):
+    S' = exp(-lambda_h) S + k v^T,   o = q S'   (scale 1).
+fla is called as fused_recurrent_simple_gla(q, k, v, g_gamma=-lambda,
+scale=1.0, initial_state=S, output_final_state=True).
+
+Timing: CUDA events around batches of 20 back-to-back calls, 3 batches of
+warm-up, median of 50 batches, rotating over enough input copies (>= 256 MB)
+to miss L2 -- the launcher does the same for our kernel (cuLaunchKernel from
+C++, no graph). fla is timed eagerly (Python + Triton launch per call, its
+real decode path: the recurrent kernel, a sum over the 2 K-splits and a bf16
+cast) and, where capture works, as a CUDA graph of the same calls.
+Effective bandwidth counts the bytes that must move: state read + write
+2*B*H*D*D*4 plus q, k, v read and o written (bf16).
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import torch
+
+D = 128
+SHAPES = [(H, B) for H in (64, 8) for B in (1, 16, 64, 256)]
+PER_BATCH, WARM_BATCHES, BATCHES = 20, 3, 50
+
+
+def log(*a):
+    print(*a, flush=True)
+
+
+def lambdas(H):
+    return torch.tensor([2.0 ** (-8.0 * (h + 1) / H) for h in range(H)],
+                        dtype=torch.float64)
+
+
+def must_move_bytes(B, H):
+    return 2 * B * H * D * D * 4 + 4 * B * H * D * 2
+
+
+def copy_gbps(nbytes=1 << 30, reps=20):
+    a = torch.empty(nbytes, dtype=torch.uint8, device="cuda").random_(0, 255)
+    b = torch.empty_like(a)
+    for _ in range(3):
+        b.copy_(a)
+    times = []
+    for _ in range(reps):
+        e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        e0.record()
+        b.copy_(a)
+        e1.record()
+        e1.synchronize()
+        times.append(e0.elapsed_time(e1))
+    times.sort()
+    ms = times[len(times) // 2]
+    del a, b
+    torch.cuda.empty_cache()
+    return 2 * nbytes / (ms * 1e-3) / 1e9
+
+
+def errs(got, ref):
+    """normwise relative and max-abs over max|ref| (both in float64)."""
+    got, ref = got.double(), ref.double()
+    if not torch.isfinite(got).all():
+        return {"norm_rel": float("nan"), "max_rel": float("nan")}
+    d = (got - ref)
+    return {"norm_rel": (d.norm() / ref.norm()).item(),
+            "max_rel": (d.abs().max() / ref.abs().max()).item()}
+
+
+def time_calls(fn, nsets):
+    """median ms per call over batches of PER_BATCH calls, rotating sets."""
+    nxt = 0
+    for _ in range(WARM_BATCHES * PER_BATCH):
+        fn(nxt % nsets)
+        nxt += 1
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(BATCHES):
+        e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        e0.record()
+        for _ in range(PER_BATCH):
+            fn(nxt % nsets)
+            nxt += 1
+        e1.record()
+        e1.synchronize()
+        times.append(e0.elapsed_time(e1) / PER_BATCH)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def time_graph(fn, nsets):
+    calls = max(PER_BATCH, nsets)
+    s = torch.cuda.Stream()
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        for i in range(calls):
+            fn(i % nsets)
+    torch.cuda.current_stream().wait_stream(s)
+    torch.cuda.synchronize()
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g):
+        for i in range(calls):
+            fn(i % nsets)
+    for _ in range(WARM_BATCHES):
+        g.replay()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(BATCHES):
+        e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        e0.record()
+        g.replay()
+        e1.record()
+        e1.synchronize()
+        times.append(e0.elapsed_time(e1) / calls)
+    del g
+    times.sort()
+    return times[len(times) // 2]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--launcher", required=True)
+    ap.add_argument("--cubin", required=True, help="lightning_decode_c64_t256.bin.mlir")
+    ap.add_argument("--work", default="/tmp/mm01-decode-bench")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--shapes", default="", help="H:B,H:B,... (default: all)")
+    args = ap.parse_args()
+    shapes = SHAPES
+    if args.shapes:
+        shapes = [tuple(int(x) for x in s.split(":")) for s in args.shapes.split(",")]
+    os.makedirs(args.out, exist_ok=True)
+    os.makedirs(args.work, exist_ok=True)
+    t_start = time.time()
+
+    import triton
+    import fla
+    from fla.ops.simple_gla import fused_recurrent_simple_gla
+
+    dev = torch.cuda.get_device_name()
+    log(f"device: {dev}; torch {torch.__version__}, triton {triton.__version__}, "
+        f"fla {getattr(fla, '__version__', '?')}")
+    cgbps = copy_gbps()
+    log(f"copy bandwidth (torch 1 GiB DtoD, read+write): {cgbps:.0f} GB/s")
+
+    # ---- inputs: drawn once on the GPU, written raw for the launcher ----
+    gen = torch.Generator(device="cuda")
+    gen.manual_seed(20261127)
+    io = {}
+    for H, B in shapes:
+        d = os.path.join(args.work, f"h{H}_b{B}")
+        os.makedirs(d, exist_ok=True)
+        for name in ("q", "k", "v"):
+            x = (torch.rand(B, 1, H, D, device="cuda", generator=gen) * 2 - 1).to(torch.bfloat16)
+            x.view(torch.int16).cpu().numpy().tofile(os.path.join(d, f"{name}.bin"))
+        s = torch.rand(B, H, D, D, device="cuda", generator=gen) * 2 - 1
+        s.cpu().numpy().tofile(os.path.join(d, "s.bin"))
+        del s
+        io[(H, B)] = d
+    log(f"inputs written ({time.time() - t_start:.1f} s)")
+
+    # ---- ours: one launcher process for all shapes ----
+    cmd = [args.launcher]
+    for H, B in shapes:
+        cmd += ["--io", f"{io[(H, B)]}:{H}:{D}:{B}"]
+    cmd += [f"{args.cubin}:64:256"]
+    log("$ " + " ".join(cmd))
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    with open(os.path.join(args.out, "launcher.log"), "w") as f:
+        f.write(p.stdout + p.stderr)
+    log(p.stdout + p.stderr)
+    if p.returncode != 0:
+        log(f"launcher exit {p.returncode}")
+    ours = {}
+    launcher_copy = None
+    for line in p.stdout.splitlines():
+        if line.startswith("RESULT "):
+            r = json.loads(line[7:])
+            ours[(r["H"], r["B"])] = r
+        m = re.match(r"copy bandwidth .*: (\d+) GB/s", line)
+        if m:
+            launcher_copy = float(m.group(1))
+    log(f"launcher done ({time.time() - t_start:.1f} s)")
+
+    # ---- per shape: fla, cross-check, timing ----
+    import numpy as np
+    records = []
+    for H, B in shapes:
+        d = io[(H, B)]
+        ld = lambda n, shp: torch.from_numpy(np.fromfile(os.path.join(d, n), dtype=np.int16)).view(torch.bfloat16).reshape(shp).cuda()
+        q, k, v = (ld(f"{n}.bin", (B, 1, H, D)) for n in ("q", "k", "v"))
+        s0 = torch.from_numpy(np.fromfile(os.path.join(d, "s.bin"), dtype=np.float32)).reshape(B, H, D, D).cuda()
+        lam = lambdas(H)
+        gg = (-lam).float().cuda()
+
+        # float64 reference
+        decay = torch.exp(-lam).cuda()
+        s_ref = decay.view(1, H, 1, 1) * s0.double() + k[:, 0].double().unsqueeze(-1) * v[:, 0].double().unsqueeze(-2)
+        o_ref = torch.einsum("bhi,bhij->bhj", q[:, 0].double(), s_ref).unsqueeze(1)
+
+        o_fla, s_fla = fused_recurrent_simple_gla(q, k, v, g_gamma=gg, scale=1.0,
+                                                  initial_state=s0.clone(),
+                                                  output_final_state=True)
+        torch.cuda.synchronize()
+        rec = {"op": "lightning_decode", "impl": "mm01 mm01-gpu-codegen (c64 t256)",
+               "shape": {"B": B, "T": 1, "H": H, "D": D, "act": "bf16", "state": "f32"},
+               "device": dev}
+        err = {"o_fla_vs_ref64": errs(o_fla, o_ref), "state_fla_vs_ref64": errs(s_fla, s_ref)}
+        r = ours.get((H, B))
+        if r is not None:
+            o_ours = torch.from_numpy(np.fromfile(os.path.join(d, "o.out"), dtype=np.int16)).view(torch.bfloat16).reshape(B, 1, H, D).cuda()
+            s_ours = torch.from_numpy(np.fromfile(os.path.join(d, "s.out"), dtype=np.float32)).reshape(B, H, D, D).cuda()
+            err.update({"o_ours_vs_ref64": errs(o_ours, o_ref),
+                        "o_ours_vs_fla": errs(o_ours, o_fla),
+                        "state_ours_vs_ref64": errs(s_ours, s_ref),
+                        "state_ours_vs_fla": errs(s_ours, s_fla)})
+            del o_ours, s_ours
+            rec["ours_ms"] = r["us"] / 1e3
+            rec["ours_check"] = {"ok": r["ok"], "max_err_over_tol": r["max_err_over_tol"],
+                                 "o_rel": r["o_rel"], "s_rel": r["s_rel"], "sets": r["sets"]}
+        else:
+            rec["ours_ms"] = None
+        del s_ref, o_ref, o_fla, s_fla
+
+        set_bytes = must_move_bytes(B, H)
+        nsets = int(min(64, (256 << 20) // set_bytes + 1))
+        sets = [(q.clone(), k.clone(), v.clone(), s0.clone()) for _ in range(nsets)]
+        del q, k, v, s0
+
+        def call(i):
+            qq, kk, vv, ss = sets[i]
+            return fused_recurrent_simple_gla(qq, kk, vv, g_gamma=gg, scale=1.0,
+                                              initial_state=ss, output_final_state=True)
+        peer = {"fla_fused_recurrent": time_calls(call, nsets)}
+        sets = None  # free the copies (the closures above are done with them)
+        torch.cuda.empty_cache()
+
+        nb = must_move_bytes(B, H)
+        rec["peer_ms"] = peer
+        rec["bytes_must_move"] = nb
+        rec["effective_gbps"] = nb / (rec["ours_ms"] * 1e-3) / 1e9 if rec["ours_ms"] else None
+        rec["copy_gbps"] = cgbps
+        rec["copy_gbps_launcher"] = launcher_copy
+        rec["ratio"] = (peer["fla_fused_recurrent"] / rec["ours_ms"]) if rec["ours_ms"] else None
+        rec["errors"] = err
+        rec["max_rel_err"] = {"ours_vs_fla": err.get("o_ours_vs_fla", {}).get("max_rel"),
+                              "ours_vs_ref64": err.get("o_ours_vs_ref64", {}).get("max_rel"),
+                              "fla_vs_ref64": err["o_fla_vs_ref64"]["max_rel"]}
+        records.append(rec)
+        log(json.dumps(rec))
+
+    write_outputs(args, records, dev, cgbps, launcher_copy)
+
+    # ---- second pass: fla captured in a CUDA graph (a capture failure
+    # cannot cost the numbers above) ----
+    import numpy as np
+    for rec in records:
+        H, B = rec["shape"]["H"], rec["shape"]["B"]
+        d = io[(H, B)]
+        ld = lambda n, shp: torch.from_numpy(np.fromfile(os.path.join(d, n), dtype=np.int16)).view(torch.bfloat16).reshape(shp).cuda()
+        q, k, v = (ld(f"{n}.bin", (B, 1, H, D)) for n in ("q", "k", "v"))
+        s0 = torch.from_numpy(np.fromfile(os.path.join(d, "s.bin"), dtype=np.float32)).reshape(B, H, D, D).cuda()
+        gg = (-lambdas(H)).float().cuda()
+        nsets = int(min(64, (256 << 20) // must_move_bytes(B, H) + 1))
+        sets = [(q.clone(), k.clone(), v.clone(), s0.clone()) for _ in range(nsets)]
+        del q, k, v, s0
+
+        def call(i):
+            qq, kk, vv, ss = sets[i]
+            return fused_recurrent_simple_gla(qq, kk, vv, g_gamma=gg, scale=1.0,
+                                              initial_state=ss, output_final_state=True)
+        try:
+            t = time_graph(call, nsets)
+            rec["peer_ms"]["fla_fused_recurrent_cudagraph"] = t
+            if rec["ours_ms"]:
+                rec["ratio_vs_graph"] = t / rec["ours_ms"]
+            log(f"H={H} B={B}: fla graph {t:.4f} ms")
+        except Exception as e:  # noqa: BLE001
+            log(f"H={H} B={B}: graph capture of fla failed: {type(e).__name__}: {e}")
+            break
+        finally:
+            sets = None  # free the copies (the closures above are done with them)
+            torch.cuda.empty_cache()
+    write_outputs(args, records, dev, cgbps, launcher_copy)
+    log(f"total {time.time() - t_start:.1f} s")
+    ok = all(r["ours_ms"] is not None and r["ours_check"]["ok"] for r in records)
+    return 0 if ok and p.returncode == 0 else 1
+
+
+def write_outputs(args, records, dev, cgbps, launcher_copy):
+    import triton
+    import fla
+    for rec in records:
+        nb = rec["bytes_must_move"]
+        rec["peer_effective_gbps"] = {kk: nb / (t * 1e-3) / 1e9 for kk, t in rec["peer_ms"].items()}
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    tag = re.sub(r"[^a-z0-9]+", "-", dev.lower().replace("nvidia", "")).strip("-")
+    meta = {"device": dev, "date": date, "torch": torch.__version__, "triton": triton.__version__,
+            "fla": getattr(fla, "__version__", "?"), "copy_gbps": cgbps,
+            "copy_gbps_launcher": launcher_copy,
+            "timing": f"CUDA events, batches of {PER_BATCH} calls, {WARM_BATCHES} warm-up batches, "
+                      f"median of {BATCHES}, inputs rotated over >= 256 MB",
+            "bytes_must_move": "2*B*H*D*D*4 (state r+w) + 4*B*H*D*2 (q,k,v r, o w; bf16)",
+            "errors": "norm_rel = ||a-b||/||b||, max_rel = max|a-b| / max|b|; o (bf16) and state (f32)"}
+    stem = os.path.join(args.out, f"decode-{tag}-{date}")
+    with open(stem + ".json", "w") as f:
+        json.dump({"meta": meta, "records": records}, f, indent=1)
+
+    def f3(x, fmt="{:.4f}"):
+        return "–" if x is None else fmt.format(x)
+    lines = [f"# Lightning decode: mm01 vs fla fused_recurrent_simple_gla — {dev}, {date}", "",
+             f"torch {torch.__version__}, triton {triton.__version__}, fla {meta['fla']}. "
+             f"Copy bandwidth (1 GiB DtoD, read+write): {cgbps:.0f} GB/s (torch), "
+             f"{f3(launcher_copy, '{:.0f}')} GB/s (driver API, launcher). D=128, bf16 q/k/v/o, f32 state, "
+             "λ_h = 2^(-8(h+1)/H), one token. Times: median per call (ms). GB/s on the bytes that must move. "
+             "ratio = fla eager / ours (>1: ours faster); graph = fla captured in a CUDA graph. "
+             "Errors: max|a−b|/max|b| on o.", "",
+             "| H | B | ours ms | fla ms | fla graph ms | ours GB/s | fla GB/s | fla graph GB/s | ours % copy | ratio | ratio vs graph | o err ours/ref64 | o err fla/ref64 | o err ours/fla | state err ours/fla |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in records:
+        p_ = r["peer_ms"]; pg = r["peer_effective_gbps"]; e = r["errors"]
+        lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            r["shape"]["H"], r["shape"]["B"], f3(r["ours_ms"]), f3(p_.get("fla_fused_recurrent")),
+            f3(p_.get("fla_fused_recurrent_cudagraph")), f3(r["effective_gbps"], "{:.0f}"),
+            f3(pg.get("fla_fused_recurrent"), "{:.0f}"), f3(pg.get("fla_fused_recurrent_cudagraph"), "{:.0f}"),
+            f3(r["effective_gbps"] and 100 * r["effective_gbps"] / cgbps, "{:.0f}%"),
+            f3(r["ratio"], "{:.2f}"), f3(r.get("ratio_vs_graph"), "{:.2f}"),
+            f3(e.get("o_ours_vs_ref64", {}).get("max_rel"), "{:.1e}"),
+            f3(e["o_fla_vs_ref64"]["max_rel"], "{:.1e}"),
+            f3(e.get("o_ours_vs_fla", {}).get("max_rel"), "{:.1e}"),
+            f3(e.get("state_ours_vs_fla", {}).get("max_rel"), "{:.1e}")))
+    with open(stem + ".md", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    log("\n".join(lines))
+    log(f"wrote {stem}.json/.md")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
