@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mm01/Support/FileIO.h"
 #include "mm01/Checkpoint/Safetensors.h"
 
 #include <nlohmann/json.hpp>
@@ -183,30 +184,8 @@ uint64_t readU64LE(const unsigned char *p) {
   return v;
 }
 
-/// Reads exactly `size` bytes at `offset` (pread loops on short reads).
-bool readAt(int fd, void *buffer, size_t size, uint64_t offset) {
-  auto *out = static_cast<char *>(buffer);
-  while (size > 0) {
-    ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    out += n;
-    size -= static_cast<size_t>(n);
-    offset += static_cast<uint64_t>(n);
-  }
-  return true;
-}
 
 /// Closes a file descriptor on every path out of a function.
-struct FdGuard {
-  int fd;
-  ~FdGuard() {
-    if (fd >= 0)
-      ::close(fd);
-  }
-};
 
 uint64_t nonNegativeInt(const json &v, const std::string &what) {
   if (v.is_number_unsigned())

@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mm01/Support/FileIO.h"
 #include "mm01/Engine/Engine.h"
 #include "mm01/Engine/XXHash.h"
 
@@ -321,28 +322,7 @@ Status EngineWriter::write(const std::string &path) const {
 
 namespace {
 
-struct FdGuard {
-  int fd;
-  ~FdGuard() {
-    if (fd >= 0)
-      ::close(fd);
-  }
-};
 
-bool readAt(int fd, void *buffer, size_t size, uint64_t offset) {
-  uint8_t *p = static_cast<uint8_t *>(buffer);
-  while (size > 0) {
-    ssize_t n = ::pread(fd, p, size, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    p += n;
-    size -= static_cast<size_t>(n);
-    offset += static_cast<uint64_t>(n);
-  }
-  return true;
-}
 
 std::string truncated(uint64_t expected, uint64_t found, bool atLeast) {
   return std::string("truncated file (expected ") + (atLeast ? "at least " : "") +

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mm01/Support/FileIO.h"
 #include "mm01/Engine/Engine.h"
 #include "mm01/Engine/XXHash.h"
 
@@ -26,28 +27,7 @@ using namespace mm01::engine;
 
 namespace {
 
-struct FdGuard {
-  int fd;
-  ~FdGuard() {
-    if (fd >= 0)
-      ::close(fd);
-  }
-};
 
-bool readAt(int fd, void *buffer, size_t size, uint64_t offset) {
-  uint8_t *p = static_cast<uint8_t *>(buffer);
-  while (size > 0) {
-    ssize_t n = ::pread(fd, p, size, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    p += n;
-    size -= static_cast<size_t>(n);
-    offset += static_cast<uint64_t>(n);
-  }
-  return true;
-}
 
 std::string joinPath(const std::string &dir, const std::string &file) {
   if (dir.empty() || (!file.empty() && file[0] == '/'))
