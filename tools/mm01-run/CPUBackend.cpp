@@ -152,7 +152,7 @@ Status CPUBackend::run(Compiled &entry, const NpyArray &ids, const NpyArray &pos
     states[s].swap(outputs[1 + s]);
   if (hidden) {
     const int64_t L1 = config.numLayers + 1;
-    if (info->results.size() != 1 + numStates + L1)
+    if (static_cast<int64_t>(info->results.size()) != 1 + numStates + L1)
       return makeError("internal error: @prefill returns no hidden states");
     const cpu::TensorSpec &spec = info->results[1 + numStates];
     int64_t per = spec.sizes[0] * spec.sizes[1] * spec.sizes[2];
