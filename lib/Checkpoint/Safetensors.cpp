@@ -587,39 +587,18 @@ Status mm01::writeSafetensors(const std::string &path,
   // Pad with spaces so that the data region starts 8-byte aligned.
   header.append((8 - header.size() % 8) % 8, ' ');
 
-  // Write to a temporary name and rename: readers never see a partial file.
-  std::string tmpPath = path + ".tmp";
-  std::FILE *out = std::fopen(tmpPath.c_str(), "wb");
-  if (!out)
-    return makeError(tmpPath + ": cannot create: " + errnoText());
   unsigned char lengthBytes[8];
   uint64_t length = header.size();
   for (int i = 0; i < 8; ++i)
     lengthBytes[i] = static_cast<unsigned char>(length >> (8 * i));
-  bool ok = std::fwrite(lengthBytes, 1, 8, out) == 8 &&
-            std::fwrite(header.data(), 1, header.size(), out) == header.size();
-  for (const TensorData &t : tensors) {
-    if (!ok)
-      break;
-    ok = t.bytes.empty() ||
-         std::fwrite(t.bytes.data(), 1, t.bytes.size(), out) == t.bytes.size();
-  }
-  std::string writeError = ok ? "" : errnoText();
-  if (std::fclose(out) != 0 && ok) {
-    ok = false;
-    writeError = errnoText();
-  }
-  if (!ok) {
-    std::remove(tmpPath.c_str());
-    return makeError(path + ": write failed: " + writeError);
-  }
-  if (std::rename(tmpPath.c_str(), path.c_str()) != 0) {
-    std::string error = errnoText();
-    std::remove(tmpPath.c_str());
-    return makeError(path + ": cannot rename the written file into place: " +
-                     error);
-  }
-  return Status::success();
+  return writeFileAtomically(path, [&](const ByteSink &write) {
+    if (!write(lengthBytes, 8) || !write(header.data(), header.size()))
+      return false;
+    for (const TensorData &t : tensors)
+      if (!write(t.bytes.data(), t.bytes.size()))
+        return false;
+    return true;
+  });
 }
 
 Status mm01::writeSafetensorsIndex(

@@ -291,29 +291,9 @@ Status EngineWriter::write(const std::string &path) const {
   for (const PendingSection &s : sections_)
     bodies.push_back(&s.bytes);
 
-  // Write to a temporary name and rename: readers never see a partial file.
-  std::string tmpPath = path + ".tmp";
-  std::FILE *out = std::fopen(tmpPath.c_str(), "wb");
-  if (!out)
-    return makeError(tmpPath + ": cannot create: " + errnoText());
-  bool ok = emitFile(*layout, bodies, [&](const void *data, size_t size) {
-    return std::fwrite(data, 1, size, out) == size;
+  return writeFileAtomically(path, [&](const ByteSink &write) {
+    return emitFile(*layout, bodies, write);
   });
-  std::string writeError = ok ? "" : errnoText();
-  if (std::fclose(out) != 0 && ok) {
-    ok = false;
-    writeError = errnoText();
-  }
-  if (!ok) {
-    std::remove(tmpPath.c_str());
-    return makeError(path + ": write failed: " + writeError);
-  }
-  if (std::rename(tmpPath.c_str(), path.c_str()) != 0) {
-    std::string error = errnoText();
-    std::remove(tmpPath.c_str());
-    return makeError(path + ": cannot rename the written file into place: " + error);
-  }
-  return Status::success();
 }
 
 //===----------------------------------------------------------------------===//
