@@ -112,8 +112,9 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
 }
 
 void registerCPUPipeline() {
+  // The attention lowerings the pipeline uses are registered by their own
+  // library (registerMM01AttentionToLinalgPasses), as mm01-opt does.
   registerMM01ModelToLinalgPasses();
-  registerMM01AttentionToLinalgPasses();
   static std::once_flag once;
   std::call_once(once, [] {
     PassPipelineRegistration<CPUPipelineOptions>(
