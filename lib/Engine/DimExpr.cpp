@@ -259,7 +259,9 @@ Result<int64_t> DimExpr::evaluate(const DimEnv &env) const {
         v = env.seq;
         break;
       case Op::Tokens:
-        if (__builtin_mul_overflow(env.batch, env.seq, &v))
+        if (env.tokens >= 0)
+          v = env.tokens;
+        else if (__builtin_mul_overflow(env.batch, env.seq, &v))
           return overflow();
         break;
       case Op::Context:

@@ -32,10 +32,16 @@
 namespace mm01::engine {
 
 /// The values of the symbols for one call of an entry point.
+///
+/// A call may mix sequence lengths (packed tokens, no padding): then `seq` is
+/// the longest number of new tokens of a sequence, `context` the longest
+/// sequence after the call, and `tokens` the total of new tokens. When
+/// `tokens` is negative (the default) it is `batch * seq`.
 struct DimEnv {
   int64_t batch = 0;
   int64_t seq = 0;
   int64_t context = 0;
+  int64_t tokens = -1;
 };
 
 class DimExpr {
