@@ -8,6 +8,10 @@ namespace mm01 {
 
 Backend::~Backend() = default;
 
+Status Backend::prefillMixed(const NpyArray &, const std::vector<int64_t> &, NpyArray &) {
+  return makeError("this backend does not support prompts of different lengths");
+}
+
 namespace {
 std::string shapeStr(const std::vector<int64_t> &shape) {
   std::string s = "[";
@@ -73,6 +77,27 @@ Result<GenerateResult> generate(Backend &backend, const NpyArray &ids,
                        shapeStr(options.forcedIds->shape));
   }
   const int64_t piece = options.prefillChunk > 0 ? options.prefillChunk : T;
+  std::vector<int64_t> lengths = options.promptLengths;
+  if (lengths.empty())
+    lengths.assign(B, T);
+  if (static_cast<int64_t>(lengths.size()) != B)
+    return makeError("prompt lengths: expected " + std::to_string(B) +
+                     " (one per row of the input ids), found " +
+                     std::to_string(lengths.size()));
+  bool mixed = false;
+  for (int64_t b = 0; b < B; ++b) {
+    if (lengths[b] < 1 || lengths[b] > T)
+      return makeError("prompt length " + std::to_string(lengths[b]) + " of row " +
+                       std::to_string(b) + " must lie in [1, " + std::to_string(T) +
+                       "] (the input ids' length)");
+    mixed = mixed || lengths[b] != T;
+  }
+  if (mixed && piece < T)
+    return makeError("prefilling in pieces is not supported with prompts of "
+                     "different lengths");
+  if (mixed && options.hiddenStates)
+    return makeError("hidden states are not supported with prompts of different "
+                     "lengths");
 
   GenerateResult result;
   result.logits = NpyArray::make(NpyType::F32, {B, T, V});
@@ -81,7 +106,16 @@ Result<GenerateResult> generate(Backend &backend, const NpyArray &ids,
     result.hiddenStates = NpyArray::make(NpyType::F32, {L1, B, T, d});
 
   auto start = std::chrono::steady_clock::now();
-  for (int64_t t0 = 0; t0 < T; t0 += piece) {
+  if (mixed) {
+    NpyArray logits;
+    if (Status s = backend.prefillMixed(ids, lengths, logits); !s)
+      return makeError(s.error());
+    if (logits.type != NpyType::F32 || logits.shape != std::vector<int64_t>{B, T, V})
+      return makeError("internal error: mixed-length prefill returned logits " +
+                       shapeStr(logits.shape));
+    result.logits = std::move(logits);
+  }
+  for (int64_t t0 = 0; !mixed && t0 < T; t0 += piece) {
     int64_t t = std::min(piece, T - t0);
     NpyArray pieceIds = sliceTokens(ids, t0, t);
     NpyArray positions = NpyArray::make(NpyType::I64, {B, t});
@@ -114,13 +148,13 @@ Result<GenerateResult> generate(Backend &backend, const NpyArray &ids,
       NpyArray positions = NpyArray::make(NpyType::I64, {B, 1});
       for (int64_t b = 0; b < B; ++b) {
         stepIds.data<int64_t>()[b] = result.generatedIds.data<int64_t>()[b * N + s - 1];
-        positions.data<int64_t>()[b] = T + s - 1;
+        positions.data<int64_t>()[b] = lengths[b] + s - 1;
       }
       if (Status st = backend.decode(stepIds, positions, stepLogits); !st)
         return makeError(st.error());
     }
     for (int64_t b = 0; b < B; ++b) {
-      const float *row = s == 0 ? result.logits.data<float>() + (b * T + T - 1) * V
+      const float *row = s == 0 ? result.logits.data<float>() + (b * T + lengths[b] - 1) * V
                                 : stepLogits.data<float>() + b * V;
       std::memcpy(result.generatedLogits.data<float>() + (b * N + s) * V, row,
                   V * sizeof(float));

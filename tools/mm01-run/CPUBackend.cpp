@@ -181,4 +181,11 @@ Status CPUBackend::decode(const NpyArray &ids, const NpyArray &positions,
   return run(*entry.value(), ids, positions, logits, nullptr);
 }
 
+Status CPUBackend::prefillMixed(const NpyArray &, const std::vector<int64_t> &,
+                                NpyArray &) {
+  // Each compiled module has one static prompt length for the whole batch.
+  return makeError("the CPU target does not support prompts of different lengths "
+                   "(--prompt-lengths): run them as separate batches");
+}
+
 } // namespace mm01

@@ -9,6 +9,7 @@
 #ifndef MM01_TOOLS_MM01RUN_CPUBACKEND_H
 #define MM01_TOOLS_MM01RUN_CPUBACKEND_H
 
+#include "CPUModel.h"
 #include "Model/CPU/JitRunner.h"
 #include "mm01/Checkpoint/ModelConfig.h"
 #include "mm01/Checkpoint/Safetensors.h"
@@ -20,14 +21,6 @@
 #include <memory>
 
 namespace mm01 {
-
-struct CPUBackendOptions {
-  int64_t batch = 1;
-  int64_t cacheCapacity = 1; // KV-cache rows: prompt + generated tokens
-  std::string dtype = "f32";
-  int64_t chunkSize = 64;
-  bool verbose = false;
-};
 
 class CPUBackend : public Backend {
 public:
@@ -42,6 +35,8 @@ public:
                  NpyArray *hidden) override;
   Status decode(const NpyArray &ids, const NpyArray &positions,
                 NpyArray &logits) override;
+  Status prefillMixed(const NpyArray &ids, const std::vector<int64_t> &lengths,
+                      NpyArray &logits) override;
 
   double compileSeconds() const { return compileTime; }
 

@@ -31,8 +31,16 @@ public:
   virtual Status prefill(const NpyArray &ids, const NpyArray &positions,
                          NpyArray &logits, NpyArray *hidden) = 0;
   /// One decode step: `ids`, `positions` [B, 1] -> `logits` [B, 1, V].
+  /// Positions may differ between rows (after prompts of different lengths).
   virtual Status decode(const NpyArray &ids, const NpyArray &positions,
                         NpyArray &logits) = 0;
+  /// Prefill of prompts of different lengths at the start of a generation:
+  /// row b of `ids` [B, T] holds lengths[b] tokens at positions
+  /// 0..lengths[b]-1 (the rest of the row is ignored). Writes `logits`
+  /// [B, T, V], zero past each prompt's length. The default refuses: a
+  /// backend that cannot pack sequences of different lengths says so.
+  virtual Status prefillMixed(const NpyArray &ids, const std::vector<int64_t> &lengths,
+                              NpyArray &logits);
 };
 
 struct GenerateOptions {
@@ -43,10 +51,14 @@ struct GenerateOptions {
   /// Prefill the prompt in pieces of this many tokens (0: in one piece).
   int64_t prefillChunk = 0;
   bool hiddenStates = false;
+  /// Tokens of each prompt row to use (row b: ids[b, :promptLengths[b]]);
+  /// empty: all T. Different lengths need Backend::prefillMixed and exclude
+  /// prefillChunk and hiddenStates.
+  std::vector<int64_t> promptLengths;
 };
 
 struct GenerateResult {
-  NpyArray logits;          // [B, T, V] f32
+  NpyArray logits;          // [B, T, V] f32 (zero past a prompt's length)
   NpyArray generatedIds;    // [B, N] i64
   NpyArray generatedLogits; // [B, N, V] f32: the logits that chose each token
   NpyArray hiddenStates;    // [L+1, B, T, d] f32 when requested
@@ -58,8 +70,9 @@ struct GenerateResult {
 Status checkTokenIds(const NpyArray &ids, int64_t vocab, const std::string &what);
 
 /// Prefill of `ids` [B, T] (in pieces if asked), then `generate` decode steps.
-/// generated_ids[:, 0] is chosen from the prompt's last logits; each later
-/// token from a decode step fed the previous one.
+/// generated_ids[:, 0] is chosen from the prompt's last logits (row b: at
+/// position promptLengths[b] - 1); each later token from a decode step fed
+/// the previous one.
 Result<GenerateResult> generate(Backend &backend, const NpyArray &ids,
                                 const GenerateOptions &options);
 
