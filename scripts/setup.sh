@@ -52,3 +52,16 @@ python3 -c "import numpy as np; np.save('$build/default-prompt.npy', (np.arange(
 "$build/bin/mm01-run" "$model" --target=cpu --input-ids "$build/default-prompt.npy" \
   --generate 8 --dump "$build/default-model-out.npz" -v
 echo "logits and generated tokens written to $build/default-model-out.npz"
+# The same model as a GPU engine for sm_90a when the CUDA toolkit is here
+# (no GPU needed to compile), and run on the GPU when there is one.
+cuda=${CUDA_HOME:-/usr/local/cuda}
+if [ -x "$cuda/bin/ptxas" ]; then
+  "$build/bin/mm01-compile" "$model" --target=sm_90a --max-batch=2 --max-context=256 \
+    --cuda-toolkit="$cuda" -o "$build/default-model.mm01"
+  "$build/bin/mm01-engine-info" "$build/default-model.mm01" | sed -n '1,7p'
+  echo "GPU engine written to $build/default-model.mm01"
+  if nvidia-smi -L >/dev/null 2>&1; then
+    "$build/bin/mm01-run" "$build/default-model.mm01" --input-ids "$build/default-prompt.npy" \
+      --generate 8 --dump "$build/default-model-gpu-out.npz" -v
+  fi
+fi

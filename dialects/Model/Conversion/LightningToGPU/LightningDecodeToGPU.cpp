@@ -5,37 +5,26 @@
 // in place of the op. See Passes.td for the contract and docs/gpu-codegen.md
 // for the kernel's layout.
 //
-// Thread layout of one block (one (b, h) pair and one tile of `cols` state
-// columns, all D rows):
-//
-//   CG = cols / 4        column groups: a thread owns 4 adjacent columns
-//   RG = threads / CG    row groups: thread tid = rg * CG + cg
-//   R  = D / RG          rows per thread: i = rg + r * RG, r = 0..R-1
-//
-// A warp covers 32 / CG consecutive rows of 4·CG contiguous floats each, so
-// the state loads/stores are 16-byte vectors, coalesced along the columns.
-// The code for the R rows is emitted unrolled (R independent loads in
-// flight). o_j partial sums are reduced over the row groups of a warp with
-// gpu.shuffle xor (offsets CG, 2·CG, ..., 16), then across warps through
-// workgroup memory.
+// The kernel body is the engine generator's (buildLightningDecodeFunc,
+// Model/Conversion/ModelToGPU/LightningDecodeKernel.cpp, which describes the
+// thread layout); this pass addresses it through rank-4 memref descriptors
+// with a dynamic batch: q/k/v/o [B, 1, H, D], state [B, H, D, D].
 //
 //===----------------------------------------------------------------------===//
 #include "Model/Conversion/LightningToGPU/Passes.h"
+#include "Model/Conversion/ModelToGPU/KernelBuilder.h"
+#include "Model/Conversion/ModelToGPU/LightningDecodeKernel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/SymbolTable.h"
 
 #include "llvm/ADT/StringMap.h"
-
-#include <cmath>
 
 namespace mm01::model {
 #define GEN_PASS_DEF_MM01LIGHTNINGDECODETOGPU
@@ -49,18 +38,10 @@ namespace {
 
 constexpr StringLiteral kPassName = "mm01-lightning-decode-to-gpu";
 constexpr StringLiteral kGpuModuleName = "mm01_lightning_decode";
-constexpr int64_t kVec = 4; // state columns per thread (one 16-byte vector)
 
 /// Everything a kernel is specialized for.
-struct KernelSpec {
-  int64_t heads = 0, dim = 0, cols = 0, threads = 0;
-  Type elt;
+struct KernelSpec : mm01::gpu::LightningDecodeTiling {
   SmallVector<double> decay;
-
-  int64_t colGroups() const { return cols / kVec; }
-  int64_t rowGroups() const { return threads / colGroups(); }
-  int64_t rowsPerThread() const { return dim / rowGroups(); }
-  int64_t warps() const { return threads / 32; }
 
   std::string baseName() const {
     std::string t = elt.isF32() ? "f32" : "bf16";
@@ -69,8 +50,6 @@ struct KernelSpec {
         .str();
   }
 };
-
-bool isPowerOfTwo(int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
 
 /// Checks the op and the options; emits an error on the op when unsupported.
 FailureOr<KernelSpec> analyze(LightningDecodeOp op, int64_t cols,
@@ -94,14 +73,10 @@ FailureOr<KernelSpec> analyze(LightningDecodeOp op, int64_t cols,
     fail() << "element type " << elt << " is not supported (f32 or bf16)";
     return failure();
   }
-  if (!isPowerOfTwo(cols) || cols < kVec || cols > 32 * kVec) {
-    fail() << "block-columns = " << cols
-           << " must be a power of two in [4, 128]";
-    return failure();
-  }
-  if (threads < 32 || threads > 1024 || threads % 32 != 0) {
-    fail() << "threads = " << threads
-           << " must be a multiple of 32 in [32, 1024]";
+  std::string why = mm01::gpu::checkLightningDecodeTiling(qt.getDimSize(3),
+                                                          cols, threads);
+  if (!why.empty()) {
+    fail() << why;
     return failure();
   }
   KernelSpec spec;
@@ -111,17 +86,6 @@ FailureOr<KernelSpec> analyze(LightningDecodeOp op, int64_t cols,
   spec.threads = threads;
   spec.elt = elt;
   spec.decay.assign(op.getDecay().begin(), op.getDecay().end());
-  if (spec.dim % cols != 0) {
-    fail() << "D = " << spec.dim << " is not divisible by block-columns = "
-           << cols;
-    return failure();
-  }
-  if (spec.dim % spec.rowGroups() != 0) {
-    fail() << "D = " << spec.dim << " is not divisible by the "
-           << spec.rowGroups()
-           << " row groups of a block (threads / (block-columns / 4))";
-    return failure();
-  }
   if ((int64_t)spec.decay.size() != spec.heads) {
     fail() << "expects " << spec.heads << " decay rates";
     return failure();
@@ -138,192 +102,30 @@ MemRefType memrefOf(RankedTensorType t, bool dynamicBatch) {
   return MemRefType::get(shape, t.getElementType());
 }
 
-class KernelBuilder {
-public:
-  KernelBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
-
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value mul(Value x, int64_t c) { return arith::MulIOp::create(b, loc, x, idx(c)); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value add(Value x, int64_t c) { return c ? add(x, idx(c)) : x; }
-  Value div(Value x, int64_t c) { return arith::DivUIOp::create(b, loc, x, idx(c)); }
-  Value rem(Value x, int64_t c) { return arith::RemUIOp::create(b, loc, x, idx(c)); }
-  Value toF32(Value x) {
-    Type t = x.getType();
-    Type f32 = b.getF32Type();
-    if (getElementTypeOrSelf(t).isF32())
-      return x;
-    if (auto vt = dyn_cast<VectorType>(t))
-      return arith::ExtFOp::create(b, loc, VectorType::get(vt.getShape(), f32), x);
-    return arith::ExtFOp::create(b, loc, f32, x);
-  }
-
-  OpBuilder &b;
-  Location loc;
-};
-
 /// Builds the kernel gpu.func (and its decay table) at the end of `gpuModule`.
 gpu::GPUFuncOp buildKernel(gpu::GPUModuleOp gpuModule, const KernelSpec &spec,
                            StringRef name, Location loc) {
-  MLIRContext *ctx = gpuModule.getContext();
-  OpBuilder mb = OpBuilder::atBlockEnd(gpuModule.getBody());
-  Type f32 = mb.getF32Type();
-  const int64_t H = spec.heads, D = spec.dim, CG = spec.colGroups(),
-                RG = spec.rowGroups(), R = spec.rowsPerThread(),
-                NW = spec.warps(), cols = spec.cols;
-
-  // The per-head factors e^{-λ_h}: f64 exp, rounded to f32.
-  SmallVector<float> factors;
-  for (double lambda : spec.decay)
-    factors.push_back(static_cast<float>(std::exp(-lambda)));
-  auto tableType = MemRefType::get({H}, f32);
-  std::string tableName = (name + "_decay").str();
-  auto tableInit = DenseElementsAttr::get(RankedTensorType::get({H}, f32),
-                                          ArrayRef<float>(factors));
-  memref::GlobalOp::create(mb, loc, tableName, mb.getStringAttr("private"),
-                           tableType, tableInit, /*constant=*/true,
-                           mb.getI64IntegerAttr(16));
-
+  const int64_t H = spec.heads, D = spec.dim;
   auto actType = MemRefType::get({ShapedType::kDynamic, 1, H, D}, spec.elt);
-  auto stateType = MemRefType::get({ShapedType::kDynamic, H, D, D}, f32);
-  auto fnType = FunctionType::get(
-      ctx, {actType, actType, actType, stateType, actType}, {});
-  SmallVector<Type> workgroup;
-  auto wgSpace = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-  if (NW > 1)
-    workgroup.push_back(MemRefType::get({NW, cols}, f32, AffineMap(), wgSpace));
-  auto kernel = gpu::GPUFuncOp::create(mb, loc, name, fnType, workgroup);
-  kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), mb.getUnitAttr());
-  // The partial sums are read and written as 16-byte vectors: the
-  // workgroup buffer must be 16-byte aligned (the lowering defaults to the
-  // element's alignment).
-  if (NW > 1)
-    kernel.setWorkgroupAttributionAttr(0, LLVM::LLVMDialect::getAlignAttrName(),
-                                       mb.getI64IntegerAttr(16));
-  kernel.setKnownBlockSizeAttr(mb.getDenseI32ArrayAttr(
-      {static_cast<int32_t>(spec.threads), 1, 1}));
-
-  Block &entry = kernel.getBody().front();
-  OpBuilder b = OpBuilder::atBlockEnd(&entry);
-  KernelBuilder kb(b, loc);
-  Value q = entry.getArgument(0), k = entry.getArgument(1),
-        v = entry.getArgument(2), state = entry.getArgument(3),
-        out = entry.getArgument(4);
-
-  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
-  Value bx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value by = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
-  Value bIdx = kb.div(bx, H);
-  Value hIdx = kb.rem(bx, H);
-  Value cg = kb.rem(tid, CG);
-  Value rg = kb.div(tid, CG);
-  Value col = kb.add(kb.mul(by, cols), kb.mul(cg, kVec));
-  Value zero = kb.idx(0);
-
-  Value table = memref::GetGlobalOp::create(b, loc, tableType, tableName);
-  Value decay = memref::LoadOp::create(b, loc, table, ValueRange{hIdx});
-
-  auto vecF32 = VectorType::get({kVec}, f32);
-  auto vecAct = VectorType::get({kVec}, spec.elt);
-  unsigned actBytes = spec.elt.getIntOrFloatBitWidth() / 8;
-  llvm::MaybeAlign actAlign(kVec * actBytes), stateAlign(kVec * 4);
-
-  Value vRow = kb.toF32(vector::LoadOp::create(
-      b, loc, vecAct, v, ValueRange{bIdx, zero, hIdx, col},
-      /*nontemporal=*/false, actAlign));
-  Value decaySplat = vector::BroadcastOp::create(b, loc, vecF32, decay);
-  Value acc = arith::ConstantOp::create(
-      b, loc, vecF32, DenseElementsAttr::get(vecF32, b.getF32FloatAttr(0.0f)));
-
-  // Load phase first (all R state vectors and q_i, k_i in flight), then the
-  // arithmetic and the stores.
-  SmallVector<Value> rows, sOld, qs, ks;
-  for (int64_t r = 0; r < R; ++r) {
-    Value i = kb.add(rg, r * RG);
-    rows.push_back(i);
-    sOld.push_back(vector::LoadOp::create(b, loc, vecF32, state,
-                                          ValueRange{bIdx, hIdx, i, col},
-                                          /*nontemporal=*/false, stateAlign));
-    ks.push_back(kb.toF32(memref::LoadOp::create(
-        b, loc, k, ValueRange{bIdx, zero, hIdx, i})));
-    qs.push_back(kb.toF32(memref::LoadOp::create(
-        b, loc, q, ValueRange{bIdx, zero, hIdx, i})));
-  }
-  for (int64_t r = 0; r < R; ++r) {
-    Value kSplat = vector::BroadcastOp::create(b, loc, vecF32, ks[r]);
-    Value kv = arith::MulFOp::create(b, loc, kSplat, vRow);
-    // S' = e^{-λ} S + k_i v
-    Value sNew = vector::FMAOp::create(b, loc, vecF32, sOld[r], decaySplat, kv);
-    vector::StoreOp::create(b, loc, sNew, state,
-                            ValueRange{bIdx, hIdx, rows[r], col},
-                            /*nontemporal=*/false, stateAlign);
-    Value qSplat = vector::BroadcastOp::create(b, loc, vecF32, qs[r]);
-    acc = vector::FMAOp::create(b, loc, vecF32, qSplat, sNew, acc);
-  }
-
-  // Reduce over the row groups inside a warp: lanes tid, tid ^ CG, ...
-  if (CG < 32) {
-    SmallVector<Value> lanes;
-    for (int64_t e = 0; e < kVec; ++e) {
-      Value x = vector::ExtractOp::create(b, loc, acc, ArrayRef<int64_t>{e});
-      for (int64_t off = CG; off < 32; off *= 2) {
-        Value y = gpu::ShuffleOp::create(b, loc, x, static_cast<int32_t>(off),
-                                         32, gpu::ShuffleMode::XOR)
-                      .getShuffleResult();
-        x = arith::AddFOp::create(b, loc, x, y);
-      }
-      lanes.push_back(x);
-    }
-    acc = vector::FromElementsOp::create(b, loc, vecF32, lanes);
-  }
-
-  auto storeOut = [&](OpBuilder &ob, Value sum) {
-    Value o = sum;
-    if (!spec.elt.isF32())
-      o = arith::TruncFOp::create(ob, loc, vecAct, sum);
-    vector::StoreOp::create(ob, loc, o, out, ValueRange{bIdx, zero, hIdx, col},
-                            /*nontemporal=*/false, actAlign);
+  auto stateType = MemRefType::get({ShapedType::kDynamic, H, D, D},
+                                   Float32Type::get(gpuModule.getContext()));
+  mm01::gpu::LightningDecodeAddressing addressing;
+  addressing.act = [&](OpBuilder &b, ValueRange args,
+                       mm01::gpu::DecodeOperand which, Value bi, Value hi,
+                       Value i) {
+    static constexpr unsigned argOf[] = {0, 1, 2, 4}; // q, k, v, o
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    return mm01::gpu::DecodeAccess{args[argOf[size_t(which)]],
+                                   {bi, zero, hi, i}};
   };
-
-  Value isFirstRowGroup = arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::ult, tid, kb.idx(CG));
-  if (NW == 1) {
-    auto ifOp = scf::IfOp::create(b, loc, isFirstRowGroup, false);
-    OpBuilder tb = OpBuilder::atBlockTerminator(ifOp.thenBlock());
-    storeOut(tb, acc);
-  } else {
-    // Lane < CG of each warp writes the warp's partial sums, then the first
-    // CG threads add the NW partials and write o.
-    Value smem = kernel.getWorkgroupAttributions()[0];
-    Value lane = kb.rem(tid, 32);
-    Value warp = kb.div(tid, 32);
-    Value isWriter = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                           lane, kb.idx(CG));
-    Value c = kb.mul(cg, kVec);
-    SmallVector<Value> warpIdx;
-    for (int64_t w = 0; w < NW; ++w)
-      warpIdx.push_back(kb.idx(w));
-    {
-      auto ifOp = scf::IfOp::create(b, loc, isWriter, false);
-      OpBuilder tb = OpBuilder::atBlockTerminator(ifOp.thenBlock());
-      vector::StoreOp::create(tb, loc, acc, smem, ValueRange{warp, c},
-                              /*nontemporal=*/false, stateAlign);
-    }
-    gpu::BarrierOp::create(b, loc);
-    auto ifOp = scf::IfOp::create(b, loc, isFirstRowGroup, false);
-    OpBuilder tb = OpBuilder::atBlockTerminator(ifOp.thenBlock());
-    Value sum;
-    for (int64_t w = 0; w < NW; ++w) {
-      Value part = vector::LoadOp::create(
-          tb, loc, vecF32, smem,
-          ValueRange{warpIdx[w], c},
-          /*nontemporal=*/false, stateAlign);
-      sum = sum ? arith::AddFOp::create(tb, loc, sum, part).getResult() : part;
-    }
-    storeOut(tb, sum);
-  }
-  gpu::ReturnOp::create(b, loc);
-  return kernel;
+  addressing.state = [&](OpBuilder &, ValueRange args, Value bi, Value hi,
+                         Value row, Value col) {
+    return mm01::gpu::DecodeAccess{args[3], {bi, hi, row, col}};
+  };
+  OpBuilder mb(gpuModule.getContext());
+  return mm01::gpu::buildLightningDecodeFunc(
+      mb, gpuModule, name, spec, spec.decay,
+      {actType, actType, actType, stateType, actType}, addressing, loc);
 }
 
 /// Builds (once per kernel and operand types) the host function
@@ -347,7 +149,7 @@ func::FuncOp getOrBuildLaunch(ModuleOp module, gpu::GPUFuncOp kernel,
   fn.setPrivate();
   Block *entry = fn.addEntryBlock();
   OpBuilder b = OpBuilder::atBlockEnd(entry);
-  KernelBuilder kb(b, loc);
+  mm01::gpu::KernelBuilder kb(b, loc);
 
   Value batch = dynamicBatch
                     ? memref::DimOp::create(b, loc, entry->getArgument(0), 0)

@@ -1,0 +1,80 @@
+//===- LightningPrefillKernel.h - lightning-attention prefill kernels -*- C++ -*-===//
+//
+// Generator of the chunked lightning-attention prefill (docs/lightning-prefill.md):
+// per sequence b (packed rows cu_seqlens[b] .. cu_seqlens[b+1]-1) and head h,
+// with the fp32 state S [D, D] carried in and out (slot b of `state`):
+//
+//   O_blk  = ((Q Kᵀ) ⊙ M) V + (Q ⊙ e^{-λ(i+1)}) · S_prev,  M[i,j] = e^{-λ(i-j)} (i ≥ j)
+//   S_next = e^{-λ m} S_prev + (K ⊙ e^{-λ(m-1-j)})ᵀ V
+//
+// on tensor cores (mma.sync m16n8k16 bf16 → f32, operands by ldmatrix from a
+// cp.async-pipelined ring of shared-memory stages), the state on chip in fp32.
+// With `segments` > 1 the sequence is split across thread blocks: kernel 1
+// computes per-segment local states, kernel 2 scans them (decayed by
+// e^{-λ·len}), kernel 3 computes the outputs and the final state.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MM01_MODEL_CONVERSION_MODELTOGPU_LIGHTNINGPREFILLKERNEL_H
+#define MM01_MODEL_CONVERSION_MODELTOGPU_LIGHTNINGPREFILLKERNEL_H
+
+#include "Model/Conversion/ModelToGPU/GeneratedKernel.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mm01::gpu {
+
+struct LightningPrefillSpec {
+  int64_t heads = 0, dim = 0;      // H, D (D ∈ {32, 64, 128})
+  mlir::Type elt;                  // activation element type (bf16)
+  llvm::SmallVector<double> decay; // λ_h per head
+  bool siluInputs = false;         // SiLU on q, k, v as they are loaded
+  int64_t qTokenStride = 0, qHeadStride = 0, kTokenStride = 0,
+          kHeadStride = 0, vTokenStride = 0, vHeadStride = 0; // elements
+  int64_t outTokenStride = 0, outHeadStride = 0;
+  int64_t maxBatch = 1, maxTokens = 1; // upper bounds (memref extents)
+
+  // Tile configuration (chosen by the caller; defaults below).
+  int64_t chunk = 64;    // tokens per chunk (64: the only one supported now)
+  int64_t warps = 8;     // warps per thread block (8: the only one now)
+  /// Thread blocks per sequence and head (sequence split). 0: the generator
+  /// picks (enough blocks for `targetBlocks` at batch 1), 1: no split.
+  int64_t segments = 0;
+  /// Shortest segment (tokens, a multiple of `chunk`): a sequence shorter
+  /// than segments × minSegmentTokens uses fewer segments.
+  int64_t minSegmentTokens = 1024;
+  int64_t targetBlocks = 264; // 2 × 132 SMs (H100/H200)
+  /// State update S += K̃ᵀV with the decayed K̃ = K ⊙ e^{-λ(m-1-j)} as bf16
+  /// hi + lo (true: ~16-bit K̃, fp32-grade state, state error ~3e-6; the
+  /// update costs 2 MMAs) or rounded to bf16 once (false: 1 MMA, 25% fewer
+  /// tensor-core ops in the outputs kernel and 50% in the local-states one;
+  /// state error ~1e-3 like fla's bf16 update).
+  bool stateHiLo = true;
+};
+
+struct LightningPrefillPlan {
+  std::vector<mm01::gpu::GeneratedKernel> kernels; // launched in order
+  std::string workspaceBytes;                      // engine expression, "0" if none
+};
+
+/// Builds the kernels of `spec` at the end of `module` (names start with
+/// lightning_prefill_h<H>_d<D>_...; a suffix keeps them unique). Emits an
+/// error at `loc` and fails for an unsupported spec.
+mlir::FailureOr<LightningPrefillPlan>
+buildLightningPrefill(mlir::OpBuilder &builder, mlir::gpu::GPUModuleOp module,
+                      const LightningPrefillSpec &spec, mlir::Location loc);
+
+/// Registers the test pass `mm01-test-lightning-prefill-kernel` (builds a
+/// module holding just the kernels of one spec; see
+/// LightningPrefillTestPass.cpp).
+void registerTestLightningPrefillKernelPass();
+
+} // namespace mm01::gpu
+
+#endif // MM01_MODEL_CONVERSION_MODELTOGPU_LIGHTNINGPREFILLKERNEL_H

@@ -1,0 +1,167 @@
+//===- LightningPrefillTestPass.cpp - mm01-test-lightning-prefill-kernel ---===//
+//
+// Builds, into the module, `gpu.module @mm01_lightning_prefill` holding the
+// kernels of one LightningPrefillSpec, and records the plan as the module
+// attribute `mm01.lightning_prefill` (a string the MLIR-free GPU test parses
+// after gpu-module-to-binary):
+//
+//   "H=8 D=128 NS=32 silu=1 hilo=1 max_batch=.. max_tokens=.. q=TS,HS k=TS,HS v=TS,HS
+//    out=TS,HS workspace=EXPR decay=λ0,λ1,..;kernel NAME grid=X,Y,Z block=N
+//    smem=BYTES params=a,b,..;kernel ..."
+//
+// Layout option: `interleaved` (the model's: q, k, v at element offsets 0, D,
+// 2D of one [T, H, 3D] buffer, token stride 3·H·D, head stride 3·D; out
+// [T, H, D]) or `separate` (q, k, v, out each [T, H, D]).
+//
+//===----------------------------------------------------------------------===//
+#include "Model/Conversion/ModelToGPU/LightningPrefillKernel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace {
+
+struct TestLightningPrefillKernelPass
+    : public PassWrapper<TestLightningPrefillKernelPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TestLightningPrefillKernelPass)
+
+  TestLightningPrefillKernelPass() = default;
+  TestLightningPrefillKernelPass(const TestLightningPrefillKernelPass &other)
+      : PassWrapper(other) {}
+
+  StringRef getArgument() const final {
+    return "mm01-test-lightning-prefill-kernel";
+  }
+  StringRef getDescription() const final {
+    return "Build the lightning-attention prefill kernels of one spec into "
+           "gpu.module @mm01_lightning_prefill (test pass)";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<arith::ArithDialect, mlir::gpu::GPUDialect,
+                    LLVM::LLVMDialect, NVVM::NVVMDialect, math::MathDialect,
+                    memref::MemRefDialect, scf::SCFDialect,
+                    vector::VectorDialect>();
+  }
+
+  Option<int64_t> heads{*this, "heads", llvm::cl::desc("H"), llvm::cl::init(8)};
+  Option<int64_t> dim{*this, "dim", llvm::cl::desc("D"), llvm::cl::init(128)};
+  Option<std::string> eltName{*this, "elt",
+                              llvm::cl::desc("activation type (bf16)"),
+                              llvm::cl::init("bf16")};
+  Option<bool> silu{*this, "silu", llvm::cl::desc("SiLU on q, k, v"),
+                    llvm::cl::init(false)};
+  Option<std::string> layout{*this, "layout",
+                             llvm::cl::desc("interleaved | separate"),
+                             llvm::cl::init("interleaved")};
+  Option<int64_t> segments{*this, "segments",
+                           llvm::cl::desc("sequence split (0: automatic, 1: none)"),
+                           llvm::cl::init(0)};
+  Option<int64_t> minSegment{*this, "min-segment-tokens",
+                             llvm::cl::desc("shortest segment"),
+                             llvm::cl::init(1024)};
+  Option<int64_t> chunk{*this, "chunk", llvm::cl::desc("chunk tokens"),
+                        llvm::cl::init(64)};
+  Option<int64_t> maxBatch{*this, "max-batch", llvm::cl::desc("max batch"),
+                           llvm::cl::init(16)};
+  Option<int64_t> maxTokens{*this, "max-tokens", llvm::cl::desc("max tokens"),
+                            llvm::cl::init(1 << 20)};
+  Option<bool> stateHiLo{*this, "state-hilo",
+                         llvm::cl::desc("state update with K̃ as bf16 hi + lo"),
+                         llvm::cl::init(true)};
+  ListOption<double> decays{*this, "decay",
+                            llvm::cl::desc("λ per head (default 2^(-8(h+1)/H))")};
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = module.getContext();
+    mm01::gpu::LightningPrefillSpec spec;
+    spec.heads = heads;
+    spec.dim = dim;
+    spec.elt = eltName == "bf16"  ? Type(BFloat16Type::get(ctx))
+               : eltName == "f32" ? Type(Float32Type::get(ctx))
+                                  : Type();
+    if (!spec.elt) {
+      module.emitError() << "elt = " << eltName << ": expected bf16 or f32";
+      return signalPassFailure();
+    }
+    if (!decays.empty())
+      spec.decay.assign(decays.begin(), decays.end());
+    else
+      for (int64_t h = 0; h < heads; ++h)
+        spec.decay.push_back(std::pow(2.0, -8.0 * (h + 1) / double(heads)));
+    spec.siluInputs = silu;
+    int64_t H = heads, D = dim;
+    if (layout == "interleaved") {
+      spec.qTokenStride = spec.kTokenStride = spec.vTokenStride = 3 * H * D;
+      spec.qHeadStride = spec.kHeadStride = spec.vHeadStride = 3 * D;
+    } else if (layout == "separate") {
+      spec.qTokenStride = spec.kTokenStride = spec.vTokenStride = H * D;
+      spec.qHeadStride = spec.kHeadStride = spec.vHeadStride = D;
+    } else {
+      module.emitError() << "layout = " << layout
+                         << ": expected interleaved or separate";
+      return signalPassFailure();
+    }
+    spec.outTokenStride = H * D;
+    spec.outHeadStride = D;
+    spec.maxBatch = maxBatch;
+    spec.maxTokens = maxTokens;
+    spec.segments = segments;
+    spec.minSegmentTokens = minSegment;
+    spec.chunk = chunk;
+    spec.stateHiLo = stateHiLo;
+
+    auto gm = mm01::gpu::getOrCreateGPUModule(module, "mm01_lightning_prefill");
+    OpBuilder b(ctx);
+    FailureOr<mm01::gpu::LightningPrefillPlan> plan =
+        mm01::gpu::buildLightningPrefill(b, gm, spec, module.getLoc());
+    if (failed(plan))
+      return signalPassFailure();
+
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    int64_t ns = 1;
+    for (auto &k : plan->kernels)
+      if (k.grid[1] == std::to_string(H))
+        ns = std::stoll(k.grid[0]);
+    os << "H=" << H << " D=" << D << " NS=" << ns << " silu=" << int(spec.siluInputs)
+       << " hilo=" << int(spec.stateHiLo)
+       << " max_batch=" << spec.maxBatch << " max_tokens=" << spec.maxTokens
+       << " q=" << spec.qTokenStride << "," << spec.qHeadStride
+       << " k=" << spec.kTokenStride << "," << spec.kHeadStride
+       << " v=" << spec.vTokenStride << "," << spec.vHeadStride
+       << " out=" << spec.outTokenStride << "," << spec.outHeadStride
+       << " workspace=" << plan->workspaceBytes << " decay=";
+    for (auto [i, d] : llvm::enumerate(spec.decay))
+      os << (i ? "," : "") << llvm::format("%.17g", d);
+    for (auto &k : plan->kernels) {
+      os << ";kernel " << k.func.getName() << " grid=" << k.grid[0] << ","
+         << k.grid[1] << "," << k.grid[2] << " block=" << k.block[0]
+         << " smem=" << k.dynamicSmemBytes << " params=";
+      for (auto [i, p] : llvm::enumerate(k.params))
+        os << (i ? "," : "") << p.name;
+    }
+    module->setAttr("mm01.lightning_prefill", StringAttr::get(ctx, os.str()));
+  }
+};
+
+} // namespace
+
+void mm01::gpu::registerTestLightningPrefillKernelPass() {
+  PassRegistration<TestLightningPrefillKernelPass>();
+}

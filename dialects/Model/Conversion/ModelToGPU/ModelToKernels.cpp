@@ -1,0 +1,1129 @@
+//===- ModelToKernels.cpp - model IR -> generated kernels + mm01k schedule -===//
+//
+// Walks each entry function (layers inlined) in program order and replaces
+// every model op by launches of kernels generated for this model's shapes
+// (RowKernels, LightningPrefillKernel, SoftmaxAttentionKernels, MoEKernels)
+// or by cuBLASLt GEMMs, on tensors standing for buffers.
+//
+// Model values map to *views*: a tensor (the buffer-to-be), an element
+// offset, a token stride and a head stride, plus pending elementwise work
+// that the consumer kernel applies as it loads (SiLU of the QKV projection,
+// RoPE of q and k). So split_qkv, split_heads and merge_heads cost nothing,
+// and fusions are decided here:
+//   deepnorm_residual → rms_norm          one row kernel
+//   rms_norm → (× sigmoid(gate))          one row kernel, at the multiply
+//   silu → split_qkv → lightning          SiLU on load in the lightning kernel
+//   rope → softmax_attention              RoPE inside the attention kernels
+//
+//===----------------------------------------------------------------------===//
+#include "Model/Conversion/ModelToGPU/Passes.h"
+
+#include "Model/Conversion/ModelToGPU/GeneratedKernel.h"
+#include "Model/Conversion/ModelToGPU/LightningDecodeKernel.h"
+#include "Model/Conversion/ModelToGPU/LightningPrefillKernel.h"
+#include "Model/Conversion/ModelToGPU/MoEKernels.h"
+#include "Model/Conversion/ModelToGPU/RowKernels.h"
+#include "Model/Conversion/ModelToGPU/SoftmaxAttentionKernels.h"
+
+#include "mm01/Engine/DimExpr.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <optional>
+#include <regex>
+#include <tuple>
+
+namespace mm01::model {
+#define GEN_PASS_DEF_MM01MODELTOKERNELS
+#include "Model/Conversion/ModelToGPU/Passes.h.inc"
+} // namespace mm01::model
+
+using namespace mlir;
+using namespace mm01::model;
+namespace mg = mm01::gpu;
+namespace mk = mm01::kernel;
+
+namespace {
+
+constexpr StringLiteral kKernelModule = "mm01_kernels";
+
+/// Where a model value lives and what is still to be applied to it.
+struct View {
+  Value buf;                  // the tensor (buffer) holding the data
+  int64_t offset = 0;         // elements from the buffer start
+  int64_t tokenStride = 0;    // elements between token rows
+  int64_t headStride = 0;     // elements between heads (4-D values)
+  bool silu = false;          // SiLU still to be applied on load
+  RoPEOp rope;                // RoPE still to be applied on load
+};
+
+/// A kernel parameter bound to a view (input or in-place/fresh output) or
+/// to an integer expression.
+struct Binding {
+  Value value;
+  int64_t offset = 0;
+  bool isOut = false;
+};
+
+/// Kernels generated so far, by a key of everything their generator was
+/// specialized for: ops with equal specs (the norms of all layers, the MoE
+/// of all layers) share one gpu.func.
+struct KernelCache {
+  llvm::StringMap<std::vector<mg::GeneratedKernel>> kernels;
+  llvm::StringMap<std::string> workspace;
+};
+
+/// A key for a spec: its fields in order, types printed.
+class KeyBuilder {
+public:
+  explicit KeyBuilder(StringRef kind) : os(text) { os << kind; }
+  template <typename T> KeyBuilder &operator()(const T &v) {
+    os << '|' << v;
+    return *this;
+  }
+  KeyBuilder &operator()(Type t) {
+    os << '|';
+    t.print(os);
+    return *this;
+  }
+  KeyBuilder &operator()(ArrayRef<double> values) {
+    for (double v : values)
+      os << '|' << llvm::format("%.17g", v);
+    return *this;
+  }
+  std::string str() { return os.str(); }
+
+private:
+  std::string text;
+  llvm::raw_string_ostream os;
+};
+
+std::string rowNormKey(const mg::RowNormSpec &s) {
+  return KeyBuilder("rms_norm")(s.width)(s.eps)(s.elt)(s.residual)(s.alpha)(
+             s.beta)(s.gate)(s.aStride)(s.bStride)(s.gStride)(s.outStride)(
+             s.maxTokens)(s.threads)
+      .str();
+}
+
+std::string elementwiseKey(const mg::ElementwiseSpec &s) {
+  return KeyBuilder("elementwise")(int(s.kind))(s.width)(s.elt)(s.alpha)(
+             s.beta)(s.aStride)(s.bStride)(s.outStride)(s.maxTokens)
+      .str();
+}
+
+class EntryLowering {
+public:
+  EntryLowering(ModuleOp module, mlir::gpu::GPUModuleOp kernels,
+                func::FuncOp fn, KernelCache &cache)
+      : module(module), kernels(kernels), fn(fn), b(fn.getContext()),
+        cache(cache) {}
+
+  LogicalResult run();
+
+private:
+  LogicalResult lower(Operation *op);
+  // One method per model op family.
+  LogicalResult lowerEmbedding(EmbeddingOp op);
+  LogicalResult lowerRMSNorm(RMSNormOp op);
+  LogicalResult lowerGatedNorm(arith::MulFOp mul, RMSNormOp norm, SigmoidOp gate);
+  LogicalResult lowerLinear(LinearOp op);
+  LogicalResult lowerElementwise(Operation *op);
+  LogicalResult lowerLightning(Operation *op, Value q, Value k, Value v,
+                               Value state, ArrayRef<double> decay);
+  LogicalResult lowerSoftmaxAttention(SoftmaxAttentionOp op);
+  LogicalResult lowerMoERoute(MoERouteOp op);
+  LogicalResult lowerMoEExperts(MoEExpertsOp op);
+
+  // Fusion predicates (the deferred producer is lowered with its consumer).
+  bool deepNormFeedsNorm(DeepNormResidualOp op);
+  std::pair<RMSNormOp, SigmoidOp> gatedNormOf(arith::MulFOp mul);
+  bool siluFeedsLightningOnly(SiLUOp op);
+
+  /// The view of `v` (a copy: `views` may grow and move its entries).
+  View viewOf(Value v);
+  /// Records the view of `v`. The view is computed before the map is
+  /// touched: `views[a] = viewOf(b)` could write through a reference that
+  /// viewOf's insertion invalidated.
+  void setView(Value v, View view) { views[v] = view; }
+  /// A view without pending work (materializes SiLU if needed).
+  FailureOr<View> plainView(Value v, Location loc);
+  Value emptyAct(int64_t rows, int64_t width, Type elt, Location loc);
+  Value emptyBytes(int64_t bytes, Location loc);
+  /// A per-call input buffer (token_seq, cu_seqlens, ...) as a new argument.
+  Value callInput(StringRef name, int64_t elements);
+  std::string expr(std::string e) const;
+  /// An engine expression evaluated at the largest call this entry admits.
+  FailureOr<int64_t> evaluateAtMax(const std::string &e) const;
+  /// Emits an mm01k.launch of `k` binding its parameters by name; returns
+  /// the results in the order of the `isOut` bindings.
+  FailureOr<SmallVector<Value>>
+  launch(const mg::GeneratedKernel &k,
+         const llvm::StringMap<Binding> &bindings, Location loc);
+  /// Launches `kernels` in order with the same bindings; after each launch
+  /// the out bindings the kernel wrote are rebound to its results, so the
+  /// next kernel reads what the previous one wrote.
+  LogicalResult launchSequence(ArrayRef<mg::GeneratedKernel> kernels,
+                               llvm::StringMap<Binding> &bindings,
+                               Location loc);
+
+  int64_t rowsOf(Value v) const {
+    auto t = cast<RankedTensorType>(v.getType());
+    int64_t rows = 1;
+    for (int64_t i = 0; i + 1 < t.getRank(); ++i)
+      rows *= t.getDimSize(i);
+    if (t.getRank() == 4) // [B, T, H, D]: tokens are the first two dims
+      rows /= t.getDimSize(2);
+    return rows;
+  }
+  static int64_t widthOf(Value v) {
+    auto t = cast<RankedTensorType>(v.getType());
+    return t.getDimSize(t.getRank() - 1);
+  }
+  static Type eltOf(Value v) {
+    return cast<RankedTensorType>(v.getType()).getElementType();
+  }
+
+  ModuleOp module;
+  mlir::gpu::GPUModuleOp kernels;
+  func::FuncOp fn;
+  OpBuilder b;
+  bool decode = false;
+  int64_t maxTokens = 0, maxBatch = 0, maxContext = 0;
+  /// The pointer extents of generated kernels: the largest call of any
+  /// entry, so that prefill and decode share kernels (the extent is only an
+  /// upper bound; the launch decides the work).
+  int64_t kernelMaxTokens = 0;
+
+public:
+  void setKernelMaxTokens(int64_t n) { kernelMaxTokens = n; }
+
+private:
+  llvm::DenseMap<Value, View> views;
+  llvm::DenseSet<Operation *> deferred;
+  llvm::StringMap<Value> inputs;
+  Value logitsValue; // the value returned as "logits"
+  KernelCache &cache;
+
+  /// The kernel(s) for `key`, built by `build` the first time.
+  FailureOr<std::vector<mg::GeneratedKernel>>
+  cached(const std::string &key,
+         llvm::function_ref<FailureOr<std::vector<mg::GeneratedKernel>>()> build) {
+    auto it = cache.kernels.find(key);
+    if (it != cache.kernels.end())
+      return it->second;
+    auto built = build();
+    if (failed(built))
+      return failure();
+    cache.kernels[key] = *built;
+    return *built;
+  }
+  FailureOr<mg::GeneratedKernel>
+  cachedOne(const std::string &key,
+            llvm::function_ref<FailureOr<mg::GeneratedKernel>()> build) {
+    auto ks = cached(key, [&]() -> FailureOr<std::vector<mg::GeneratedKernel>> {
+      auto k = build();
+      if (failed(k))
+        return failure();
+      return std::vector<mg::GeneratedKernel>{*k};
+    });
+    if (failed(ks))
+      return failure();
+    return (*ks)[0];
+  }
+};
+
+std::string EntryLowering::expr(std::string e) const {
+  // Decode: one token per sequence, and decode schedules must depend on
+  // `batch` only (docs/gpu-engine-abi.md).
+  if (decode)
+    e = std::regex_replace(e, std::regex("\\btokens\\b"), "batch");
+  return e;
+}
+
+FailureOr<int64_t> EntryLowering::evaluateAtMax(const std::string &e) const {
+  auto parsed = mm01::engine::DimExpr::parse(e);
+  if (!parsed)
+    return failure();
+  mm01::engine::DimEnv env;
+  env.batch = maxBatch;
+  // At the kernels' extents (a generator may lay its workspace out for
+  // them), not only this entry's largest call.
+  env.seq = kernelMaxTokens / std::max<int64_t>(maxBatch, 1);
+  env.context = std::max(maxContext, env.seq);
+  env.tokens = kernelMaxTokens;
+  auto v = parsed->evaluate(env);
+  if (!v || *v < 0)
+    return failure();
+  return *v;
+}
+
+View EntryLowering::viewOf(Value v) {
+  auto it = views.find(v);
+  if (it != views.end())
+    return it->second;
+  // A value with no view yet: a weight, a function argument, or a
+  // materialized activation; dense rows.
+  View view;
+  view.buf = v;
+  auto t = cast<RankedTensorType>(v.getType());
+  if (t.getRank() == 4) {
+    view.headStride = t.getDimSize(3);
+    view.tokenStride = t.getDimSize(2) * t.getDimSize(3);
+  } else {
+    view.tokenStride = t.getDimSize(t.getRank() - 1);
+  }
+  setView(v, view);
+  return view;
+}
+
+Value EntryLowering::emptyAct(int64_t rows, int64_t width, Type elt,
+                              Location loc) {
+  return tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows, width}, elt);
+}
+
+Value EntryLowering::emptyBytes(int64_t bytes, Location loc) {
+  return tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{std::max<int64_t>(bytes, 1)},
+                                 b.getI8Type());
+}
+
+Value EntryLowering::callInput(StringRef name, int64_t elements) {
+  if (Value v = inputs.lookup(name))
+    return v;
+  unsigned idx = fn.getNumArguments();
+  auto type = RankedTensorType::get({elements}, b.getI32Type());
+  if (failed(fn.insertArgument(idx, type,
+                               b.getDictionaryAttr({b.getNamedAttr(
+                                   "mm01.name", b.getStringAttr(name))}),
+                               fn.getLoc())))
+    return Value();
+  Value v = fn.getArgument(idx);
+  inputs[name] = v;
+  return v;
+}
+
+FailureOr<SmallVector<Value>>
+EntryLowering::launch(const mg::GeneratedKernel &k,
+                      const llvm::StringMap<Binding> &bindings, Location loc) {
+  mlir::gpu::GPUFuncOp func = k.func;
+  SmallVector<Value> ins, outs;
+  SmallVector<Attribute> names, exprs;
+  SmallVector<int64_t> operandIdx, offsets;
+  SmallVector<std::pair<int64_t, bool>> where; // per param: index, isOut
+  for (const mg::KernelParamDesc &p : k.params) {
+    names.push_back(b.getStringAttr(p.name));
+    auto it = bindings.find(p.name);
+    if (p.kind != mg::ParamKind::Ptr) {
+      // Scalars bound by name to the call's sizes unless given explicitly.
+      if (p.name != "tokens" && p.name != "batch")
+        return emitError(loc) << "kernel " << func.getName()
+                              << ": no value for scalar parameter '" << p.name
+                              << "'";
+      where.push_back({-1, false});
+      exprs.push_back(b.getStringAttr(expr(p.name)));
+      offsets.push_back(0);
+      continue;
+    }
+    if (it == bindings.end())
+      return emitError(loc) << "kernel " << func.getName()
+                            << ": no buffer bound to parameter '" << p.name
+                            << "'";
+    const Binding &bd = it->second;
+    if (bd.isOut) {
+      where.push_back({int64_t(outs.size()), true});
+      outs.push_back(bd.value);
+    } else {
+      where.push_back({int64_t(ins.size()), false});
+      ins.push_back(bd.value);
+    }
+    exprs.push_back(b.getStringAttr(""));
+    offsets.push_back(bd.offset);
+  }
+  for (auto [idx, isOut] : where)
+    operandIdx.push_back(idx < 0 ? -1 : isOut ? int64_t(ins.size()) + idx : idx);
+  SmallVector<Attribute> grid;
+  for (const std::string &g : k.grid)
+    grid.push_back(b.getStringAttr(expr(g)));
+  auto kernelRef = SymbolRefAttr::get(
+      b.getStringAttr(kKernelModule),
+      {FlatSymbolRefAttr::get(b.getContext(), func.getName())});
+  auto op = mk::LaunchOp::create(
+      b, loc, TypeRange(ValueRange(outs)), kernelRef, b.getArrayAttr(grid),
+      b.getDenseI64ArrayAttr({k.block[0], k.block[1], k.block[2]}),
+      b.getI64IntegerAttr(k.dynamicSmemBytes), b.getArrayAttr(names),
+      b.getDenseI64ArrayAttr(operandIdx), b.getDenseI64ArrayAttr(offsets),
+      b.getArrayAttr(exprs), ins, outs);
+  return SmallVector<Value>(op.getResults());
+}
+
+LogicalResult
+EntryLowering::launchSequence(ArrayRef<mg::GeneratedKernel> kernels,
+                              llvm::StringMap<Binding> &bindings,
+                              Location loc) {
+  for (const mg::GeneratedKernel &kern : kernels) {
+    auto res = launch(kern, bindings, loc);
+    if (failed(res))
+      return failure();
+    // Results follow the order of the kernel's out parameters.
+    unsigned i = 0;
+    for (const mg::KernelParamDesc &p : kern.params) {
+      auto it = bindings.find(p.name);
+      if (p.kind == mg::ParamKind::Ptr && it != bindings.end() &&
+          it->second.isOut)
+        it->second.value = (*res)[i++];
+    }
+  }
+  return success();
+}
+
+FailureOr<View> EntryLowering::plainView(Value v, Location loc) {
+  View view = viewOf(v);
+  if (view.rope)
+    return emitError(loc) << "RoPE output used by an op other than "
+                             "softmax attention is not supported on the GPU "
+                             "target yet";
+  if (!view.silu)
+    return view;
+  // Materialize SiLU over the whole buffer row (the producer's width).
+  Value src = view.buf;
+  int64_t width = widthOf(src);
+  mg::ElementwiseSpec spec;
+  spec.kind = mg::ElementwiseSpec::Kind::SiLU;
+  spec.width = width;
+  spec.elt = eltOf(src);
+  spec.aStride = spec.outStride = width;
+  spec.maxTokens = kernelMaxTokens;
+  auto k = cachedOne(elementwiseKey(spec), [&] {
+    return mg::buildElementwise(b, kernels, spec, loc);
+  });
+  if (failed(k))
+    return failure();
+  Value out = emptyAct(maxTokens, width, spec.elt, loc);
+  llvm::StringMap<Binding> bd;
+  bd["a"] = {src};
+  bd["out"] = {out, 0, true};
+  auto res = launch(*k, bd, loc);
+  if (failed(res))
+    return failure();
+  View m = view;
+  m.buf = (*res)[0];
+  m.silu = false;
+  setView(v, m);
+  return m;
+}
+
+//===----------------------------------------------------------------------===//
+// Fusion predicates
+//===----------------------------------------------------------------------===//
+
+bool EntryLowering::deepNormFeedsNorm(DeepNormResidualOp op) {
+  if (!op.getResult().hasOneUse())
+    return false;
+  auto norm = dyn_cast<RMSNormOp>(*op.getResult().getUsers().begin());
+  return norm && norm.getInput() == op.getResult();
+}
+
+std::pair<RMSNormOp, SigmoidOp> EntryLowering::gatedNormOf(arith::MulFOp mul) {
+  for (int i = 0; i < 2; ++i) {
+    auto norm = mul.getOperand(i).getDefiningOp<RMSNormOp>();
+    auto gate = mul.getOperand(1 - i).getDefiningOp<SigmoidOp>();
+    if (norm && gate && norm.getResult().hasOneUse() &&
+        gate.getResult().hasOneUse() &&
+        norm.getResult().getType() == gate.getResult().getType())
+      return {norm, gate};
+  }
+  return {};
+}
+
+bool EntryLowering::siluFeedsLightningOnly(SiLUOp op) {
+  if (op.getResult().use_empty())
+    return false;
+  for (Operation *user : op.getResult().getUsers()) {
+    auto split = dyn_cast<SplitQKVOp>(user);
+    if (!split)
+      return false;
+    for (Value r : split->getResults())
+      for (Operation *u : r.getUsers())
+        if (!isa<LightningAttentionOp, LightningDecodeOp>(u))
+          return false;
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Lowerings
+//===----------------------------------------------------------------------===//
+
+LogicalResult EntryLowering::lowerEmbedding(EmbeddingOp op) {
+  auto tableT = cast<RankedTensorType>(op.getTable().getType());
+  mg::EmbeddingSpec spec;
+  spec.vocab = tableT.getDimSize(0);
+  spec.hidden = tableT.getDimSize(1);
+  spec.elt = eltOf(op.getResult());
+  spec.maxTokens = kernelMaxTokens;
+  if (spec.elt != tableT.getElementType())
+    return op.emitOpError() << "GPU target: the embedding table type "
+                            << tableT.getElementType()
+                            << " must equal the activation type " << spec.elt;
+  auto k = cachedOne(KeyBuilder("embedding")(spec.vocab)(spec.hidden)(spec.elt)(
+                         spec.maxTokens).str(),
+                     [&] { return mg::buildEmbedding(b, kernels, spec, op.getLoc()); });
+  if (failed(k))
+    return failure();
+  Value out = emptyAct(maxTokens, spec.hidden, spec.elt, op.getLoc());
+  llvm::StringMap<Binding> bd;
+  bd["table"] = {op.getTable()};
+  bd["ids"] = {op.getIds()};
+  bd["out"] = {out, 0, true};
+  auto res = launch(*k, bd, op.getLoc());
+  if (failed(res))
+    return failure();
+  setView(op.getResult(), viewOf((*res)[0]));
+  return success();
+}
+
+LogicalResult EntryLowering::lowerRMSNorm(RMSNormOp op) {
+  mg::RowNormSpec spec;
+  spec.width = widthOf(op.getResult());
+  spec.eps = op.getEpsilon().convertToDouble();
+  spec.elt = eltOf(op.getResult());
+  spec.maxTokens = kernelMaxTokens;
+  llvm::StringMap<Binding> bd;
+  Location loc = op.getLoc();
+  if (auto dn = op.getInput().getDefiningOp<DeepNormResidualOp>();
+      dn && deferred.contains(dn)) {
+    auto r = plainView(dn.getResidual(), loc), u = plainView(dn.getUpdate(), loc);
+    if (failed(r) || failed(u))
+      return failure();
+    spec.residual = true;
+    spec.alpha = dn.getAlpha().convertToDouble();
+    spec.beta = dn.getBeta().convertToDouble();
+    spec.aStride = r->tokenStride;
+    spec.bStride = u->tokenStride;
+    bd["a"] = {r->buf, r->offset};
+    bd["b"] = {u->buf, u->offset};
+  } else {
+    auto x = plainView(op.getInput(), loc);
+    if (failed(x))
+      return failure();
+    spec.aStride = x->tokenStride;
+    bd["a"] = {x->buf, x->offset};
+  }
+  spec.outStride = spec.width;
+  auto k = cachedOne(rowNormKey(spec),
+                     [&] { return mg::buildRowNorm(b, kernels, spec, loc); });
+  if (failed(k))
+    return failure();
+  bd["w"] = {op.getWeight()};
+  bd["out"] = {emptyAct(maxTokens, spec.width, spec.elt, loc), 0, true};
+  auto res = launch(*k, bd, loc);
+  if (failed(res))
+    return failure();
+  setView(op.getResult(), viewOf((*res)[0]));
+  return success();
+}
+
+LogicalResult EntryLowering::lowerGatedNorm(arith::MulFOp mul, RMSNormOp norm,
+                                            SigmoidOp gate) {
+  Location loc = mul.getLoc();
+  auto x = plainView(norm.getInput(), loc);
+  auto g = plainView(gate.getInput(), loc);
+  if (failed(x) || failed(g))
+    return failure();
+  mg::RowNormSpec spec;
+  spec.width = widthOf(norm.getResult());
+  spec.eps = norm.getEpsilon().convertToDouble();
+  spec.elt = eltOf(norm.getResult());
+  spec.maxTokens = kernelMaxTokens;
+  spec.gate = true;
+  spec.aStride = x->tokenStride;
+  spec.gStride = g->tokenStride;
+  spec.outStride = spec.width;
+  auto k = cachedOne(rowNormKey(spec),
+                     [&] { return mg::buildRowNorm(b, kernels, spec, loc); });
+  if (failed(k))
+    return failure();
+  llvm::StringMap<Binding> bd;
+  bd["a"] = {x->buf, x->offset};
+  bd["w"] = {norm.getWeight()};
+  bd["g"] = {g->buf, g->offset};
+  bd["out"] = {emptyAct(maxTokens, spec.width, spec.elt, loc), 0, true};
+  auto res = launch(*k, bd, loc);
+  if (failed(res))
+    return failure();
+  setView(mul.getResult(), viewOf((*res)[0]));
+  return success();
+}
+
+LogicalResult EntryLowering::lowerLinear(LinearOp op) {
+  Location loc = op.getLoc();
+  auto x = plainView(op.getInput(), loc);
+  if (failed(x))
+    return failure();
+  auto wT = cast<RankedTensorType>(op.getWeight().getType());
+  int64_t n = wT.getDimSize(0), kdim = wT.getDimSize(1);
+  Type elt = eltOf(op.getResult());
+  // The logits leave the engine as f32: the GEMM writes them directly.
+  bool isLogits = op.getResult() == logitsValue;
+  Value c = emptyAct(maxTokens, n, isLogits ? b.getF32Type() : elt, loc);
+  auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
+  auto gemm = mk::GemmOp::create(
+      b, loc, c.getType(), x->buf, op.getWeight(), c,
+      b.getStringAttr(expr("tokens")), b.getStringAttr(std::to_string(n)),
+      b.getStringAttr(std::to_string(kdim)), /*trans_b=*/b.getUnitAttr(),
+      /*lda=*/i64(x->tokenStride == kdim ? 0 : x->tokenStride),
+      /*ldb=*/i64(0), /*ldc=*/i64(0), /*a_offset=*/i64(x->offset),
+      /*b_offset=*/i64(0), /*c_offset=*/i64(0), b.getF64FloatAttr(1.0),
+      b.getF64FloatAttr(0.0));
+  setView(op.getResult(), viewOf(gemm.getResult()));
+  return success();
+}
+
+LogicalResult EntryLowering::lowerElementwise(Operation *op) {
+  using Kind = mg::ElementwiseSpec::Kind;
+  Location loc = op->getLoc();
+  Value result = op->getResult(0);
+  mg::ElementwiseSpec spec;
+  spec.width = widthOf(result);
+  spec.elt = eltOf(result);
+  spec.maxTokens = kernelMaxTokens;
+  spec.outStride = spec.width;
+  if (isa<SiLUOp>(op))
+    spec.kind = Kind::SiLU;
+  else if (isa<SigmoidOp>(op))
+    spec.kind = Kind::Sigmoid;
+  else if (isa<arith::MulFOp>(op))
+    spec.kind = Kind::Mul;
+  else if (auto dn = dyn_cast<DeepNormResidualOp>(op)) {
+    spec.kind = Kind::Residual;
+    spec.alpha = dn.getAlpha().convertToDouble();
+    spec.beta = dn.getBeta().convertToDouble();
+  } else {
+    return op->emitOpError() << "has no GPU lowering";
+  }
+  if (cast<RankedTensorType>(result.getType()).getRank() != 3)
+    return op->emitOpError()
+           << "GPU target: elementwise ops on [B, T, N] activations only";
+  llvm::StringMap<Binding> bd;
+  auto a = plainView(op->getOperand(0), loc);
+  if (failed(a))
+    return failure();
+  spec.aStride = a->tokenStride;
+  bd["a"] = {a->buf, a->offset};
+  if (op->getNumOperands() == 2) {
+    auto bv = plainView(op->getOperand(1), loc);
+    if (failed(bv))
+      return failure();
+    spec.bStride = bv->tokenStride;
+    bd["b"] = {bv->buf, bv->offset};
+  }
+  auto k = cachedOne(elementwiseKey(spec), [&] {
+    return mg::buildElementwise(b, kernels, spec, loc);
+  });
+  if (failed(k))
+    return failure();
+  bd["out"] = {emptyAct(maxTokens, spec.width, spec.elt, loc), 0, true};
+  auto res = launch(*k, bd, loc);
+  if (failed(res))
+    return failure();
+  setView(result, viewOf((*res)[0]));
+  return success();
+}
+
+LogicalResult EntryLowering::lowerLightning(Operation *op, Value q, Value k,
+                                            Value v, Value state,
+                                            ArrayRef<double> decay) {
+  Location loc = op->getLoc();
+  View qv = viewOf(q), kv = viewOf(k), vv = viewOf(v);
+  if (qv.rope || kv.rope || vv.rope)
+    return op->emitOpError() << "GPU target: RoPE before lightning attention "
+                                "is not supported";
+  if (qv.silu != kv.silu || qv.silu != vv.silu)
+    return op->emitOpError()
+           << "GPU target: q, k and v must all or none carry a pending SiLU";
+  auto qt = cast<RankedTensorType>(q.getType());
+  mg::LightningPrefillSpec spec;
+  spec.heads = qt.getDimSize(2);
+  spec.dim = qt.getDimSize(3);
+  spec.elt = qt.getElementType();
+  spec.decay.assign(decay.begin(), decay.end());
+  spec.siluInputs = qv.silu;
+  spec.qTokenStride = qv.tokenStride;
+  spec.qHeadStride = qv.headStride;
+  spec.kTokenStride = kv.tokenStride;
+  spec.kHeadStride = kv.headStride;
+  spec.vTokenStride = vv.tokenStride;
+  spec.vHeadStride = vv.headStride;
+  spec.outTokenStride = spec.heads * spec.dim;
+  spec.outHeadStride = spec.dim;
+  spec.maxBatch = maxBatch;
+  spec.maxTokens = kernelMaxTokens;
+  if (decode)
+    spec.segments = 1; // one token per sequence: nothing to split
+  std::string key = KeyBuilder("lightning")(spec.heads)(spec.dim)(spec.elt)(
+                        ArrayRef<double>(spec.decay))(spec.siluInputs)(
+                        spec.qTokenStride)(spec.qHeadStride)(spec.kTokenStride)(
+                        spec.kHeadStride)(spec.vTokenStride)(spec.vHeadStride)(
+                        spec.outTokenStride)(spec.outHeadStride)(spec.maxBatch)(
+                        spec.maxTokens)(spec.segments)
+                        .str();
+  // Decode (one token per sequence, token b = slot b): the recurrent decode
+  // kernel instead of a 64-token chunk per token. Same q/k/v/state/out
+  // bindings; no cu_seqlens, no workspace.
+  mg::LightningDecodeSpec ds;
+  if (isa<LightningDecodeOp>(op)) {
+    ds.heads = spec.heads;
+    ds.dim = spec.dim;
+    ds.elt = spec.elt;
+    ds.decay = spec.decay;
+    ds.siluInputs = spec.siluInputs;
+    ds.q = {spec.qTokenStride, spec.qHeadStride};
+    ds.k = {spec.kTokenStride, spec.kHeadStride};
+    ds.v = {spec.vTokenStride, spec.vHeadStride};
+    ds.out = {spec.outTokenStride, spec.outHeadStride};
+    ds.maxBatch = spec.maxBatch;
+    ds.maxTokens = spec.maxTokens;
+    key = KeyBuilder("lightning_decode")(ds.heads)(ds.dim)(ds.elt)(
+              ArrayRef<double>(ds.decay))(ds.siluInputs)(ds.q.token)(ds.q.head)(
+              ds.k.token)(ds.k.head)(ds.v.token)(ds.v.head)(ds.out.token)(
+              ds.out.head)(ds.maxBatch)(ds.maxTokens)(ds.cols)(ds.threads)
+              .str();
+  }
+  std::optional<mg::LightningPrefillPlan> planStore;
+  auto kernelsOr = cached(key, [&]() -> FailureOr<std::vector<mg::GeneratedKernel>> {
+    if (isa<LightningDecodeOp>(op)) {
+      auto d = mg::buildLightningDecode(b, kernels, ds, loc);
+      if (failed(d))
+        return failure();
+      cache.workspace[key] = "0";
+      return std::vector<mg::GeneratedKernel>{*d};
+    }
+    auto p = mg::buildLightningPrefill(b, kernels, spec, loc);
+    if (failed(p))
+      return failure();
+    cache.workspace[key] = p->workspaceBytes;
+    return p->kernels;
+  });
+  if (failed(kernelsOr))
+    return failure();
+  planStore = mg::LightningPrefillPlan{*kernelsOr, cache.workspace[key]};
+  auto *plan = &*planStore;
+  Value out = emptyAct(maxTokens, spec.heads * spec.dim, spec.elt, loc);
+  Value s = state;
+  Value ws;
+  if (plan->workspaceBytes != "0") {
+    // Sized for the largest call; the runtime evaluates nothing here.
+    auto bytes = evaluateAtMax(plan->workspaceBytes);
+    if (failed(bytes))
+      return op->emitOpError() << "GPU target: cannot size the lightning "
+                                  "workspace '"
+                               << plan->workspaceBytes << "'";
+    ws = emptyBytes(*bytes, loc);
+  }
+  Value cu = callInput("cu_seqlens", maxBatch + 1);
+  llvm::StringMap<Binding> bd;
+  bd["q"] = {qv.buf, qv.offset};
+  bd["k"] = {kv.buf, kv.offset};
+  bd["v"] = {vv.buf, vv.offset};
+  bd["cu_seqlens"] = {cu};
+  bd["state"] = {s, 0, true};
+  bd["out"] = {out, 0, true};
+  if (ws)
+    bd["workspace"] = {ws, 0, true};
+  if (failed(launchSequence(plan->kernels, bd, loc)))
+    return failure();
+  out = bd["out"].value;
+  s = bd["state"].value;
+  View ov;
+  ov.buf = out;
+  ov.tokenStride = spec.heads * spec.dim;
+  ov.headStride = spec.dim;
+  setView(op->getResult(0), ov);
+  setView(op->getResult(1), viewOf(s));
+  return success();
+}
+
+LogicalResult EntryLowering::lowerSoftmaxAttention(SoftmaxAttentionOp op) {
+  Location loc = op.getLoc();
+  View qv = viewOf(op.getQuery()), kv = viewOf(op.getKey());
+  auto vvOr = plainView(op.getValue(), loc);
+  if (failed(vvOr))
+    return failure();
+  View vv = *vvOr;
+  if (!qv.rope || !kv.rope)
+    return op.emitOpError() << "GPU target: expects RoPE on q and k";
+  if (qv.rope.getTheta() != kv.rope.getTheta() ||
+      qv.rope.getRotaryDim() != kv.rope.getRotaryDim())
+    return op.emitOpError() << "GPU target: q and k have different RoPE";
+  if (qv.silu || kv.silu)
+    return op.emitOpError() << "GPU target: pending SiLU before attention";
+  auto qt = cast<RankedTensorType>(op.getQuery().getType());
+  auto kt = cast<RankedTensorType>(op.getKey().getType());
+  auto ct = cast<RankedTensorType>(op.getKeyCache().getType());
+  mg::SoftmaxAttentionSpec spec;
+  spec.heads = qt.getDimSize(2);
+  spec.kvHeads = kt.getDimSize(2);
+  spec.dim = qt.getDimSize(3);
+  spec.rotaryDim = qv.rope.getRotaryDim();
+  spec.theta = qv.rope.getTheta().convertToDouble();
+  spec.scale = op.getScale().convertToDouble();
+  spec.elt = qt.getElementType();
+  if (qv.headStride != spec.dim || kv.headStride != spec.dim ||
+      vv.headStride != spec.dim)
+    return op.emitOpError() << "GPU target: q, k, v heads must be contiguous";
+  spec.qTokenStride = qv.tokenStride;
+  spec.kTokenStride = kv.tokenStride;
+  spec.vTokenStride = vv.tokenStride;
+  spec.outTokenStride = spec.heads * spec.dim;
+  spec.maxBatch = maxBatch;
+  spec.maxContext = ct.getDimSize(1);
+  spec.maxTokens = kernelMaxTokens;
+  auto kernelsOr = cached(
+      KeyBuilder("softmax_attention")(spec.heads)(spec.kvHeads)(spec.dim)(
+          spec.rotaryDim)(spec.theta)(spec.scale)(spec.elt)(spec.qTokenStride)(
+          spec.kTokenStride)(spec.vTokenStride)(spec.outTokenStride)(
+          spec.maxBatch)(spec.maxContext)(spec.maxTokens)
+          .str(),
+      [&] { return mg::buildSoftmaxAttention(b, kernels, spec, loc); });
+  if (failed(kernelsOr))
+    return failure();
+  Value out = emptyAct(maxTokens, spec.heads * spec.dim, spec.elt, loc);
+  Value kc = op.getKeyCache(), vc = op.getValueCache();
+  Value positions = qv.rope.getPositions();
+  Value tokenSeq = callInput("token_seq", maxTokens);
+  Value cu = callInput("cu_seqlens", maxBatch + 1);
+  Value ctx = callInput("context_lens", maxBatch);
+  llvm::StringMap<Binding> bd;
+  bd["q"] = {qv.buf, qv.offset};
+  bd["k"] = {kv.buf, kv.offset};
+  bd["v"] = {vv.buf, vv.offset};
+  bd["key_cache"] = {kc, 0, true};
+  bd["value_cache"] = {vc, 0, true};
+  bd["out"] = {out, 0, true};
+  bd["positions"] = {positions};
+  bd["token_seq"] = {tokenSeq};
+  bd["cu_seqlens"] = {cu};
+  bd["context_lens"] = {ctx};
+  if (failed(launchSequence(*kernelsOr, bd, loc)))
+    return failure();
+  out = bd["out"].value;
+  kc = bd["key_cache"].value;
+  vc = bd["value_cache"].value;
+  View ov;
+  ov.buf = out;
+  ov.tokenStride = spec.heads * spec.dim;
+  ov.headStride = spec.dim;
+  setView(op.getOutput(), ov);
+  setView(op.getNewKeyCache(), viewOf(kc));
+  setView(op.getNewValueCache(), viewOf(vc));
+  return success();
+}
+
+LogicalResult EntryLowering::lowerMoERoute(MoERouteOp op) {
+  Location loc = op.getLoc();
+  auto logits = plainView(op.getLogits(), loc);
+  if (failed(logits))
+    return failure();
+  mg::MoERouteSpec spec;
+  spec.experts = widthOf(op.getLogits());
+  spec.topK = op.getTopK();
+  spec.logitsElt = eltOf(op.getLogits());
+  spec.maxTokens = kernelMaxTokens;
+  if (logits->tokenStride != spec.experts || logits->offset != 0)
+    return op.emitOpError() << "GPU target: router logits must be dense rows";
+  auto k = cachedOne(KeyBuilder("moe_route")(spec.experts)(spec.topK)(
+                         spec.logitsElt)(spec.maxTokens)
+                         .str(),
+                     [&] { return mg::buildMoERoute(b, kernels, spec, loc); });
+  if (failed(k))
+    return failure();
+  llvm::StringMap<Binding> bd;
+  bd["logits"] = {logits->buf};
+  bd["weights"] = {emptyAct(maxTokens, spec.topK, b.getF32Type(), loc), 0, true};
+  bd["ids"] = {emptyAct(maxTokens, spec.topK, b.getI32Type(), loc), 0, true};
+  auto res = launch(*k, bd, loc);
+  if (failed(res))
+    return failure();
+  unsigned i = 0;
+  for (const mg::KernelParamDesc &p : k->params) {
+    if (p.name == "weights")
+      setView(op.getWeights(), viewOf((*res)[i++]));
+    else if (p.name == "ids")
+      setView(op.getExperts(), viewOf((*res)[i++]));
+  }
+  return success();
+}
+
+LogicalResult EntryLowering::lowerMoEExperts(MoEExpertsOp op) {
+  Location loc = op.getLoc();
+  auto x = plainView(op.getInput(), loc);
+  if (failed(x))
+    return failure();
+  auto w1T = cast<RankedTensorType>(op.getW1().getType());
+  mg::MoEExpertsSpec spec;
+  spec.experts = w1T.getDimSize(0);
+  spec.inter = w1T.getDimSize(1);
+  spec.hidden = w1T.getDimSize(2);
+  spec.topK = widthOf(op.getWeights());
+  spec.elt = eltOf(op.getResult());
+  spec.maxTokens = kernelMaxTokens;
+  if (x->tokenStride != spec.hidden || x->offset != 0)
+    return op.emitOpError() << "GPU target: expert inputs must be dense rows";
+  std::string key = KeyBuilder("moe_experts")(spec.hidden)(spec.inter)(
+                        spec.experts)(spec.topK)(spec.elt)(spec.maxTokens)
+                        .str();
+  auto kernelsOr = cached(key, [&]() -> FailureOr<std::vector<mg::GeneratedKernel>> {
+    auto p = mg::buildMoEExperts(b, kernels, spec, loc);
+    if (failed(p))
+      return failure();
+    cache.workspace[key] = p->workspaceBytes;
+    return p->kernels;
+  });
+  if (failed(kernelsOr))
+    return failure();
+  mg::MoEExpertsPlan planStore{*kernelsOr, cache.workspace[key]};
+  auto *plan = &planStore;
+  Value out = emptyAct(maxTokens, spec.hidden, spec.elt, loc);
+  Value ws;
+  if (plan->workspaceBytes != "0") {
+    auto bytes = evaluateAtMax(plan->workspaceBytes);
+    if (failed(bytes))
+      return op.emitOpError() << "GPU target: cannot size the MoE workspace '"
+                              << plan->workspaceBytes << "'";
+    ws = emptyBytes(*bytes, loc);
+  }
+  llvm::StringMap<Binding> bd;
+  bd["x"] = {x->buf};
+  bd["weights"] = {viewOf(op.getWeights()).buf};
+  bd["ids"] = {viewOf(op.getExperts()).buf};
+  bd["w1"] = {op.getW1()};
+  bd["w3"] = {op.getW3()};
+  bd["w2"] = {op.getW2()};
+  bd["out"] = {out, 0, true};
+  if (ws)
+    bd["workspace"] = {ws, 0, true};
+  if (failed(launchSequence(plan->kernels, bd, loc)))
+    return failure();
+  out = bd["out"].value;
+  setView(op.getResult(), viewOf(out));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Driver
+//===----------------------------------------------------------------------===//
+
+LogicalResult EntryLowering::lower(Operation *op) {
+  b.setInsertionPoint(op);
+  if (isa<WeightOp, ExpertWeightsOp, tensor::EmptyOp>(op))
+    return success(); // weights stay (they name checkpoint tensors), as do
+                      // fresh tensors (buffers to plan)
+  if (auto e = dyn_cast<EmbeddingOp>(op))
+    return lowerEmbedding(e);
+  if (auto dn = dyn_cast<DeepNormResidualOp>(op)) {
+    if (deepNormFeedsNorm(dn)) {
+      deferred.insert(op);
+      return success();
+    }
+    return lowerElementwise(op);
+  }
+  // A norm and a sigmoid whose only use is the gated multiply are deferred
+  // to it (one kernel).
+  auto feedsGatedNorm = [&](Value v) {
+    if (!v.hasOneUse())
+      return false;
+    auto mul = dyn_cast<arith::MulFOp>(*v.getUsers().begin());
+    if (!mul)
+      return false;
+    auto [norm, gate] = gatedNormOf(mul);
+    return v.getDefiningOp() == norm || v.getDefiningOp() == gate;
+  };
+  if (auto n = dyn_cast<RMSNormOp>(op)) {
+    if (feedsGatedNorm(n.getResult())) {
+      deferred.insert(op);
+      return success();
+    }
+    return lowerRMSNorm(n);
+  }
+  if (auto s = dyn_cast<SigmoidOp>(op)) {
+    if (feedsGatedNorm(s.getResult())) {
+      deferred.insert(op);
+      return success();
+    }
+    return lowerElementwise(op);
+  }
+  if (auto mul = dyn_cast<arith::MulFOp>(op)) {
+    auto [norm, gate] = gatedNormOf(mul);
+    if (norm && deferred.contains(norm) && deferred.contains(gate)) {
+      if (auto dn = norm.getInput().getDefiningOp<DeepNormResidualOp>();
+          dn && deferred.contains(dn))
+        return mul.emitOpError() << "GPU target: a residual feeding a gated "
+                                    "norm is not fused yet";
+      return lowerGatedNorm(mul, norm, gate);
+    }
+    return lowerElementwise(op);
+  }
+  if (auto silu = dyn_cast<SiLUOp>(op)) {
+    if (siluFeedsLightningOnly(silu)) {
+      View v = viewOf(silu.getInput());
+      v.silu = true;
+      setView(silu.getResult(), v);
+      return success();
+    }
+    return lowerElementwise(op);
+  }
+  if (auto l = dyn_cast<LinearOp>(op))
+    return lowerLinear(l);
+  if (auto split = dyn_cast<SplitQKVOp>(op)) {
+    View src = viewOf(split.getQkv());
+    auto qt = cast<RankedTensorType>(split.getQ().getType());
+    int64_t D = qt.getDimSize(3);
+    for (int i = 0; i < 3; ++i) {
+      View v = src;
+      v.offset = src.offset + i * D;
+      v.headStride = 3 * D;
+      setView(op->getResult(i), v);
+    }
+    return success();
+  }
+  if (auto split = dyn_cast<SplitHeadsOp>(op)) {
+    View v = viewOf(split.getInput());
+    v.headStride = cast<RankedTensorType>(split.getResult().getType()).getDimSize(3);
+    setView(split.getResult(), v);
+    return success();
+  }
+  if (auto merge = dyn_cast<MergeHeadsOp>(op)) {
+    View v = viewOf(merge.getInput());
+    auto it = cast<RankedTensorType>(merge.getInput().getType());
+    if (v.headStride != it.getDimSize(3) || v.silu || v.rope)
+      return op->emitOpError() << "GPU target: merging strided heads needs a "
+                                  "copy, not supported yet";
+    v.headStride = 0;
+    setView(merge.getResult(), v);
+    return success();
+  }
+  if (auto rope = dyn_cast<RoPEOp>(op)) {
+    View v = viewOf(rope.getInput());
+    if (v.rope || v.silu)
+      return op->emitOpError() << "GPU target: RoPE of a pending-op view";
+    v.rope = rope;
+    setView(rope.getResult(), v);
+    return success();
+  }
+  if (auto la = dyn_cast<LightningAttentionOp>(op))
+    return lowerLightning(op, la.getQuery(), la.getKey(), la.getValue(),
+                          la.getState(), la.getDecay());
+  if (auto ld = dyn_cast<LightningDecodeOp>(op))
+    return lowerLightning(op, ld.getQuery(), ld.getKey(), ld.getValue(),
+                          ld.getState(), ld.getDecay());
+  if (auto sa = dyn_cast<SoftmaxAttentionOp>(op))
+    return lowerSoftmaxAttention(sa);
+  if (auto r = dyn_cast<MoERouteOp>(op))
+    return lowerMoERoute(r);
+  if (auto e = dyn_cast<MoEExpertsOp>(op))
+    return lowerMoEExperts(e);
+  if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+    SmallVector<Value> vals;
+    for (Value v : ret.getOperands()) {
+      View view = viewOf(v);
+      if (view.silu || view.rope || view.offset != 0)
+        return op->emitOpError() << "GPU target: a returned value must be "
+                                    "materialized";
+      vals.push_back(view.buf);
+    }
+    ret->setOperands(vals);
+    return success();
+  }
+  if (isa<DecoderLayerOp>(op))
+    return op->emitOpError() << "run mm01-inline-layers before "
+                                "mm01-model-to-kernels";
+  return op->emitOpError() << "has no GPU lowering";
+}
+
+/// The token shape [B, T] of an entry: its embedding's ids, or, in a module
+/// without an embedding (a single-op test module, test/gpu/ops), its first
+/// argument, which must then be a [B, T, ...] activation. {0, 0} if neither.
+std::pair<int64_t, int64_t> tokenShape(func::FuncOp fn) {
+  std::pair<int64_t, int64_t> shape{0, 0};
+  fn.walk([&](EmbeddingOp e) {
+    auto t = cast<RankedTensorType>(e.getIds().getType());
+    shape = {t.getDimSize(0), t.getNumElements()};
+  });
+  if (shape.second == 0 && fn.getNumArguments() > 0)
+    if (auto t = dyn_cast<RankedTensorType>(fn.getArgument(0).getType());
+        t && t.getRank() >= 2 && t.hasStaticShape())
+      shape = {t.getDimSize(0), t.getDimSize(0) * t.getDimSize(1)};
+  return shape;
+}
+
+LogicalResult EntryLowering::run() {
+  decode = fn->getAttrOfType<StringAttr>("mm01.entry").getValue() == "decode";
+  // Sizes: the rows of the activations are the call's packed tokens.
+  std::tie(maxBatch, maxTokens) = tokenShape(fn);
+  if (maxTokens == 0)
+    return fn.emitOpError() << "GPU target: the entry has no mm01.embedding "
+                               "and its first argument is not a [B, T, ...] "
+                               "activation";
+  for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+    if (auto name = fn.getArgAttrOfType<StringAttr>(i, "mm01.name")) {
+      inputs[name.getValue()] = fn.getArgument(i);
+      auto t = cast<RankedTensorType>(fn.getArgument(i).getType());
+      if (name.getValue().ends_with("key_cache"))
+        maxContext = t.getDimSize(1);
+    }
+  auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
+  for (unsigned i = 0; i < fn.getNumResults(); ++i)
+    if (auto name = fn.getResultAttrOfType<StringAttr>(i, "mm01.name"))
+      if (name.getValue() == "logits")
+        logitsValue = ret.getOperand(i);
+
+  SmallVector<Operation *> ops;
+  for (Operation &op : fn.getBody().front())
+    ops.push_back(&op);
+  for (Operation *op : ops)
+    if (failed(lower(op)))
+      return failure();
+  // Erase the model ops, users first.
+  for (Operation *op : llvm::reverse(ops)) {
+    if (isa<func::ReturnOp, WeightOp, ExpertWeightsOp, tensor::EmptyOp>(op))
+      continue;
+    op->dropAllUses();
+    op->erase();
+  }
+  // The returned values may have changed type (logits: f32).
+  fn.setType(FunctionType::get(fn.getContext(), fn.getArgumentTypes(),
+                               ret.getOperandTypes()));
+  return success();
+}
+
+struct ModelToKernelsPass
+    : mm01::model::impl::MM01ModelToKernelsBase<ModelToKernelsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<func::FuncOp> entries;
+    module.walk([&](func::FuncOp fn) {
+      if (fn->hasAttr("mm01.entry"))
+        entries.push_back(fn);
+    });
+    if (entries.empty())
+      return; // nothing to do
+    auto kernels = mg::getOrCreateGPUModule(module, kKernelModule);
+    KernelCache cache;
+    int64_t kernelMaxTokens = 0;
+    for (func::FuncOp fn : entries)
+      kernelMaxTokens = std::max(kernelMaxTokens, tokenShape(fn).second);
+    for (func::FuncOp fn : entries) {
+      EntryLowering lowering(module, kernels, fn, cache);
+      lowering.setKernelMaxTokens(kernelMaxTokens);
+      if (failed(lowering.run()))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace

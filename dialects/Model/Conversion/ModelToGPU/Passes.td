@@ -1,0 +1,52 @@
+//===- Passes.td - mm01 model IR to GPU kernels and a schedule -*- tablegen -*-===//
+#ifndef MM01_MODEL_TO_GPU_PASSES
+#define MM01_MODEL_TO_GPU_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def MM01ModelToKernels : Pass<"mm01-model-to-kernels", "::mlir::ModuleOp"> {
+  let summary = "Lower model-level ops to generated GPU kernels and cuBLASLt "
+                "calls in the mm01k schedule dialect";
+  let description = [{
+    Every func.func with an `mm01.entry` attribute (after mm01-inline-layers)
+    becomes a straight-line list of `mm01k.launch` / `mm01k.gemm` ops on
+    tensors; each launched kernel is a `gpu.func` generated for this model's
+    shapes into `gpu.module @mm01_kernels`. Activations are treated as packed
+    token rows (`[B, T, ...]` = `[B·T, ...]` rows, of which the call uses
+    `tokens`), per docs/gpu-engine-abi.md. Fusions decided here:
+    RMSNorm with the DeepNorm residual that feeds it, the output RMSNorm with
+    the sigmoid gate that multiplies it, SiLU of the QKV projection into the
+    lightning kernel, head splits/merges and the q/k/v split as views
+    (element offsets and strides, no copies), RoPE into the attention
+    kernels, router softmax + top-k + renormalisation in one kernel.
+    Dense projections (`mm01.linear`) become `mm01k.gemm` (cuBLASLt).
+    Ops it cannot lower are reported with the reason.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect", "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect", "::mlir::NVVM::NVVMDialect",
+    "::mm01::kernel::MM01KDialect"
+  ];
+}
+
+def MM01PlanBuffers : Pass<"mm01-plan-buffers", "::mlir::ModuleOp"> {
+  let summary = "Assign every tensor of the kernel schedule to a device buffer";
+  let description = [{
+    Walks each entry function in schedule order and gives every value a
+    buffer of the engine's buffer plan (docs/engine-format.md): weights
+    (`mm01.weight`, lifetime weights), named function arguments (lightning
+    states: state; KV caches: kv_cache; ids/positions: the call's input
+    buffers), and activations (`tensor.empty` destinations, lifetime
+    activation). Activations whose live ranges (first definition to last
+    use in the schedule) are disjoint share memory: a greedy best-fit
+    offset assignment in one arena, largest first. Results of
+    `mm01k.launch` / `mm01k.gemm` take the buffer of their `outs` operand.
+    Writes `mm01k.buffer` (and `mm01k.offset`) on each defining op / as
+    argument attributes, and the plan as the module attribute
+    `mm01k.buffers`.
+  }];
+}
+
+#endif // MM01_MODEL_TO_GPU_PASSES

@@ -1,0 +1,71 @@
+// The generated lightning prefill kernels: structure of the gpu.funcs (split
+// plan: local states, scan, outputs) and the PTX (cp.async double-buffered
+// loads, ldmatrix operands, tensor-core mma.sync, no local memory), and the
+// generator's diagnostics.
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 silu=1" | FileCheck %s --check-prefix=IR
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=1" | FileCheck %s --check-prefix=NOSPLIT
+// RUN: mm01-opt %s --pass-pipeline="builtin.module(mm01-test-lightning-prefill-kernel{heads=8 dim=128 segments=4},nvvm-attach-target{chip=sm_90a features=+ptx80 O=3},gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})" | FileCheck %s --check-prefix=PTX
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=2 state-hilo=0" | FileCheck %s --check-prefix=BF16STATE
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=96" 2>&1 | FileCheck %s --check-prefix=ERR-DIM
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 elt=f32" 2>&1 | FileCheck %s --check-prefix=ERR-ELT
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 decay=0.5" 2>&1 | FileCheck %s --check-prefix=ERR-DECAY
+
+module {}
+
+// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 silu=1 {{.*}} workspace=batch*2097152 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_states grid=4,8,batch block=256 smem=104448 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_out grid=4,8,batch block=256 smem=200704 params=q,k,v,state,out,cu_seqlens,workspace"
+// IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_silu_states(
+// IR-SAME: known_block_size = array<i32: 256, 1, 1>
+// IR: gpu.dynamic_shared_memory
+// IR: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
+// IR: nvvm.cp.async.commit.group
+// IR: scf.for
+// IR: nvvm.cp.async.wait.group 1
+// IR: gpu.barrier
+// IR: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<col>
+// IR-COUNT-8: nvvm.mma.sync
+// IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_silu_scan(
+// IR: scf.for
+// IR: vector.fma
+// IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_silu_out(
+// IR: gpu.dynamic_shared_memory
+// IR: math.exp2
+// IR: scf.for
+// IR: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>
+// IR: nvvm.mma.sync
+// IR-SAME: multiplicandAPtxType = #nvvm.mma_type<bf16>
+// IR-SAME: shape = #nvvm.shape<m = 16, n = 8, k = 16>
+
+// NOSPLIT: workspace=0
+// NOSPLIT-SAME: ;kernel lightning_prefill_h2_d64_bf16_c64_s1_out grid=1,2,batch block=256 smem=129024 params=q,k,v,state,out,cu_seqlens"
+// NOSPLIT-NOT: _scan
+// NOSPLIT: gpu.func @lightning_prefill_h2_d64_bf16_c64_s1_out(%{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<{{[0-9]+}}xf32>, %{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<17xi32>)
+
+// One MMA per state-update tile (no lo part): 4 k-steps × 1 m-tile × 4 n-tiles.
+// BF16STATE: mm01.lightning_prefill = "H=2 D=64 NS=2 silu=0 hilo=0
+// BF16STATE-SAME: kernel lightning_prefill_h2_d64_bf16_c64_s2_bf16state_states grid=2,2,batch
+// BF16STATE-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s2_bf16state_states(
+// BF16STATE-SAME: nvvm.minctasm = 2 : i32
+// BF16STATE-COUNT-16: nvvm.mma.sync
+// BF16STATE-NOT: nvvm.mma.sync
+// BF16STATE: gpu.return
+
+// PTX: gpu.binary @mm01_lightning_prefill
+// PTX: .target sm_90a
+// PTX: .visible .entry lightning_prefill_h8_d128_bf16_c64_s4_states(
+// PTX: .maxntid 256, 1, 1
+// PTX: cp.async.cg.shared.global
+// PTX: cp.async.commit_group
+// PTX: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// PTX: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// PTX: cp.async.wait_group
+// PTX: bar.sync
+// PTX: .visible .entry lightning_prefill_h8_d128_bf16_c64_s4_scan(
+// PTX: .visible .entry lightning_prefill_h8_d128_bf16_c64_s4_out(
+// PTX: {{ex2.approx|__nv_exp2f}}
+// PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// PTX: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// PTX-NOT: .local
+
+// ERR-DIM: lightning prefill kernel generator: head dim D = 96 is not supported (32, 64 or 128)
+// ERR-ELT: lightning prefill kernel generator: activation element type 'f32' is not supported (bf16 only
+// ERR-DECAY: lightning prefill kernel generator: expects 2 decay rates, got 1

@@ -1,0 +1,553 @@
+//===- lightning_prefill_launcher.cpp - run the compiled prefill kernels ---===//
+//
+// MLIR-free GPU test of the lightning-attention prefill kernels that
+// mm01-opt --mm01-test-lightning-prefill-kernel generates (compiled at build
+// time to cubins embedded in .bin.mlir files). Links the CUDA driver API only.
+// Each FILE holds one spec's kernels and the plan string (module attribute
+// `mm01.lightning_prefill`: shapes, strides, NS, kernels with grid, block,
+// dynamic shared memory, parameter names). Parameters are bound by name.
+//
+// Default mode: random cases per file (awkward lengths, T = 0 and 1, mixed-
+// length batches, carried-in state) against a float64 host reference of the
+// recurrent form (S_t = e^{-λ} S_{t-1} + k_tᵀ v_t, o_t = q_t S_t), with
+// rounding-derived per-element bounds (see `check`).
+//
+// --io DIR:B (used by test/benchmarks/prefill_bench.py): run FILE on the
+// inputs in DIR (qkv.bin bf16 [T, H, 3D] interleaved, or q.bin/k.bin/v.bin
+// [T, H, D] for the separate layout; s.bin f32 [B, H, D, D]; cu.bin i32
+// [B+1]), write o.out (bf16 [T, H, D]) and s.out (the final state), time the
+// plan (CUDA events around the whole kernel sequence; warm-up, median) and
+// print `RESULT {json}`. No host reference in this mode.
+//
+// usage: mm01-gpu-lightning-prefill [--quick] [--io DIR:B]... FILE.bin.mlir...
+// Exit: 0 pass, 1 failure, 77 skip (no driver / no GPU / not sm_90).
+//
+//===----------------------------------------------------------------------===//
+#include "GpuTestSupport.h"
+
+#include <cuda.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace mm01::gputest;
+
+
+
+/// The unescaped MLIR string starting after `key = "` (first match after `from`).
+bool readString(const std::string &text, const std::string &key, size_t from,
+                std::string &out) {
+  size_t pos = text.find(key + " = \"", from);
+  if (pos == std::string::npos)
+    return false;
+  return unescapeMLIRString(text, pos + key.size() + 4, out);
+}
+
+struct KernelInfo {
+  std::string name;
+  std::string grid[3];
+  int block = 256;
+  int smem = 0;
+  std::vector<std::string> params;
+  CUfunction fn = nullptr;
+};
+
+struct Plan {
+  std::string file;
+  int H = 0, D = 0, NS = 1, maxBatch = 0;
+  bool silu = false;
+  bool hiLo = true; // state update with K̃ as bf16 hi + lo (plan key hilo)
+  long long maxTokens = 0;
+  long long qTS, qHS, kTS, kHS, vTS, vHS, oTS, oHS;
+  std::vector<double> decay;
+  std::vector<KernelInfo> kernels;
+  CUmodule module = nullptr;
+  bool interleaved() const { return qTS == 3LL * H * D && qHS == 3LL * D; }
+};
+
+std::vector<std::string> split(const std::string &s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  std::istringstream in(s);
+  while (std::getline(in, cur, sep))
+    out.push_back(cur);
+  return out;
+}
+
+bool loadPlan(const std::string &file, Plan &plan) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "cannot read %s\n", file.c_str());
+    return false;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str(), planText, cubin;
+  if (!readString(text, "mm01.lightning_prefill", 0, planText)) {
+    std::fprintf(stderr, "%s: no mm01.lightning_prefill plan attribute\n", file.c_str());
+    return false;
+  }
+  size_t bin = text.find("gpu.binary");
+  if (bin == std::string::npos || !readString(text, "bin", bin, cubin)) {
+    std::fprintf(stderr, "%s: no gpu.binary with a cubin\n", file.c_str());
+    return false;
+  }
+  plan.file = file;
+  auto parts = split(planText, ';');
+  for (const std::string &kv : split(parts[0], ' ')) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos)
+      continue;
+    std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+    auto pair = [&](long long &a, long long &b) {
+      auto p = split(v, ',');
+      a = std::stoll(p[0]);
+      b = std::stoll(p[1]);
+    };
+    if (k == "H") plan.H = std::stoi(v);
+    else if (k == "D") plan.D = std::stoi(v);
+    else if (k == "NS") plan.NS = std::stoi(v);
+    else if (k == "silu") plan.silu = v == "1";
+    else if (k == "hilo") plan.hiLo = v == "1";
+    else if (k == "max_batch") plan.maxBatch = std::stoi(v);
+    else if (k == "max_tokens") plan.maxTokens = std::stoll(v);
+    else if (k == "q") pair(plan.qTS, plan.qHS);
+    else if (k == "k") pair(plan.kTS, plan.kHS);
+    else if (k == "v") pair(plan.vTS, plan.vHS);
+    else if (k == "out") pair(plan.oTS, plan.oHS);
+    else if (k == "decay")
+      for (auto &d : split(v, ','))
+        plan.decay.push_back(std::stod(d));
+  }
+  for (size_t i = 1; i < parts.size(); ++i) {
+    KernelInfo k;
+    for (const std::string &kv : split(parts[i], ' ')) {
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos) {
+        if (kv != "kernel" && !kv.empty())
+          k.name = kv;
+        continue;
+      }
+      std::string key = kv.substr(0, eq), v = kv.substr(eq + 1);
+      if (key == "grid") {
+        auto g = split(v, ',');
+        for (int d = 0; d < 3; ++d)
+          k.grid[d] = g[d];
+      } else if (key == "block") k.block = std::stoi(v);
+      else if (key == "smem") k.smem = std::stoi(v);
+      else if (key == "params") k.params = split(v, ',');
+    }
+    plan.kernels.push_back(k);
+  }
+  CU_CHECK(cuModuleLoadData(&plan.module, cubin.data()));
+  for (auto &k : plan.kernels) {
+    CU_CHECK(cuModuleGetFunction(&k.fn, plan.module, k.name.c_str()));
+    CU_CHECK(cuFuncSetAttribute(k.fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                k.smem));
+    // The largest shared-memory carveout: the local-states kernel runs two
+    // blocks of ~104 KB per SM (the driver's default carveout fits one).
+    CU_CHECK(cuFuncSetAttribute(k.fn, CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT,
+                                100));
+  }
+  return true;
+}
+
+
+// ---- device buffers and a launch of the plan -----------------------------
+struct DeviceBuffers {
+  CUdeviceptr q = 0, k = 0, v = 0, qkv = 0, state = 0, out = 0, cu = 0, ws = 0;
+};
+
+long long evalGrid(const std::string &e, int batch) {
+  if (e == "batch")
+    return batch;
+  return std::stoll(e);
+}
+
+void launchPlan(const Plan &plan, DeviceBuffers &d, int batch, CUstream stream) {
+  for (const KernelInfo &k : plan.kernels) {
+    std::vector<void *> args;
+    for (const std::string &p : k.params) {
+      CUdeviceptr *ptr = p == "q" ? &d.q : p == "k" ? &d.k : p == "v" ? &d.v
+                       : p == "state" ? &d.state : p == "out" ? &d.out
+                       : p == "cu_seqlens" ? &d.cu : p == "workspace" ? &d.ws
+                                                                       : nullptr;
+      if (!ptr) {
+        std::fprintf(stderr, "kernel %s: unknown parameter %s\n", k.name.c_str(), p.c_str());
+        std::exit(1);
+      }
+      args.push_back(ptr);
+    }
+    unsigned gx = evalGrid(k.grid[0], batch), gy = evalGrid(k.grid[1], batch),
+             gz = evalGrid(k.grid[2], batch);
+    if (gx && gy && gz)
+      CU_CHECK(cuLaunchKernel(k.fn, gx, gy, gz, k.block, 1, 1, k.smem, stream,
+                              args.data(), nullptr));
+  }
+}
+
+
+/// Host data of one case (exact values the GPU sees, as floats).
+struct Case {
+  int B;
+  std::vector<int> lens;
+  bool carried;
+};
+
+struct Errors {
+  double oNorm = 0, sNorm = 0, worst = 0, oMaxRel = 0, sMaxRel = 0;
+  long long bad = 0;
+};
+
+double silu(double x) { return x / (1.0 + std::exp(-x)); }
+
+/// One case: random inputs, run, check against the float64 recurrence.
+bool runCase(const Plan &plan, const Case &c, std::mt19937 &rng, Errors &err) {
+  const int H = plan.H, D = plan.D, B = c.B;
+  std::vector<int> cu(B + 1, 0);
+  for (int b = 0; b < B; ++b)
+    cu[b + 1] = cu[b] + c.lens[b];
+  const long long T = cu[B];
+  const bool inter = plan.interleaved();
+  // Host activations: interleaved [T, H, 3D] or separate [T, H, D] ×3.
+  std::uniform_real_distribution<float> uni(-1.f, 1.f);
+  const long long actElems = std::max<long long>(1, T * H * D);
+  std::vector<uint16_t> qkvB(std::max<long long>(1, T * H * 3 * D));
+  auto at = [&](int which, long long t, int h, int d) -> long long { // index in qkvB
+    return inter ? (t * H + h) * 3LL * D + which * D + d
+                 : which * actElems + (t * H + h) * (long long)D + d;
+  };
+  if (!inter)
+    qkvB.resize(3 * actElems);
+  for (auto &x : qkvB)
+    x = toBF16(plan.silu ? 3.f * uni(rng) : uni(rng));
+  std::vector<float> s0(size_t(B) * H * D * D, 0.f);
+  if (c.carried)
+    for (auto &x : s0)
+      x = uni(rng);
+
+  DeviceBuffers d;
+  const size_t qkvBytes = qkvB.size() * 2, outBytes = size_t(actElems) * 2,
+               stateBytes = std::max<size_t>(4, s0.size() * 4);
+  CU_CHECK(cuMemAlloc(&d.qkv, qkvBytes));
+  CU_CHECK(cuMemcpyHtoD(d.qkv, qkvB.data(), qkvBytes));
+  if (inter) {
+    d.q = d.qkv, d.k = d.qkv + 2 * D, d.v = d.qkv + 4 * D;
+  } else {
+    d.q = d.qkv, d.k = d.qkv + 2 * actElems, d.v = d.qkv + 4 * actElems;
+  }
+  CU_CHECK(cuMemAlloc(&d.state, stateBytes));
+  CU_CHECK(cuMemcpyHtoD(d.state, s0.data(), s0.size() * 4));
+  CU_CHECK(cuMemAlloc(&d.out, outBytes));
+  CU_CHECK(cuMemsetD16(d.out, 0xffff, outBytes / 2)); // NaN poison
+  CU_CHECK(cuMemAlloc(&d.cu, cu.size() * 4));
+  CU_CHECK(cuMemcpyHtoD(d.cu, cu.data(), cu.size() * 4));
+  size_t wsBytes = std::max<size_t>(4, size_t(B) * H * plan.NS * D * D * 4);
+  if (plan.NS > 1) {
+    CU_CHECK(cuMemAlloc(&d.ws, wsBytes));
+    CU_CHECK(cuMemsetD32(d.ws, 0x7fc00000, wsBytes / 4)); // NaN poison
+  }
+  launchPlan(plan, d, B, nullptr);
+  CU_CHECK(cuCtxSynchronize());
+  std::vector<uint16_t> oB(actElems);
+  std::vector<float> sK(s0.size());
+  CU_CHECK(cuMemcpyDtoH(oB.data(), d.out, outBytes));
+  CU_CHECK(cuMemcpyDtoH(sK.data(), d.state, s0.size() * 4));
+  for (CUdeviceptr p : {d.qkv, d.state, d.out, d.cu, d.ws})
+    if (p)
+      CU_CHECK(cuMemFree(p));
+
+  // ---- float64 reference of the recurrence, and the bounds ----
+  // Kernel rounding model (bf16: ρ = 2^-8 = unit roundoff of an 8-bit significand):
+  //   o: P = (q·k)·decay and S (the chunk's incoming state) are rounded to
+  //      bf16 as tensor-core operands (ρ each, relative to |terms|), the
+  //      output is rounded to bf16 (ρ|o|); with SiLU, each of q', k', v' may
+  //      be one ulp (2ρ) off the reference's bf16(silu(x)) (approximate exp
+  //      in the kernel). With A = Σ |terms| (the recurrence on |q|, |k|, |v|,
+  //      |S0|): |o - o_ref| ≤ ρ|o_ref| + (1+ρ)(2ρ + 6ρ[silu] + εS)·A.
+  //   S: fp32 accumulation, K̃ = k·e^{-λ(m-1-j)} kept as bf16 hi + lo (2^-16),
+  //      approximate exp2 (2^-22), f32 products/sums over a chunk (64·2^-24):
+  //      |S - S_ref| ≤ εS·Sabs with εS = 2^-14 (2× the sum of those, ≤ 2^-15),
+  //      plus 4ρ·Sabs[silu] (k', v' one ulp off). Without hi + lo (plan
+  //      hilo=0) K̃ is rounded to bf16 once (2^-9): εS = 2^-8.
+  const double rho = std::ldexp(1.0, -8),
+               epsS = std::ldexp(1.0, plan.hiLo ? -14 : -8);
+  const double oCoef = (1 + rho) * (2 * rho + (plan.silu ? 6 * rho : 0) + epsS);
+  const double sCoef = epsS + (plan.silu ? 4 * rho : 0);
+  auto val = [&](int which, long long t, int h, int dd) {
+    double x = fromBF16(qkvB[at(which, t, h, dd)]);
+    return plan.silu ? double(fromBF16(toBF16(float(silu(x))))) : x;
+  };
+  bool ok = true;
+  double oDiff2 = 0, oRef2 = 0, sDiff2 = 0, sRef2 = 0, oMaxD = 0, oMaxR = 0,
+         sMaxD = 0, sMaxR = 0;
+  std::vector<double> S(D * D), Sa(D * D), q(D), k(D), vv(D);
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < H; ++h) {
+      const double dec = std::exp(-plan.decay[h]);
+      for (int i = 0; i < D * D; ++i) {
+        S[i] = s0[(size_t(b) * H + h) * D * D + i];
+        Sa[i] = std::fabs(S[i]);
+      }
+      for (long long t = cu[b]; t < cu[b + 1]; ++t) {
+        for (int i = 0; i < D; ++i)
+          q[i] = val(0, t, h, i), k[i] = val(1, t, h, i), vv[i] = val(2, t, h, i);
+        for (int i = 0; i < D; ++i)
+          for (int j = 0; j < D; ++j) {
+            S[i * D + j] = dec * S[i * D + j] + k[i] * vv[j];
+            Sa[i * D + j] = dec * Sa[i * D + j] + std::fabs(k[i] * vv[j]);
+          }
+        for (int j = 0; j < D; ++j) {
+          double o = 0, a = 0;
+          for (int i = 0; i < D; ++i) {
+            o += q[i] * S[i * D + j];
+            a += std::fabs(q[i]) * Sa[i * D + j];
+          }
+          double got = fromBF16(oB[(t * H + h) * (long long)D + j]);
+          double diff = std::fabs(got - o), tol = rho * std::fabs(o) + oCoef * a;
+          if (!(diff <= tol)) {
+            if (err.bad++ < 5)
+              std::printf("  o mismatch b=%d h=%d t=%lld j=%d: got %.6g want %.6g (tol %.3g)\n",
+                          b, h, t - cu[b], j, got, o, tol);
+            ok = false;
+          }
+          err.worst = std::max(err.worst, std::isfinite(diff) ? diff / tol : 1e30);
+          oDiff2 += diff * diff, oRef2 += o * o;
+          oMaxD = std::max(oMaxD, diff), oMaxR = std::max(oMaxR, std::fabs(o));
+        }
+      }
+      for (int i = 0; i < D * D; ++i) {
+        double got = sK[(size_t(b) * H + h) * D * D + i];
+        double diff = std::fabs(got - S[i]), tol = sCoef * Sa[i] + 1e-30;
+        if (!(diff <= tol)) {
+          if (err.bad++ < 5)
+            std::printf("  state mismatch b=%d h=%d (%d,%d): got %.8g want %.8g (tol %.3g)\n",
+                        b, h, i / D, i % D, got, S[i], tol);
+          ok = false;
+        }
+        err.worst = std::max(err.worst, std::isfinite(diff) ? diff / tol : 1e30);
+        sDiff2 += diff * diff, sRef2 += S[i] * S[i];
+        sMaxD = std::max(sMaxD, diff), sMaxR = std::max(sMaxR, std::fabs(S[i]));
+      }
+    }
+  err.oNorm = oRef2 > 0 ? std::sqrt(oDiff2 / oRef2) : 0;
+  err.sNorm = sRef2 > 0 ? std::sqrt(sDiff2 / sRef2) : 0;
+  err.oMaxRel = oMaxR > 0 ? oMaxD / oMaxR : 0;
+  err.sMaxRel = sMaxR > 0 ? sMaxD / sMaxR : 0;
+  return ok;
+}
+
+bool readFile(const std::string &path, std::vector<char> &data) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return false;
+  data.assign(std::istreambuf_iterator<char>(in), {});
+  return true;
+}
+bool writeFile(const std::string &path, const void *data, size_t bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(static_cast<const char *>(data), std::streamsize(bytes));
+  return bool(out);
+}
+
+/// --io DIR:B: run on the given inputs, write outputs, time.
+bool runIO(const Plan &plan, const std::string &dir, int B) {
+  const int H = plan.H, D = plan.D;
+  std::vector<char> qkv, s0, cuB;
+  bool inter = plan.interleaved();
+  if (!readFile(dir + "/s.bin", s0) || !readFile(dir + "/cu.bin", cuB) ||
+      !readFile(dir + (inter ? "/qkv.bin" : "/q.bin"), qkv)) {
+    std::fprintf(stderr, "--io %s: missing inputs\n", dir.c_str());
+    return false;
+  }
+  if (!inter) {
+    std::vector<char> k, v;
+    if (!readFile(dir + "/k.bin", k) || !readFile(dir + "/v.bin", v))
+      return false;
+    qkv.insert(qkv.end(), k.begin(), k.end());
+    qkv.insert(qkv.end(), v.begin(), v.end());
+  }
+  std::vector<int> cu(B + 1);
+  std::memcpy(cu.data(), cuB.data(), (B + 1) * 4);
+  const long long T = cu[B];
+  const size_t outBytes = std::max<long long>(2, T * H * D * 2);
+  DeviceBuffers d;
+  CU_CHECK(cuMemAlloc(&d.qkv, qkv.size()));
+  CU_CHECK(cuMemcpyHtoD(d.qkv, qkv.data(), qkv.size()));
+  long long actElems = T * H * D;
+  if (inter)
+    d.q = d.qkv, d.k = d.qkv + 2 * D, d.v = d.qkv + 4 * D;
+  else
+    d.q = d.qkv, d.k = d.qkv + 2 * actElems, d.v = d.qkv + 4 * actElems;
+  CUdeviceptr s0d;
+  CU_CHECK(cuMemAlloc(&s0d, s0.size()));
+  CU_CHECK(cuMemcpyHtoD(s0d, s0.data(), s0.size()));
+  CU_CHECK(cuMemAlloc(&d.state, s0.size()));
+  CU_CHECK(cuMemcpyDtoD(d.state, s0d, s0.size()));
+  CU_CHECK(cuMemAlloc(&d.out, outBytes));
+  CU_CHECK(cuMemAlloc(&d.cu, cu.size() * 4));
+  CU_CHECK(cuMemcpyHtoD(d.cu, cu.data(), cu.size() * 4));
+  if (plan.NS > 1)
+    CU_CHECK(cuMemAlloc(&d.ws, size_t(B) * H * plan.NS * D * D * 4));
+  launchPlan(plan, d, B, nullptr);
+  CU_CHECK(cuCtxSynchronize());
+  std::vector<char> o(outBytes), s(s0.size());
+  CU_CHECK(cuMemcpyDtoH(o.data(), d.out, outBytes));
+  CU_CHECK(cuMemcpyDtoH(s.data(), d.state, s.size()));
+  writeFile(dir + "/o.out", o.data(), o.size());
+  writeFile(dir + "/s.out", s.data(), s.size());
+  // Timing: the whole plan per call (state restored by a DtoD copy outside
+  // the timed region is not possible per call; the state just evolves).
+  CUevent e0, e1;
+  CU_CHECK(cuEventCreate(&e0, 0));
+  CU_CHECK(cuEventCreate(&e1, 0));
+  int reps = T >= (1 << 18) ? 3 : T >= (1 << 15) ? 10 : 20;
+  for (int i = 0; i < 3; ++i)
+    launchPlan(plan, d, B, nullptr);
+  std::vector<double> times;
+  for (int it = 0; it < 15; ++it) {
+    CU_CHECK(cuEventRecord(e0, nullptr));
+    for (int r = 0; r < reps; ++r)
+      launchPlan(plan, d, B, nullptr);
+    CU_CHECK(cuEventRecord(e1, nullptr));
+    CU_CHECK(cuEventSynchronize(e1));
+    float ms;
+    CU_CHECK(cuEventElapsedTime(&ms, e0, e1));
+    times.push_back(ms / reps);
+  }
+  std::vector<double> perKernel;
+  for (size_t kI = 0; kI < plan.kernels.size(); ++kI) {
+    Plan one = plan;
+    one.kernels = {plan.kernels[kI]};
+    std::vector<double> kt;
+    for (int it = 0; it < 5; ++it) {
+      CU_CHECK(cuEventRecord(e0, nullptr));
+      for (int r = 0; r < reps; ++r)
+        launchPlan(one, d, B, nullptr);
+      CU_CHECK(cuEventRecord(e1, nullptr));
+      CU_CHECK(cuEventSynchronize(e1));
+      float ms;
+      CU_CHECK(cuEventElapsedTime(&ms, e0, e1));
+      kt.push_back(ms / reps);
+    }
+    perKernel.push_back(median(kt));
+  }
+  std::printf("RESULT {\"dir\": \"%s\", \"B\": %d, \"T\": %lld, \"H\": %d, \"D\": %d, "
+              "\"NS\": %d, \"ms\": %.6f, \"kernel_ms\": [",
+              dir.c_str(), B, T, H, D, plan.NS, median(times));
+  for (size_t i = 0; i < perKernel.size(); ++i)
+    std::printf("%s%.6f", i ? ", " : "", perKernel[i]);
+  std::printf("]}\n");
+  std::fflush(stdout);
+  for (CUdeviceptr p : {d.qkv, d.state, d.out, d.cu, d.ws, s0d})
+    if (p)
+      CU_CHECK(cuMemFree(p));
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  bool quick = false;
+  std::vector<std::string> files;
+  std::vector<std::pair<std::string, int>> io;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--quick")
+      quick = true;
+    else if (a == "--io" && i + 1 < argc) {
+      std::string s = argv[++i];
+      size_t c = s.rfind(':');
+      io.push_back({s.substr(0, c), std::stoi(s.substr(c + 1))});
+    } else
+      files.push_back(a);
+  }
+  if (files.empty()) {
+    std::fprintf(stderr, "usage: %s [--quick] [--io DIR:B]... FILE.bin.mlir...\n", argv[0]);
+    return 1;
+  }
+  CUresult rc = cuInit(0);
+  int count = 0;
+  if (rc == CUDA_SUCCESS)
+    rc = cuDeviceGetCount(&count);
+  if (rc != CUDA_SUCCESS || count == 0) {
+    const char *msg = nullptr;
+    cuGetErrorString(rc, &msg);
+    std::printf("SKIP: no CUDA device (%s, %d devices)\n", msg ? msg : "?", count);
+    return kSkip;
+  }
+  CUdevice dev;
+  CU_CHECK(cuDeviceGet(&dev, 0));
+  int major = 0, minor = 0;
+  CU_CHECK(cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev));
+  CU_CHECK(cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev));
+  char name[256];
+  CU_CHECK(cuDeviceGetName(name, sizeof(name), dev));
+  if (major != 9) {
+    std::printf("SKIP: %s is sm_%d%d; the kernels are built for sm_90a\n", name, major, minor);
+    return kSkip;
+  }
+  CUcontext ctx;
+  CU_CHECK(cuDevicePrimaryCtxRetain(&ctx, dev));
+  CU_CHECK(cuCtxSetCurrent(ctx));
+  std::printf("device: %s\n", name);
+
+  std::vector<Plan> plans(files.size());
+  for (size_t i = 0; i < files.size(); ++i)
+    if (!loadPlan(files[i], plans[i]))
+      return 1;
+
+  if (!io.empty()) {
+    bool ok = true;
+    for (auto &[dir, B] : io)
+      ok &= runIO(plans[0], dir, B);
+    return ok ? 0 : 1;
+  }
+
+  std::mt19937 rng(20261127);
+  int failures = 0, total = 0;
+  for (const Plan &plan : plans) {
+    // Lengths: awkward (not multiples of 64), 0 and 1, mixed batches, and
+    // long enough to cross several segments of a split plan.
+    std::vector<Case> cases = {
+        {1, {1}, false},          {1, {0}, true},
+        {1, {64}, true},          {1, {129}, false},
+        {1, {1000}, true},        {3, {77, 0, 300}, true},
+        {4, {1, 63, 65, 517}, true}, {2, {2049, 190}, true},
+    };
+    if (!quick)
+      cases.push_back({5, {3000, 5, 0, 1333, 64}, true});
+    for (const Case &c : cases) {
+      if (c.B > plan.maxBatch)
+        continue;
+      Errors err;
+      bool ok = runCase(plan, c, rng, err);
+      ++total;
+      failures += !ok;
+      std::string lens;
+      for (int l : c.lens)
+        lens += (lens.empty() ? "" : ",") + std::to_string(l);
+      std::printf("%s H=%d D=%d NS=%d silu=%d hilo=%d B=%d lens=[%s] state=%s: o rel %.2e "
+                  "(max %.2e), state rel %.2e (max %.2e), worst err/tol %.3f\n",
+                  ok ? "PASS" : "FAIL", plan.H, plan.D, plan.NS, int(plan.silu),
+                  int(plan.hiLo), c.B,
+                  lens.c_str(), c.carried ? "carried" : "zero", err.oNorm,
+                  err.oMaxRel, err.sNorm, err.sMaxRel, err.worst);
+      std::fflush(stdout);
+    }
+  }
+  std::printf("%d/%d cases passed\n", total - failures, total);
+  return failures ? 1 : 0;
+}
