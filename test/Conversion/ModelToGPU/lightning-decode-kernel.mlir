@@ -1,6 +1,7 @@
 // The engine's lightning decode kernel (buildLightningDecode): one token per
 // sequence, bare-pointer parameters bound by name, q/k/v strided views of the
-// interleaved QKV projection with SiLU on load, the fp32 state read and
+// interleaved QKV projection with SiLU on load (q, k staged once per block in
+// workgroup memory), the fp32 state read and
 // written once as 16-byte vectors; its PTX; the scalar fallback when the v/out
 // strides break 4-element alignment; diagnostics; and mm01-compile using it
 // for decode (prefill keeps the chunked prefill kernel).
@@ -26,16 +27,34 @@ module {}
 // IR: memref.global "private" constant @lightning_decode_h4_d64_bf16_c64_t256_silu_decay : memref<4xf32> = dense<[0.778800785, 0.93941307, 0.984496414, 0.996101379]>
 // Extents: q/k/v (16-1)·768 + 3·192 + 64, state 16·4·64·64, out 16·256.
 // IR: gpu.func @lightning_decode_h4_d64_bf16_c64_t256_silu(%arg0: memref<12160xbf16>, %arg1: memref<12160xbf16>, %arg2: memref<12160xbf16>, %arg3: memref<262144xf32>, %arg4: memref<4096xbf16>)
-// IR-SAME: workgroup(%[[SMEM:[a-z0-9]*]] : memref<8x64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// IR-SAME: workgroup(%[[SMEM:[a-z0-9]*]] : memref<8x64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[QK:[a-z0-9]*]] : memref<64x2xf32, #gpu.address_space<workgroup>> {llvm.align = 8 : i64})
 // IR-SAME: kernel attributes {known_block_size = array<i32: 256, 1, 1>}
 // IR: memref.get_global @lightning_decode_h4_d64_bf16_c64_t256_silu_decay
-// v: one 4-element vector load (stride 192 keeps the alignment), SiLU per element.
-// IR: vector.load %arg2[%{{.*}}] {alignment = 8 : i64} : memref<12160xbf16>, vector<4xbf16>
-// IR: llvm.inline_asm asm_dialect = att "ex2.approx.f32 $0, $1;", "=f,f"
-// IR: arith.divf
-// IR: arith.truncf
-// 4 rows per thread: the state vector, k_i and q_i (SiLU'd) of each, then the stores.
+// 4 rows per thread: the state vectors are loaded first.
 // IR-COUNT-4: vector.load %arg3[%{{.*}}] {alignment = 16 : i64} : memref<262144xf32>, vector<4xf32>
+// v: one 4-element vector load (stride 192 keeps the alignment), SiLU per
+// element: ex2.approx and rcp.approx, no division.
+// IR: vector.load %arg2[%{{.*}}] {alignment = 8 : i64} : memref<12160xbf16>, vector<4xbf16>
+// IR-NOT: arith.divf
+// IR: llvm.inline_asm asm_dialect = att "ex2.approx.f32 $0, $1;", "=f,f"
+// IR: llvm.inline_asm asm_dialect = att "rcp.approx.f32 $0, $1;", "=f,f"
+// IR: arith.truncf
+// SiLU(q_i), SiLU(k_i) once per block: slot tid < 2D = 128 (q below D, k
+// above), staged as pairs in workgroup memory, then a barrier.
+// IR: scf.if
+// IR: scf.if
+// IR: memref.load %arg0
+// IR: llvm.inline_asm asm_dialect = att "ex2.approx.f32 $0, $1;", "=f,f"
+// IR: memref.store %{{.*}}, %[[QK]][%{{.*}}, %c0{{.*}}]
+// IR: } else {
+// IR: memref.load %arg1
+// IR: memref.store %{{.*}}, %[[QK]][%{{.*}}, %c1{{.*}}]
+// IR-NOT: arith.divf
+// IR: gpu.barrier
+// Each thread reads the (q_i, k_i) of its 4 rows back, then the updates.
+// IR-COUNT-4: vector.load %[[QK]][%{{.*}}, %{{.*}}] {alignment = 8 : i64} : memref<64x2xf32, #gpu.address_space<workgroup>>, vector<2xf32>
+// IR-NOT: memref.load %arg0
+// IR-NOT: memref.load %arg1
 // IR: vector.fma
 // IR: vector.store %{{.*}}, %arg3[%{{.*}}] {alignment = 16 : i64} : memref<262144xf32>, vector<4xf32>
 // IR-COUNT-4: gpu.shuffle  xor %{{.*}}, %c16_i32
@@ -55,13 +74,18 @@ module {}
 // PTX-NOT: _param_5
 // PTX-SAME: .maxntid 256, 1, 1
 // PTX-SAME: ld.global.nc.b32
-// PTX-SAME: ld.global.v4.b16
-// PTX-SAME: ex2.approx
 // PTX-SAME: ld.global.v4.b32
 // PTX-SAME: ld.global.v4.b32
 // PTX-SAME: ld.global.v4.b32
 // PTX-SAME: ld.global.v4.b32
 // PTX-NOT: ld.global.v4.b32
+// PTX-SAME: ld.global.v4.b16
+// PTX-NOT: div.rn
+// PTX-SAME: ex2.approx.f32
+// PTX-SAME: rcp.approx.f32
+// PTX-SAME: st.shared.b32
+// PTX-SAME: bar.sync
+// PTX-SAME: ld.shared.v2.b32
 // PTX-SAME: st.global.v4.b32
 // PTX-SAME: st.global.v4.b32
 // PTX-SAME: st.global.v4.b32

@@ -12,7 +12,10 @@
 // The code for the R rows is emitted unrolled (R independent loads in
 // flight). o_j partial sums are reduced over the row groups of a warp with
 // gpu.shuffle xor (offsets CG, 2·CG, ..., 16), then across warps through
-// workgroup memory.
+// workgroup memory. With SiLU on the inputs, SiLU(q_i) and SiLU(k_i) are
+// computed once per block (one of the 2D values per thread slot) into
+// workgroup memory [D, 2] and read back after a barrier, instead of by each
+// of the CG threads that share row i.
 //
 //===----------------------------------------------------------------------===//
 #include "Model/Conversion/ModelToGPU/LightningDecodeKernel.h"
@@ -57,21 +60,28 @@ struct DecodeGen : KernelBuilder {
   /// type, as the materialized SiLU output would be) when the spec asks.
   Value input(Value x) {
     Value f = toF32(x);
-    if (!t.siluInputs)
-      return f;
-    // y · σ(y) = y / (1 + 2^{-y·log2 e})  (as the prefill kernel computes it)
-    // ex2.approx.f32 as inline PTX: math.exp2 would be a libdevice call
-    // (__nv_exp2f), left unresolved when no toolkit is found.
+    return t.siluInputs ? silu(f) : f;
+  }
+  /// One f32 -> f32 PTX instruction as inline asm (math.exp2 would be a
+  /// libdevice call, __nv_exp2f, left unresolved when no toolkit is found).
+  Value ptxUnary(const char *asmText, Value x) {
     MLIRContext *ctx = b.getContext();
-    Value e = LLVM::InlineAsmOp::create(
-                  b, loc, b.getF32Type(), ValueRange{fmul(f, f32(-kLog2e))},
-                  "ex2.approx.f32 $0, $1;", "=f,f", /*has_side_effects=*/false,
-                  /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
-                  LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),
-                  /*operand_attrs=*/ArrayAttr())
-                  .getResult(0);
-    return roundTrip(arith::DivFOp::create(b, loc, f, fadd(f32(1.0), e)),
-                     t.elt);
+    return LLVM::InlineAsmOp::create(
+               b, loc, b.getF32Type(), ValueRange{x}, asmText, "=f,f",
+               /*has_side_effects=*/false, /*is_align_stack=*/false,
+               LLVM::tailcallkind::TailCallKind::None,
+               LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),
+               /*operand_attrs=*/ArrayAttr())
+        .getResult(0);
+  }
+  /// SiLU(y) = y · 1 / (1 + 2^{-y·log2 e}), rounded to the activation type:
+  /// ex2.approx and rcp.approx (each within ~2 ulp of f32), no IEEE
+  /// division — a few ulp of f32, well inside the rounding to bf16 and ~1e-7
+  /// relative for f32 activations.
+  Value silu(Value f) {
+    Value e = ptxUnary("ex2.approx.f32 $0, $1;", fmul(f, f32(-kLog2e)));
+    Value r = ptxUnary("rcp.approx.f32 $0, $1;", fadd(f32(1.0), e));
+    return roundTrip(fmul(f, r), t.elt);
   }
   Value element(Value vec, int64_t e) {
     return vector::ExtractOp::create(b, loc, vec, ArrayRef<int64_t>{e});
@@ -165,9 +175,13 @@ mlir::gpu::GPUFuncOp buildLightningDecodeFunc(
                            tableInit, /*constant=*/true,
                            builder.getI64IntegerAttr(16));
 
+  // Workgroup memory: the warps' partial sums of o (NW > 1), and with SiLU
+  // the staged SiLU(q_i), SiLU(k_i) of the block's (b, h) pair, as pairs.
   SmallVector<Type> workgroup;
   if (NW > 1)
     workgroup.push_back(workgroupMemRef(ctx, {NW, cols}, f32));
+  if (t.siluInputs)
+    workgroup.push_back(workgroupMemRef(ctx, {t.dim, 2}, f32));
   auto kernel = createKernelFunc(builder, module, name, paramTypes,
                                  {t.threads, 1, 1}, loc, workgroup);
   // The partial sums are read and written as 16-byte vectors: the
@@ -176,6 +190,11 @@ mlir::gpu::GPUFuncOp buildLightningDecodeFunc(
   if (NW > 1)
     kernel.setWorkgroupAttributionAttr(0, LLVM::LLVMDialect::getAlignAttrName(),
                                        builder.getI64IntegerAttr(16));
+  // (q_i, k_i) is read as one 8-byte vector.
+  if (t.siluInputs)
+    kernel.setWorkgroupAttributionAttr(NW > 1 ? 1 : 0,
+                                       LLVM::LLVMDialect::getAlignAttrName(),
+                                       builder.getI64IntegerAttr(8));
 
   Block &entry = kernel.getBody().front();
   OpBuilder b = OpBuilder::atBlockEnd(&entry);
@@ -198,7 +217,12 @@ mlir::gpu::GPUFuncOp buildLightningDecodeFunc(
   Value decayH = memref::LoadOp::create(b, loc, table, ValueRange{hIdx});
 
   llvm::MaybeAlign stateAlign(kVec * 4);
-  Value vRow = g.loadVec(act(DecodeOperand::V, bIdx, hIdx, col), t.vectorV);
+  const bool stageQK = t.siluInputs;
+  // v first, except with SiLU: then after the state loads, so that its SiLU
+  // does not hold them back.
+  Value vRow;
+  if (!stageQK)
+    vRow = g.loadVec(act(DecodeOperand::V, bIdx, hIdx, col), t.vectorV);
   Value decaySplat = g.splat(decayH);
   Value acc = arith::ConstantOp::create(
       b, loc, g.vecF32,
@@ -215,10 +239,64 @@ mlir::gpu::GPUFuncOp buildLightningDecodeFunc(
                                           stateAt.back().memref,
                                           stateAt.back().indices,
                                           /*nontemporal=*/false, stateAlign));
+    if (stageQK)
+      continue;
     DecodeAccess kAt = act(DecodeOperand::K, bIdx, hIdx, i);
     ks.push_back(g.input(g.loadAt(kAt)));
     DecodeAccess qAt = act(DecodeOperand::Q, bIdx, hIdx, i);
     qs.push_back(g.input(g.loadAt(qAt)));
+  }
+  if (stageQK) {
+    vRow = g.loadVec(act(DecodeOperand::V, bIdx, hIdx, col), t.vectorV);
+    // Every (q_i, k_i) is needed by all CG column groups of its row group,
+    // and SiLU costs an ex2 and an rcp: the block computes each of the 2D
+    // values once (slot s < D: q_s, else k_{s-D}; thread tid takes slots
+    // tid, tid + threads, ...) into workgroup memory while the state loads
+    // are in flight, then every thread reads its R pairs back.
+    Value qk = kernel.getWorkgroupAttributions()[NW > 1 ? 1 : 0];
+    const int64_t D = t.dim, slots = 2 * D;
+    auto stage = [&](DecodeOperand which, Value i) {
+      Value x = g.input(g.loadAt(act(which, bIdx, hIdx, i)));
+      memref::StoreOp::create(
+          b, loc, x, qk,
+          ValueRange{i, g.idx(which == DecodeOperand::Q ? 0 : 1)});
+    };
+    for (int64_t base = 0; base < slots; base += t.threads) {
+      Value s = g.add(tid, base);
+      // Which operand a thread's slot is: fixed when the chunk
+      // [base, base + threads) lies on one side of D.
+      const int64_t hi = std::min(base + t.threads, slots);
+      auto body = [&] {
+        if (hi <= D) {
+          stage(DecodeOperand::Q, s);
+        } else if (base >= D) {
+          stage(DecodeOperand::K, g.add(s, -D));
+        } else {
+          auto isQ = scf::IfOp::create(b, loc, g.lt(s, g.idx(D)),
+                                       /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard ig(b);
+          b.setInsertionPointToStart(isQ.thenBlock());
+          stage(DecodeOperand::Q, s);
+          b.setInsertionPointToStart(isQ.elseBlock());
+          stage(DecodeOperand::K, g.add(s, -D));
+        }
+      };
+      if (base + t.threads <= slots)
+        body();
+      else
+        g.ifThen(g.lt(s, g.idx(slots)), body);
+    }
+    mlir::gpu::BarrierOp::create(b, loc);
+    auto pairType = VectorType::get({2}, f32);
+    for (int64_t r = 0; r < R; ++r) {
+      Value i = g.add(rg, r * RG);
+      Value pair = vector::LoadOp::create(b, loc, pairType, qk,
+                                          ValueRange{i, g.idx(0)},
+                                          /*nontemporal=*/false,
+                                          llvm::MaybeAlign(8));
+      qs.push_back(g.element(pair, 0));
+      ks.push_back(g.element(pair, 1));
+    }
   }
   for (int64_t r = 0; r < R; ++r) {
     Value kv = arith::MulFOp::create(b, loc, g.splat(ks[r]), vRow);
