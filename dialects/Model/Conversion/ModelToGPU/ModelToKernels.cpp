@@ -35,7 +35,6 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <optional>
 #include <regex>
 #include <tuple>
 
@@ -160,6 +159,10 @@ private:
   std::string expr(std::string e) const;
   /// An engine expression evaluated at the largest call this entry admits.
   FailureOr<int64_t> evaluateAtMax(const std::string &e) const;
+  /// A workspace of `bytes` (an engine expression; "0": none, a null
+  /// Value), sized for the largest call.
+  FailureOr<Value> workspaceFor(const std::string &bytes, Operation *op,
+                                StringRef what);
   /// Emits an mm01k.launch of `k` binding its parameters by name; returns
   /// the results in the order of the `isOut` bindings.
   FailureOr<SmallVector<Value>>
@@ -171,6 +174,9 @@ private:
   LogicalResult launchSequence(ArrayRef<mg::GeneratedKernel> kernels,
                                llvm::StringMap<Binding> &bindings,
                                Location loc);
+  /// Launches one kernel and makes its `out` binding the view of `result`.
+  LogicalResult launchInto(Value result, const mg::GeneratedKernel &kernel,
+                           llvm::StringMap<Binding> &bindings, Location loc);
 
   int64_t rowsOf(Value v) const {
     auto t = cast<RankedTensorType>(v.getType());
@@ -261,6 +267,17 @@ FailureOr<int64_t> EntryLowering::evaluateAtMax(const std::string &e) const {
   if (!v || *v < 0)
     return failure();
   return *v;
+}
+
+FailureOr<Value> EntryLowering::workspaceFor(const std::string &bytes,
+                                             Operation *op, StringRef what) {
+  if (bytes == "0")
+    return Value();
+  auto n = evaluateAtMax(bytes);
+  if (failed(n))
+    return op->emitOpError() << "GPU target: cannot size the " << what
+                             << " workspace '" << bytes << "'";
+  return emptyBytes(*n, op->getLoc());
 }
 
 View EntryLowering::viewOf(Value v) {
@@ -381,6 +398,16 @@ EntryLowering::launchSequence(ArrayRef<mg::GeneratedKernel> kernels,
   return success();
 }
 
+LogicalResult EntryLowering::launchInto(Value result,
+                                        const mg::GeneratedKernel &kernel,
+                                        llvm::StringMap<Binding> &bindings,
+                                        Location loc) {
+  if (failed(launchSequence(kernel, bindings, loc)))
+    return failure();
+  setView(result, viewOf(bindings["out"].value));
+  return success();
+}
+
 FailureOr<View> EntryLowering::plainView(Value v, Location loc) {
   View view = viewOf(v);
   if (view.rope)
@@ -407,11 +434,10 @@ FailureOr<View> EntryLowering::plainView(Value v, Location loc) {
   llvm::StringMap<Binding> bd;
   bd["a"] = {src};
   bd["out"] = {out, 0, true};
-  auto res = launch(*k, bd, loc);
-  if (failed(res))
+  if (failed(launchSequence(*k, bd, loc)))
     return failure();
   View m = view;
-  m.buf = (*res)[0];
+  m.buf = bd["out"].value;
   m.silu = false;
   setView(v, m);
   return m;
@@ -480,11 +506,7 @@ LogicalResult EntryLowering::lowerEmbedding(EmbeddingOp op) {
   bd["table"] = {op.getTable()};
   bd["ids"] = {op.getIds()};
   bd["out"] = {out, 0, true};
-  auto res = launch(*k, bd, op.getLoc());
-  if (failed(res))
-    return failure();
-  setView(op.getResult(), viewOf((*res)[0]));
-  return success();
+  return launchInto(op.getResult(), *k, bd, op.getLoc());
 }
 
 LogicalResult EntryLowering::lowerRMSNorm(RMSNormOp op) {
@@ -521,11 +543,7 @@ LogicalResult EntryLowering::lowerRMSNorm(RMSNormOp op) {
     return failure();
   bd["w"] = {op.getWeight()};
   bd["out"] = {emptyAct(maxTokens, spec.width, spec.elt, loc), 0, true};
-  auto res = launch(*k, bd, loc);
-  if (failed(res))
-    return failure();
-  setView(op.getResult(), viewOf((*res)[0]));
-  return success();
+  return launchInto(op.getResult(), *k, bd, loc);
 }
 
 LogicalResult EntryLowering::lowerGatedNorm(arith::MulFOp mul, RMSNormOp norm,
@@ -553,11 +571,7 @@ LogicalResult EntryLowering::lowerGatedNorm(arith::MulFOp mul, RMSNormOp norm,
   bd["w"] = {norm.getWeight()};
   bd["g"] = {g->buf, g->offset};
   bd["out"] = {emptyAct(maxTokens, spec.width, spec.elt, loc), 0, true};
-  auto res = launch(*k, bd, loc);
-  if (failed(res))
-    return failure();
-  setView(mul.getResult(), viewOf((*res)[0]));
-  return success();
+  return launchInto(mul.getResult(), *k, bd, loc);
 }
 
 LogicalResult EntryLowering::lowerLinear(LinearOp op) {
@@ -628,11 +642,7 @@ LogicalResult EntryLowering::lowerElementwise(Operation *op) {
   if (failed(k))
     return failure();
   bd["out"] = {emptyAct(maxTokens, spec.width, spec.elt, loc), 0, true};
-  auto res = launch(*k, bd, loc);
-  if (failed(res))
-    return failure();
-  setView(result, viewOf((*res)[0]));
-  return success();
+  return launchInto(result, *k, bd, loc);
 }
 
 LogicalResult EntryLowering::lowerLightning(Operation *op, Value q, Value k,
@@ -694,7 +704,6 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Value q, Value k,
               ds.out.head)(ds.maxBatch)(ds.maxTokens)(ds.cols)(ds.threads)
               .str();
   }
-  std::optional<mg::LightningPrefillPlan> planStore;
   auto kernelsOr = cached(key, [&]() -> FailureOr<std::vector<mg::GeneratedKernel>> {
     if (isa<LightningDecodeOp>(op)) {
       auto d = mg::buildLightningDecode(b, kernels, ds, loc);
@@ -711,20 +720,11 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Value q, Value k,
   });
   if (failed(kernelsOr))
     return failure();
-  planStore = mg::LightningPrefillPlan{*kernelsOr, cache.workspace[key]};
-  auto *plan = &*planStore;
   Value out = emptyAct(maxTokens, spec.heads * spec.dim, spec.elt, loc);
   Value s = state;
-  Value ws;
-  if (plan->workspaceBytes != "0") {
-    // Sized for the largest call; the runtime evaluates nothing here.
-    auto bytes = evaluateAtMax(plan->workspaceBytes);
-    if (failed(bytes))
-      return op->emitOpError() << "GPU target: cannot size the lightning "
-                                  "workspace '"
-                               << plan->workspaceBytes << "'";
-    ws = emptyBytes(*bytes, loc);
-  }
+  auto ws = workspaceFor(cache.workspace[key], op, "lightning");
+  if (failed(ws))
+    return failure();
   Value cu = callInput("cu_seqlens", maxBatch + 1);
   llvm::StringMap<Binding> bd;
   bd["q"] = {qv.buf, qv.offset};
@@ -733,9 +733,9 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Value q, Value k,
   bd["cu_seqlens"] = {cu};
   bd["state"] = {s, 0, true};
   bd["out"] = {out, 0, true};
-  if (ws)
-    bd["workspace"] = {ws, 0, true};
-  if (failed(launchSequence(plan->kernels, bd, loc)))
+  if (*ws)
+    bd["workspace"] = {*ws, 0, true};
+  if (failed(launchSequence(*kernelsOr, bd, loc)))
     return failure();
   out = bd["out"].value;
   s = bd["state"].value;
@@ -846,16 +846,10 @@ LogicalResult EntryLowering::lowerMoERoute(MoERouteOp op) {
   bd["logits"] = {logits->buf};
   bd["weights"] = {emptyAct(maxTokens, spec.topK, b.getF32Type(), loc), 0, true};
   bd["ids"] = {emptyAct(maxTokens, spec.topK, b.getI32Type(), loc), 0, true};
-  auto res = launch(*k, bd, loc);
-  if (failed(res))
+  if (failed(launchSequence(*k, bd, loc)))
     return failure();
-  unsigned i = 0;
-  for (const mg::KernelParamDesc &p : k->params) {
-    if (p.name == "weights")
-      setView(op.getWeights(), viewOf((*res)[i++]));
-    else if (p.name == "ids")
-      setView(op.getExperts(), viewOf((*res)[i++]));
-  }
+  setView(op.getWeights(), viewOf(bd["weights"].value));
+  setView(op.getExperts(), viewOf(bd["ids"].value));
   return success();
 }
 
@@ -886,17 +880,10 @@ LogicalResult EntryLowering::lowerMoEExperts(MoEExpertsOp op) {
   });
   if (failed(kernelsOr))
     return failure();
-  mg::MoEExpertsPlan planStore{*kernelsOr, cache.workspace[key]};
-  auto *plan = &planStore;
   Value out = emptyAct(maxTokens, spec.hidden, spec.elt, loc);
-  Value ws;
-  if (plan->workspaceBytes != "0") {
-    auto bytes = evaluateAtMax(plan->workspaceBytes);
-    if (failed(bytes))
-      return op.emitOpError() << "GPU target: cannot size the MoE workspace '"
-                              << plan->workspaceBytes << "'";
-    ws = emptyBytes(*bytes, loc);
-  }
+  auto ws = workspaceFor(cache.workspace[key], op, "MoE");
+  if (failed(ws))
+    return failure();
   llvm::StringMap<Binding> bd;
   bd["x"] = {x->buf};
   bd["weights"] = {viewOf(op.getWeights()).buf};
@@ -905,9 +892,9 @@ LogicalResult EntryLowering::lowerMoEExperts(MoEExpertsOp op) {
   bd["w3"] = {op.getW3()};
   bd["w2"] = {op.getW2()};
   bd["out"] = {out, 0, true};
-  if (ws)
-    bd["workspace"] = {ws, 0, true};
-  if (failed(launchSequence(plan->kernels, bd, loc)))
+  if (*ws)
+    bd["workspace"] = {*ws, 0, true};
+  if (failed(launchSequence(*kernelsOr, bd, loc)))
     return failure();
   out = bd["out"].value;
   setView(op.getResult(), viewOf(out));

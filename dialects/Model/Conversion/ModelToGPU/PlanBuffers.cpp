@@ -75,7 +75,6 @@ struct Planner {
   ModuleOp module;
   llvm::MapVector<StringRef, PlannedBuffer> fixed; // weights, states, inputs
   std::vector<PlannedBuffer> temporaries;
-  int64_t weightsEnd = 0, stateEnd = 0, kvEnd = 0;
 
   LogicalResult addFixed(const std::string &name, const std::string &lifetime,
                          int64_t bytes, Location loc) {
@@ -92,10 +91,10 @@ struct Planner {
     return success();
   }
 
-  LogicalResult planEntry(func::FuncOp fn, int64_t &activationPeak);
+  LogicalResult planEntry(func::FuncOp fn);
 };
 
-LogicalResult Planner::planEntry(func::FuncOp fn, int64_t &activationPeak) {
+LogicalResult Planner::planEntry(func::FuncOp fn) {
   StringRef entry = fn->getAttrOfType<StringAttr>("mm01.entry").getValue();
   Block &body = fn.getBody().front();
   Builder b(fn.getContext());
@@ -217,7 +216,6 @@ LogicalResult Planner::planEntry(func::FuncOp fn, int64_t &activationPeak) {
     return temps[a].bytes > temps[b].bytes;
   });
   std::vector<size_t> placed;
-  int64_t peak = 0;
   for (size_t i : order) {
     Temp &t = temps[i];
     // Conflicting placed buffers, by offset.
@@ -235,7 +233,6 @@ LogicalResult Planner::planEntry(func::FuncOp fn, int64_t &activationPeak) {
       offset = std::max(offset, hi);
     }
     t.offset = offset;
-    peak = std::max(peak, offset + t.bytes);
     placed.push_back(i);
   }
   for (size_t i = 0; i < temps.size(); ++i) {
@@ -243,7 +240,6 @@ LogicalResult Planner::planEntry(func::FuncOp fn, int64_t &activationPeak) {
     temps[i].op->setAttr("mm01k.buffer", b.getStringAttr(name));
     temporaries.push_back({name, "activation", temps[i].bytes, temps[i].offset});
   }
-  activationPeak = std::max(activationPeak, peak);
   return success();
 }
 
@@ -252,17 +248,12 @@ struct PlanBuffersPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     Planner planner{module};
-    int64_t peak = 0;
-    size_t firstTemp = 0;
-    std::vector<std::pair<size_t, size_t>> entryTemps;
     for (auto fn : module.getOps<func::FuncOp>()) {
       if (!fn->hasAttr("mm01.entry"))
         continue;
-      firstTemp = planner.temporaries.size();
-      if (failed(planner.planEntry(fn, peak)))
+      if (failed(planner.planEntry(fn)))
         return signalPassFailure();
     }
-    (void)firstTemp;
     // Fixed buffers: one arena per lifetime, in first-seen order.
     llvm::StringMap<int64_t> arenaEnd;
     for (auto &[key, buf] : planner.fixed) {
