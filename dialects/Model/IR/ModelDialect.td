@@ -59,4 +59,25 @@ def MM01_AttentionKindAttr : EnumAttr<MM01_Dialect, MM01_AttentionKind, "attenti
   let assemblyFormat = "`<` $value `>`";
 }
 
+def MM01_FusionKind : I32EnumAttr<"FusionKind",
+    "what one generated kernel computes for an mm01.fusion group", [
+      I32EnumAttrCase<"deepnorm_rms_norm", 0>,
+      I32EnumAttrCase<"gated_rms_norm", 1>,
+      I32EnumAttrCase<"silu_lightning", 2>,
+      I32EnumAttrCase<"rope_attention", 3>]> {
+  let cppNamespace = "::mm01::model";
+  let genSpecializedAttr = 0;
+}
+def MM01_FusionKindAttr : EnumAttr<MM01_Dialect, MM01_FusionKind, "fusion_kind"> {
+  let summary = "the pattern of an mm01.fusion group";
+  let description = [{
+    `deepnorm_rms_norm`: `rms_norm(deepnorm_residual(r, u))`;
+    `gated_rms_norm`: `rms_norm(x) * sigmoid(g)`;
+    `silu_lightning`: `lightning_attention|lightning_decode` of
+    `split_qkv(silu(qkv))`;
+    `rope_attention`: `softmax_attention` of `rope(q)`, `rope(k)`.
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
 #endif // MM01_MODEL_DIALECT

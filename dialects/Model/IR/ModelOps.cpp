@@ -7,6 +7,7 @@
 
 #include "Model/IR/ModelOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/StringExtras.h"
@@ -590,6 +591,121 @@ LogicalResult DecoderLayerOp::verify() {
            << yield.getValues().getTypes() << "), expected the layer's result types ("
            << getResults().getTypes() << ")";
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// FusionOp
+//===----------------------------------------------------------------------===//
+
+YieldOp FusionOp::getYield() {
+  Block &block = getBody().front();
+  return block.empty() ? YieldOp() : dyn_cast<YieldOp>(&block.back());
+}
+
+Operation *FusionOp::getRoot() {
+  YieldOp yield = getYield();
+  return yield ? yield->getPrevNode() : nullptr;
+}
+
+namespace {
+
+/// The body of a fusion group must be the ops `expected` names, in order
+/// (one mnemonic per op), with `yield` returning exactly the root's results.
+LogicalResult checkPattern(FusionOp op, ArrayRef<Operation *> ops,
+                           ArrayRef<StringRef> expected) {
+  auto describe = [&] {
+    std::string s;
+    for (StringRef e : expected)
+      s += (s.empty() ? "" : ", ") + e.str();
+    return s;
+  };
+  if (ops.size() != expected.size())
+    return op.emitOpError("<") << stringifyFusionKind(op.getKind())
+                               << "> body must be " << describe() << "; found "
+                               << ops.size() << " ops";
+  for (auto [i, o] : llvm::enumerate(ops))
+    if (o->getName().getStringRef() != expected[i])
+      return op.emitOpError("<") << stringifyFusionKind(op.getKind())
+                                 << "> body op " << i << " is "
+                                 << o->getName() << ", expected " << expected[i];
+  if (!llvm::equal(op.getYield().getValues(), ops.back()->getResults()))
+    return op.emitOpError("mm01.yield must return the results of ")
+           << ops.back()->getName() << ", the group's root";
+  // Intermediates feed the chain only once (the kernel keeps them private).
+  for (Operation *o : ops.drop_back())
+    for (Value r : o->getResults())
+      if (!r.hasOneUse())
+        return op.emitOpError("intermediate result of ")
+               << o->getName() << " must have exactly one use inside the group";
+  return success();
+}
+
+} // namespace
+
+LogicalResult FusionOp::verify() {
+  Block &block = getBody().front();
+  if (block.getNumArguments() != 0)
+    return emitOpError("body takes no arguments (it uses values from above)");
+  YieldOp yield = getYield();
+  if (!yield)
+    return emitOpError("body must end in mm01.yield");
+  if (yield.getValues().getTypes() != getResults().getTypes())
+    return emitOpError("mm01.yield returns (")
+           << yield.getValues().getTypes() << "), expected the group's result types ("
+           << getResults().getTypes() << ")";
+  SmallVector<Operation *> ops;
+  for (Operation &o : block.without_terminator())
+    ops.push_back(&o);
+  switch (getKind()) {
+  case FusionKind::deepnorm_rms_norm: {
+    if (failed(checkPattern(*this, ops, {"mm01.deepnorm_residual", "mm01.rms_norm"})))
+      return failure();
+    if (cast<RMSNormOp>(ops[1]).getInput() != ops[0]->getResult(0))
+      return emitOpError("the norm must normalise the residual's result");
+    return success();
+  }
+  case FusionKind::gated_rms_norm: {
+    bool normFirst = ops.size() == 3 && isa<RMSNormOp>(ops[0]);
+    if (failed(checkPattern(*this, ops,
+                            normFirst ? ArrayRef<StringRef>{"mm01.rms_norm", "mm01.sigmoid", "arith.mulf"}
+                                      : ArrayRef<StringRef>{"mm01.sigmoid", "mm01.rms_norm", "arith.mulf"})))
+      return failure();
+    // checkPattern saw both producers used once; they must be the multiply's.
+    auto mul = cast<arith::MulFOp>(ops[2]);
+    for (Operation *p : {ops[0], ops[1]})
+      if (*p->getResult(0).getUsers().begin() != mul)
+        return emitOpError("the norm and the gate must both feed the multiply");
+    if (ops[0]->getResult(0).getType() != ops[1]->getResult(0).getType())
+      return emitOpError("the norm and the gate must have one type");
+    return success();
+  }
+  case FusionKind::silu_lightning: {
+    StringRef root = ops.size() == 3 ? ops[2]->getName().getStringRef() : "";
+    if (failed(checkPattern(*this, ops,
+                            {"mm01.silu", "mm01.split_qkv",
+                             root == "mm01.lightning_decode" ? "mm01.lightning_decode"
+                                                             : "mm01.lightning_attention"})))
+      return failure();
+    if (ops[1]->getOperand(0) != ops[0]->getResult(0))
+      return emitOpError("split_qkv must split the SiLU's result");
+    for (int i = 0; i < 3; ++i)
+      if (ops[2]->getOperand(i) != ops[1]->getResult(i))
+        return emitOpError("the lightning op's q, k, v must be split_qkv's q, k, v");
+    return success();
+  }
+  case FusionKind::rope_attention: {
+    if (failed(checkPattern(*this, ops,
+                            {"mm01.rope", "mm01.rope", "mm01.softmax_attention"})))
+      return failure();
+    auto sa = cast<SoftmaxAttentionOp>(ops[2]);
+    Value a = ops[0]->getResult(0), b = ops[1]->getResult(0);
+    if (!((sa.getQuery() == a && sa.getKey() == b) ||
+          (sa.getQuery() == b && sa.getKey() == a)))
+      return emitOpError("the two RoPEs must be the attention's query and key");
+    return success();
+  }
+  }
+  return emitOpError("unknown fusion kind");
 }
 
 #define GET_OP_CLASSES

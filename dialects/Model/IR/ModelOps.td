@@ -429,6 +429,46 @@ def MM01_MoEExpertsOp : MM01_Op<"moe_experts", [Pure, AllTypesMatch<["input", "r
 }
 
 //===----------------------------------------------------------------------===//
+// Fusion groups (mm01-fuse)
+//===----------------------------------------------------------------------===//
+
+def MM01_FusionOp : MM01_Op<"fusion", [SingleBlock, RecursiveMemoryEffects]> {
+  let summary = "ops that one generated kernel computes together";
+  let description = [{
+    Made by `mm01-fuse` and consumed by the kernel lowering
+    (`mm01-model-to-kernels`): the body holds a producer/consumer chain whose
+    intermediate values never reach memory, and `mm01.yield` returns the
+    values the rest of the function uses. The body uses values from above
+    (it is not isolated); the values it defines are invisible outside, which
+    is what makes the intermediates private to the kernel.
+
+    The verifier checks that the body is exactly the pattern of `kind`
+    (see `#mm01.fusion_kind`), that every intermediate value is used only
+    inside the chain, and that the yielded values are the chain's results.
+
+    ```mlir
+    %n = mm01.fusion <deepnorm_rms_norm> : tensor<?x?x6144xbf16> {
+      %r = mm01.deepnorm_residual %h, %a alpha(3.5) beta(1.0) : tensor<?x?x6144xbf16>
+      %y = mm01.rms_norm %r, %w eps(1.0e-05) : tensor<?x?x6144xbf16>, tensor<6144xbf16>
+      mm01.yield %y : tensor<?x?x6144xbf16>
+    }
+    ```
+  }];
+  let arguments = (ins MM01_FusionKindAttr:$kind);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $kind attr-dict-with-keyword (`:` type($results)^)? $body
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The op whose results the group computes (its last op before the yield).
+    ::mlir::Operation *getRoot();
+    ::mm01::model::YieldOp getYield();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Hybrid layer block
 //===----------------------------------------------------------------------===//
 
@@ -477,12 +517,13 @@ def MM01_DecoderLayerOp : MM01_Op<"decoder_layer", [
 }
 
 def MM01_YieldOp : MM01_Op<"yield", [Pure, Terminator, ReturnLike,
-                                     HasParent<"DecoderLayerOp">]> {
-  let summary = "terminator of a decoder layer";
+                                     ParentOneOf<["DecoderLayerOp", "FusionOp"]>]> {
+  let summary = "terminator of a decoder layer or a fusion group";
   let description = [{
     Returns the layer's results: `(hidden, new_state)` for a lightning layer,
-    `(hidden, new_key_cache, new_value_cache)` for a softmax layer. Its types
-    must be the result types of the enclosing `mm01.decoder_layer`.
+    `(hidden, new_key_cache, new_value_cache)` for a softmax layer; or the
+    results of an `mm01.fusion` group. Its types must be the result types of
+    the enclosing op.
   }];
   let arguments = (ins Variadic<AnyRankedTensor>:$values);
   let assemblyFormat = "($values^ `:` type($values))? attr-dict";

@@ -1,14 +1,14 @@
 // Refusals of mm01-model-to-kernels and mm01-plan-buffers, one line each.
-// RUN: mm01-opt %s --split-input-file --verify-diagnostics --mm01-model-to-kernels --mm01-plan-buffers -o /dev/null
+// RUN: mm01-opt %s --split-input-file --verify-diagnostics --mm01-fuse --mm01-model-to-kernels --mm01-plan-buffers -o /dev/null
 
 module {
   func.func @prefill(%ids: tensor<1x4xi64> {mm01.name = "ids"}, %pos: tensor<1x4xi64> {mm01.name = "positions"}) -> (tensor<1x4x16xbf16> {mm01.name = "logits"}) attributes {mm01.entry = "prefill"} {
     %emb = mm01.weight "embed" : tensor<16x64xbf16>
     %x = mm01.embedding %emb[%ids] : tensor<16x64xbf16>, tensor<1x4xi64> -> tensor<1x4x64xbf16>
     %sh = mm01.split_heads %x : tensor<1x4x64xbf16> -> tensor<1x4x2x32xbf16>
+    // expected-error @below {{GPU target: RoPE is applied by the softmax attention that consumes it; outside an mm01.fusion <rope_attention> group (see mm01-fuse) it has no kernel}}
     %r = mm01.rope %sh, %pos theta(1.0e4) rotary_dim(16) : tensor<1x4x2x32xbf16>, tensor<1x4xi64>
     %w = mm01.weight "w" : tensor<16x32xbf16>
-    // expected-error @below {{RoPE output used by an op other than softmax attention is not supported on the GPU target yet}}
     %y = mm01.linear %r, %w : tensor<1x4x2x32xbf16>, tensor<16x32xbf16> -> tensor<1x4x2x16xbf16>
     %wl = mm01.weight "lm_head" : tensor<16x64xbf16>
     %logits = mm01.linear %x, %wl : tensor<1x4x64xbf16>, tensor<16x64xbf16> -> tensor<1x4x16xbf16>

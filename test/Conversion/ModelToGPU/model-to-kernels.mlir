@@ -1,8 +1,10 @@
 // mm01-model-to-kernels: model ops become launches of generated kernels and
-// cuBLASLt GEMMs; fusions (residual → norm, norm × sigmoid gate) and views
-// (split_heads, merge_heads) cost no kernel; equal specs share one kernel;
-// decode schedules use `batch` in place of `tokens`.
-// RUN: mm01-opt %s --mm01-model-to-kernels --split-input-file --verify-diagnostics | FileCheck %s
+// cuBLASLt GEMMs; mm01-fuse's groups (residual → norm, norm × sigmoid gate)
+// become one kernel each and views (split_heads, merge_heads) cost no
+// kernel; equal specs share one kernel; decode schedules use `batch` in
+// place of `tokens`. Without mm01-fuse every op gets its own kernel.
+// RUN: mm01-opt %s --mm01-fuse --mm01-model-to-kernels --split-input-file --verify-diagnostics | FileCheck %s
+// RUN: mm01-opt %s --mm01-model-to-kernels --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=UNFUSED
 
 // CHECK-LABEL: func.func @prefill
 // CHECK-SAME: %[[IDS:.*]]: tensor<2x8xi64> {mm01.name = "ids"}
@@ -31,6 +33,18 @@
 // CHECK: gpu.module @mm01_kernels
 // CHECK-COUNT-4: gpu.func
 // CHECK-NOT: gpu.func
+
+// UNFUSED-LABEL: func.func @prefill
+// UNFUSED: %[[H:.*]] = mm01k.launch @mm01_kernels::@rms_norm_d64_bf16 grid
+// UNFUSED: %[[G:.*]] = mm01k.gemm %[[H]]
+// UNFUSED: %[[N:.*]] = mm01k.launch @mm01_kernels::@rms_norm_d64_bf16_1 grid
+// UNFUSED: %[[S:.*]] = mm01k.launch @mm01_kernels::@sigmoid_d64_bf16 {{.*}} ins(%[[G]] :
+// UNFUSED: %[[M:.*]] = mm01k.launch @mm01_kernels::@mul_d64_bf16 {{.*}} ins(%[[N]], %[[S]] :
+// UNFUSED: %[[U:.*]] = mm01k.gemm %[[M]]
+// UNFUSED: %[[R:.*]] = mm01k.launch @mm01_kernels::@residual_d64_bf16 {{.*}} ins(%[[H]], %[[U]] :
+// UNFUSED: mm01k.launch @mm01_kernels::@rms_norm_d64_bf16 {{.*}} ins(%[[R]],
+// UNFUSED-NOT: _gate
+// UNFUSED: gpu.module @mm01_kernels
 module {
   func.func @prefill(%ids: tensor<2x8xi64> {mm01.name = "ids"}) -> (tensor<2x8x32xbf16> {mm01.name = "logits"}) attributes {mm01.entry = "prefill"} {
     %emb = mm01.weight "embed" : tensor<32x64xbf16>
@@ -66,15 +80,16 @@ module {
 // -----
 
 module {
-  func.func @prefill(%ids: tensor<1x4xi64> {mm01.name = "ids"}, %pos: tensor<1x4xi64> {mm01.name = "positions"}) -> (tensor<1x4x16xbf16> {mm01.name = "logits"}) attributes {mm01.entry = "prefill"} {
+  func.func @prefill(%ids: tensor<1x4xi64> {mm01.name = "ids"}) -> (tensor<1x4x16xbf16> {mm01.name = "logits"}) attributes {mm01.entry = "prefill"} {
     %emb = mm01.weight "embed" : tensor<16x64xbf16>
     %x = mm01.embedding %emb[%ids] : tensor<16x64xbf16>, tensor<1x4xi64> -> tensor<1x4x64xbf16>
-    %sh = mm01.split_heads %x : tensor<1x4x64xbf16> -> tensor<1x4x2x32xbf16>
-    %r = mm01.rope %sh, %pos theta(1.0e4) rotary_dim(16) : tensor<1x4x2x32xbf16>, tensor<1x4xi64>
+    %wp = mm01.weight "qkv" : tensor<48x64xbf16>
+    %p = mm01.linear %x, %wp : tensor<1x4x64xbf16>, tensor<48x64xbf16> -> tensor<1x4x48xbf16>
+    %q, %k, %v = mm01.split_qkv %p : tensor<1x4x48xbf16> -> tensor<1x4x1x16xbf16>
     // expected-error @below {{GPU target: merging strided heads needs a copy, not supported yet}}
-    %m = mm01.merge_heads %r : tensor<1x4x2x32xbf16> -> tensor<1x4x64xbf16>
-    %wl = mm01.weight "lm_head" : tensor<16x64xbf16>
-    %logits = mm01.linear %m, %wl : tensor<1x4x64xbf16>, tensor<16x64xbf16> -> tensor<1x4x16xbf16>
+    %m = mm01.merge_heads %k : tensor<1x4x1x16xbf16> -> tensor<1x4x16xbf16>
+    %wl = mm01.weight "lm_head" : tensor<16x16xbf16>
+    %logits = mm01.linear %m, %wl : tensor<1x4x16xbf16>, tensor<16x16xbf16> -> tensor<1x4x16xbf16>
     return %logits : tensor<1x4x16xbf16>
   }
 }

@@ -1433,6 +1433,6 @@ func.func @layer_two_blocks(%x: tensor<?x?x16xf32>, %s: tensor<?x2x8x8xf32>) {
 // -----
 
 func.func @yield_outside_layer(%x: tensor<?x?x16xf32>) {
-  // expected-error @+1 {{expects parent op 'mm01.decoder_layer'}}
+  // expected-error @+1 {{expects parent op to be one of 'mm01.decoder_layer, mm01.fusion'}}
   mm01.yield %x : tensor<?x?x16xf32>
 }

@@ -8,12 +8,16 @@
 // Model values map to *views*: a tensor (the buffer-to-be), an element
 // offset, a token stride and a head stride, plus pending elementwise work
 // that the consumer kernel applies as it loads (SiLU of the QKV projection,
-// RoPE of q and k). So split_qkv, split_heads and merge_heads cost nothing,
-// and fusions are decided here:
-//   deepnorm_residual → rms_norm          one row kernel
-//   rms_norm → (× sigmoid(gate))          one row kernel, at the multiply
-//   silu → split_qkv → lightning          SiLU on load in the lightning kernel
-//   rope → softmax_attention              RoPE inside the attention kernels
+// RoPE of q and k). So split_qkv, split_heads and merge_heads cost nothing.
+// Fusions are decided by mm01-fuse (model/Transforms/Fuse.cpp); each
+// mm01.fusion group becomes one kernel (family) here:
+//   deepnorm_rms_norm    one row kernel (residual, rounding, norm)
+//   gated_rms_norm       one row kernel, the gate applied at the store
+//   silu_lightning       SiLU on load in the lightning kernel, q/k/v read in
+//                        place from the interleaved projection
+//   rope_attention       RoPE inside the attention kernels
+// Ops outside groups get kernels of their own (RoPE has none: it is only
+// lowered inside its attention group).
 //
 //===----------------------------------------------------------------------===//
 #include "Model/Conversion/ModelToGPU/Passes.h"
@@ -129,7 +133,8 @@ private:
   LogicalResult lower(Operation *op);
   // One method per model op family.
   LogicalResult lowerEmbedding(EmbeddingOp op);
-  LogicalResult lowerRMSNorm(RMSNormOp op);
+  /// A norm, of the sum `residual` computes when given (one kernel).
+  LogicalResult lowerRMSNorm(RMSNormOp op, DeepNormResidualOp residual = {});
   LogicalResult lowerGatedNorm(arith::MulFOp mul, RMSNormOp norm, SigmoidOp gate);
   LogicalResult lowerLinear(LinearOp op);
   LogicalResult lowerElementwise(Operation *op);
@@ -138,11 +143,8 @@ private:
   LogicalResult lowerSoftmaxAttention(SoftmaxAttentionOp op);
   LogicalResult lowerMoERoute(MoERouteOp op);
   LogicalResult lowerMoEExperts(MoEExpertsOp op);
-
-  // Fusion predicates (the deferred producer is lowered with its consumer).
-  bool deepNormFeedsNorm(DeepNormResidualOp op);
-  std::pair<RMSNormOp, SigmoidOp> gatedNormOf(arith::MulFOp mul);
-  bool siluFeedsLightningOnly(SiLUOp op);
+  /// An mm01.fusion group (its structure is checked by its verifier).
+  LogicalResult lowerFusion(FusionOp op);
 
   /// The view of `v` (a copy: `views` may grow and move its entries).
   View viewOf(Value v);
@@ -150,7 +152,7 @@ private:
   /// touched: `views[a] = viewOf(b)` could write through a reference that
   /// viewOf's insertion invalidated.
   void setView(Value v, View view) { views[v] = view; }
-  /// A view without pending work (materializes SiLU if needed).
+  /// The view of `v`, which must have no pending work.
   FailureOr<View> plainView(Value v, Location loc);
   Value emptyAct(int64_t rows, int64_t width, Type elt, Location loc);
   Value emptyBytes(int64_t bytes, Location loc);
@@ -211,7 +213,6 @@ public:
 
 private:
   llvm::DenseMap<Value, View> views;
-  llvm::DenseSet<Operation *> deferred;
   llvm::StringMap<Value> inputs;
   Value logitsValue; // the value returned as "logits"
   KernelCache &cache;
@@ -409,76 +410,14 @@ LogicalResult EntryLowering::launchInto(Value result,
 }
 
 FailureOr<View> EntryLowering::plainView(Value v, Location loc) {
+  // Pending work only arises inside fusion groups, whose verifier admits
+  // just the consumers that apply it.
   View view = viewOf(v);
-  if (view.rope)
-    return emitError(loc) << "RoPE output used by an op other than "
-                             "softmax attention is not supported on the GPU "
-                             "target yet";
-  if (!view.silu)
-    return view;
-  // Materialize SiLU over the whole buffer row (the producer's width).
-  Value src = view.buf;
-  int64_t width = widthOf(src);
-  mg::ElementwiseSpec spec;
-  spec.kind = mg::ElementwiseSpec::Kind::SiLU;
-  spec.width = width;
-  spec.elt = eltOf(src);
-  spec.aStride = spec.outStride = width;
-  spec.maxTokens = kernelMaxTokens;
-  auto k = cachedOne(elementwiseKey(spec), [&] {
-    return mg::buildElementwise(b, kernels, spec, loc);
-  });
-  if (failed(k))
-    return failure();
-  Value out = emptyAct(maxTokens, width, spec.elt, loc);
-  llvm::StringMap<Binding> bd;
-  bd["a"] = {src};
-  bd["out"] = {out, 0, true};
-  if (failed(launchSequence(*k, bd, loc)))
-    return failure();
-  View m = view;
-  m.buf = bd["out"].value;
-  m.silu = false;
-  setView(v, m);
-  return m;
-}
-
-//===----------------------------------------------------------------------===//
-// Fusion predicates
-//===----------------------------------------------------------------------===//
-
-bool EntryLowering::deepNormFeedsNorm(DeepNormResidualOp op) {
-  if (!op.getResult().hasOneUse())
-    return false;
-  auto norm = dyn_cast<RMSNormOp>(*op.getResult().getUsers().begin());
-  return norm && norm.getInput() == op.getResult();
-}
-
-std::pair<RMSNormOp, SigmoidOp> EntryLowering::gatedNormOf(arith::MulFOp mul) {
-  for (int i = 0; i < 2; ++i) {
-    auto norm = mul.getOperand(i).getDefiningOp<RMSNormOp>();
-    auto gate = mul.getOperand(1 - i).getDefiningOp<SigmoidOp>();
-    if (norm && gate && norm.getResult().hasOneUse() &&
-        gate.getResult().hasOneUse() &&
-        norm.getResult().getType() == gate.getResult().getType())
-      return {norm, gate};
-  }
-  return {};
-}
-
-bool EntryLowering::siluFeedsLightningOnly(SiLUOp op) {
-  if (op.getResult().use_empty())
-    return false;
-  for (Operation *user : op.getResult().getUsers()) {
-    auto split = dyn_cast<SplitQKVOp>(user);
-    if (!split)
-      return false;
-    for (Value r : split->getResults())
-      for (Operation *u : r.getUsers())
-        if (!isa<LightningAttentionOp, LightningDecodeOp>(u))
-          return false;
-  }
-  return true;
+  if (view.rope || view.silu)
+    return emitError(loc) << "GPU target: a value with pending "
+                          << (view.rope ? "RoPE" : "SiLU")
+                          << " reached an op that cannot apply it";
+  return view;
 }
 
 //===----------------------------------------------------------------------===//
@@ -509,7 +448,8 @@ LogicalResult EntryLowering::lowerEmbedding(EmbeddingOp op) {
   return launchInto(op.getResult(), *k, bd, op.getLoc());
 }
 
-LogicalResult EntryLowering::lowerRMSNorm(RMSNormOp op) {
+LogicalResult EntryLowering::lowerRMSNorm(RMSNormOp op,
+                                          DeepNormResidualOp dn) {
   mg::RowNormSpec spec;
   spec.width = widthOf(op.getResult());
   spec.eps = op.getEpsilon().convertToDouble();
@@ -517,8 +457,7 @@ LogicalResult EntryLowering::lowerRMSNorm(RMSNormOp op) {
   spec.maxTokens = kernelMaxTokens;
   llvm::StringMap<Binding> bd;
   Location loc = op.getLoc();
-  if (auto dn = op.getInput().getDefiningOp<DeepNormResidualOp>();
-      dn && deferred.contains(dn)) {
+  if (dn) {
     auto r = plainView(dn.getResidual(), loc), u = plainView(dn.getUpdate(), loc);
     if (failed(r) || failed(u))
       return failure();
@@ -901,6 +840,71 @@ LogicalResult EntryLowering::lowerMoEExperts(MoEExpertsOp op) {
   return success();
 }
 
+LogicalResult EntryLowering::lowerFusion(FusionOp op) {
+  SmallVector<Operation *> body;
+  for (Operation &o : op.getBody().front().without_terminator())
+    body.push_back(&o);
+  Operation *root = op.getRoot();
+  LogicalResult result = failure();
+  switch (op.getKind()) {
+  case FusionKind::deepnorm_rms_norm:
+    result = lowerRMSNorm(cast<RMSNormOp>(root), cast<DeepNormResidualOp>(body[0]));
+    break;
+  case FusionKind::gated_rms_norm: {
+    auto mul = cast<arith::MulFOp>(root);
+    RMSNormOp norm = dyn_cast<RMSNormOp>(body[0]);
+    SigmoidOp gate = dyn_cast<SigmoidOp>(body[1]);
+    if (!norm) {
+      norm = cast<RMSNormOp>(body[1]);
+      gate = cast<SigmoidOp>(body[0]);
+    }
+    result = lowerGatedNorm(mul, norm, gate);
+    break;
+  }
+  case FusionKind::silu_lightning: {
+    // q, k, v: strided views into the projection, SiLU pending.
+    auto split = cast<SplitQKVOp>(body[1]);
+    View src = viewOf(cast<SiLUOp>(body[0]).getInput());
+    if (src.silu || src.rope)
+      return op.emitOpError() << "GPU target: SiLU of a pending-op view";
+    int64_t D = cast<RankedTensorType>(split.getQ().getType()).getDimSize(3);
+    for (int i = 0; i < 3; ++i) {
+      View v = src;
+      v.offset = src.offset + i * D;
+      v.headStride = 3 * D;
+      v.silu = true;
+      setView(split->getResult(i), v);
+    }
+    if (auto la = dyn_cast<LightningAttentionOp>(root))
+      result = lowerLightning(root, la.getQuery(), la.getKey(), la.getValue(),
+                              la.getState(), la.getDecay());
+    else {
+      auto ld = cast<LightningDecodeOp>(root);
+      result = lowerLightning(root, ld.getQuery(), ld.getKey(), ld.getValue(),
+                              ld.getState(), ld.getDecay());
+    }
+    break;
+  }
+  case FusionKind::rope_attention: {
+    for (Operation *o : ArrayRef<Operation *>(body).drop_back()) {
+      auto rope = cast<RoPEOp>(o);
+      View v = viewOf(rope.getInput());
+      if (v.rope || v.silu)
+        return op.emitOpError() << "GPU target: RoPE of a pending-op view";
+      v.rope = rope;
+      setView(rope.getResult(), v);
+    }
+    result = lowerSoftmaxAttention(cast<SoftmaxAttentionOp>(root));
+    break;
+  }
+  }
+  if (failed(result))
+    return failure();
+  for (auto [r, y] : llvm::zip(op.getResults(), op.getYield().getValues()))
+    setView(r, viewOf(y));
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Driver
 //===----------------------------------------------------------------------===//
@@ -912,58 +916,12 @@ LogicalResult EntryLowering::lower(Operation *op) {
                       // fresh tensors (buffers to plan)
   if (auto e = dyn_cast<EmbeddingOp>(op))
     return lowerEmbedding(e);
-  if (auto dn = dyn_cast<DeepNormResidualOp>(op)) {
-    if (deepNormFeedsNorm(dn)) {
-      deferred.insert(op);
-      return success();
-    }
-    return lowerElementwise(op);
-  }
-  // A norm and a sigmoid whose only use is the gated multiply are deferred
-  // to it (one kernel).
-  auto feedsGatedNorm = [&](Value v) {
-    if (!v.hasOneUse())
-      return false;
-    auto mul = dyn_cast<arith::MulFOp>(*v.getUsers().begin());
-    if (!mul)
-      return false;
-    auto [norm, gate] = gatedNormOf(mul);
-    return v.getDefiningOp() == norm || v.getDefiningOp() == gate;
-  };
-  if (auto n = dyn_cast<RMSNormOp>(op)) {
-    if (feedsGatedNorm(n.getResult())) {
-      deferred.insert(op);
-      return success();
-    }
+  if (auto f = dyn_cast<FusionOp>(op))
+    return lowerFusion(f);
+  if (auto n = dyn_cast<RMSNormOp>(op))
     return lowerRMSNorm(n);
-  }
-  if (auto s = dyn_cast<SigmoidOp>(op)) {
-    if (feedsGatedNorm(s.getResult())) {
-      deferred.insert(op);
-      return success();
-    }
+  if (isa<DeepNormResidualOp, SigmoidOp, SiLUOp, arith::MulFOp>(op))
     return lowerElementwise(op);
-  }
-  if (auto mul = dyn_cast<arith::MulFOp>(op)) {
-    auto [norm, gate] = gatedNormOf(mul);
-    if (norm && deferred.contains(norm) && deferred.contains(gate)) {
-      if (auto dn = norm.getInput().getDefiningOp<DeepNormResidualOp>();
-          dn && deferred.contains(dn))
-        return mul.emitOpError() << "GPU target: a residual feeding a gated "
-                                    "norm is not fused yet";
-      return lowerGatedNorm(mul, norm, gate);
-    }
-    return lowerElementwise(op);
-  }
-  if (auto silu = dyn_cast<SiLUOp>(op)) {
-    if (siluFeedsLightningOnly(silu)) {
-      View v = viewOf(silu.getInput());
-      v.silu = true;
-      setView(silu.getResult(), v);
-      return success();
-    }
-    return lowerElementwise(op);
-  }
   if (auto l = dyn_cast<LinearOp>(op))
     return lowerLinear(l);
   if (auto split = dyn_cast<SplitQKVOp>(op)) {
@@ -994,14 +952,11 @@ LogicalResult EntryLowering::lower(Operation *op) {
     setView(merge.getResult(), v);
     return success();
   }
-  if (auto rope = dyn_cast<RoPEOp>(op)) {
-    View v = viewOf(rope.getInput());
-    if (v.rope || v.silu)
-      return op->emitOpError() << "GPU target: RoPE of a pending-op view";
-    v.rope = rope;
-    setView(rope.getResult(), v);
-    return success();
-  }
+  if (isa<RoPEOp>(op))
+    return op->emitOpError()
+           << "GPU target: RoPE is applied by the softmax attention that "
+              "consumes it; outside an mm01.fusion <rope_attention> group "
+              "(see mm01-fuse) it has no kernel";
   if (auto la = dyn_cast<LightningAttentionOp>(op))
     return lowerLightning(op, la.getQuery(), la.getKey(), la.getValue(),
                           la.getState(), la.getDecay());

@@ -13,12 +13,13 @@ def MM01ModelToKernels : Pass<"mm01-model-to-kernels", "::mlir::ModuleOp"> {
     tensors; each launched kernel is a `gpu.func` generated for this model's
     shapes into `gpu.module @mm01_kernels`. Activations are treated as packed
     token rows (`[B, T, ...]` = `[B·T, ...]` rows, of which the call uses
-    `tokens`), per docs/gpu-engine-abi.md. Fusions decided here:
-    RMSNorm with the DeepNorm residual that feeds it, the output RMSNorm with
-    the sigmoid gate that multiplies it, SiLU of the QKV projection into the
-    lightning kernel, head splits/merges and the q/k/v split as views
-    (element offsets and strides, no copies), RoPE into the attention
-    kernels, router softmax + top-k + renormalisation in one kernel.
+    `tokens`), per docs/gpu-engine-abi.md. Each `mm01.fusion` group made
+    by mm01-fuse becomes one kernel (family): the DeepNorm residual inside
+    the norm kernel, the sigmoid gate at the norm's store, SiLU and the
+    q/k/v split applied as the lightning kernel loads, RoPE inside the
+    attention kernels. Head splits/merges and the q/k/v split are views
+    (element offsets and strides, no copies); the router's softmax, top-k
+    and renormalisation are one kernel.
     Dense projections (`mm01.linear`) become `mm01k.gemm` (cuBLASLt).
     Ops it cannot lower are reported with the reason.
   }];
