@@ -42,7 +42,12 @@ exp/rsqrt implementations) add F = 2^-16 of the output's scale. Per op
                   change of a softmax average when its logits move by d_ij:
                   d_ij = scale * sum_d |q~_d k~_jd| * (u for q~ + u for k~
                   if key j was written to the bf16 cache by this call), q~,
-                  k~ after RoPE, p the float64 probabilities.
+                  k~ after RoPE, p the float64 probabilities. Prefill runs
+                  the tensor-core kernel, which rounds the probabilities to
+                  bf16 for the P.V product and sums the rounded ones: the
+                  output is a convex combination of the v_j with weights
+                  p_ij (1 + e_j), |e_j| <= u, so it moves by at most
+                  u/(1-u) sum_j p_ij |v_j - y_i| (exact, not first order).
   key cache       u|k~| + (1+u) Dk: the rotated key rounded to bf16 once;
                   before rounding, the two f32 RoPEs differ by the angle's
                   f32 error times the pair's inputs (which may cancel):
@@ -296,8 +301,9 @@ def bounds(name, gin, ref):
                 p /= p.sum(1, keepdims=True)
                 dd = scale * (np.abs(q[:, h]) @ np.abs(k[:, kh]).T) * U * (1 + written[None])
                 o = p @ v[:, kh]
+                spread = np.abs(v[:, kh][None] - o[:, None])      # [L, P+L, D]
                 t_attn[cu[b]:cu[b + 1], h] = np.einsum(
-                    "ij,ijd->id", p * dd, np.abs(v[:, kh][None] - o[:, None]))
+                    "ij,ijd->id", p * (dd + U / (1 - U)), spread)
         tol["attn"] = (t_attn + U * np.abs(y) + scale_f(y)).reshape(ref["attn"].shape)
         # Rotated keys: the GPU's f32 RoPE differs from the CPU's by the
         # angle's f32 error (a few ulps of pos * inv_freq <= pos) times the

@@ -10,11 +10,18 @@
 //   route|experts <kernel> grid <g0> <g1> <g2> block <b0> <b1> <b2> smem <n>
 //       params <name>,<name>,...
 //
+// Tiles: tensor-cores=0 selects the SIMT GEMMs for bf16; gate-up-tiles and
+// down-tiles set MoEGemmTiles explicitly (unset: chooseMoEExpertsTiles), as
+// tileM,tileN,tileK,warpsM,warpsN,stages (tensor cores) or
+// tileM,tileN,tileK,threadM,threadN (SIMT).
+//
 //===----------------------------------------------------------------------===//
 #include "Model/Conversion/ModelToGPU/MoEKernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -41,7 +48,8 @@ struct MoETestPass : PassWrapper<MoETestPass, OperationPass<ModuleOp>> {
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<mlir::gpu::GPUDialect, arith::ArithDialect, math::MathDialect,
-                    memref::MemRefDialect, scf::SCFDialect, vector::VectorDialect>();
+                    memref::MemRefDialect, scf::SCFDialect, vector::VectorDialect,
+                    LLVM::LLVMDialect, NVVM::NVVMDialect>();
   }
 
   Option<int64_t> hidden{*this, "hidden", llvm::cl::desc("hidden size d"),
@@ -58,11 +66,45 @@ struct MoETestPass : PassWrapper<MoETestPass, OperationPass<ModuleOp>> {
                           llvm::cl::init("bf16")};
   Option<int64_t> maxTokens{*this, "max-tokens", llvm::cl::desc("upper bound of tokens"),
                             llvm::cl::init(4096)};
-  Option<int64_t> tileM{*this, "tile-m", llvm::cl::init(32)};
-  Option<int64_t> tileN{*this, "tile-n", llvm::cl::init(64)};
-  Option<int64_t> tileK{*this, "tile-k", llvm::cl::init(32)};
-  Option<int64_t> threadM{*this, "thread-m", llvm::cl::init(2)};
-  Option<int64_t> threadN{*this, "thread-n", llvm::cl::init(4)};
+  Option<bool> tensorCores{*this, "tensor-cores",
+                           llvm::cl::desc("bf16 grouped GEMMs on tensor cores "
+                                          "(0: the SIMT ones)"),
+                           llvm::cl::init(true)};
+  ListOption<int64_t> gateUpTiles{
+      *this, "gate-up-tiles",
+      llvm::cl::desc("tiles of the gate_up GEMM: M,N,K,warpsM,warpsN,stages "
+                     "(tensor cores) or M,N,K,threadM,threadN (SIMT); "
+                     "default: chosen")};
+  ListOption<int64_t> downTiles{
+      *this, "down-tiles",
+      llvm::cl::desc("tiles of the down GEMM (as gate-up-tiles)")};
+
+  /// The explicit tiles of `values` (empty: all chosen).
+  LogicalResult parseTiles(ArrayRef<int64_t> values, bool tc, StringRef what,
+                           mm01::gpu::MoEGemmTiles &t) {
+    if (values.empty())
+      return success();
+    size_t want = tc ? 6 : 5;
+    if (values.size() != want) {
+      getOperation().emitError()
+          << "mm01-test-moe-kernels: " << what << " takes " << want << " values ("
+          << (tc ? "M,N,K,warpsM,warpsN,stages" : "M,N,K,threadM,threadN")
+          << "), got " << values.size();
+      return failure();
+    }
+    t.tileM = values[0];
+    t.tileN = values[1];
+    t.tileK = values[2];
+    if (tc) {
+      t.warpsM = values[3];
+      t.warpsN = values[4];
+      t.stages = values[5];
+    } else {
+      t.threadM = values[3];
+      t.threadN = values[4];
+    }
+    return success();
+  }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -90,11 +132,12 @@ struct MoETestPass : PassWrapper<MoETestPass, OperationPass<ModuleOp>> {
     es.topK = topK;
     es.elt = type;
     es.maxTokens = maxTokens;
-    es.tileM = tileM;
-    es.tileN = tileN;
-    es.tileK = tileK;
-    es.threadM = threadM;
-    es.threadN = threadN;
+    es.tensorCores = tensorCores;
+    if (failed(parseTiles(gateUpTiles, es.usesTensorCores(), "gate-up-tiles",
+                          es.gateUpTiles)) ||
+        failed(parseTiles(downTiles, es.usesTensorCores(), "down-tiles",
+                          es.downTiles)))
+      return signalPassFailure();
     FailureOr<mm01::gpu::MoEExpertsPlan> plan =
         mm01::gpu::buildMoEExperts(b, gm, es, loc);
     if (failed(route) || failed(plan))

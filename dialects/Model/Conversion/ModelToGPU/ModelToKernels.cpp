@@ -722,11 +722,15 @@ LogicalResult EntryLowering::lowerSoftmaxAttention(SoftmaxAttentionOp op) {
   spec.maxBatch = maxBatch;
   spec.maxContext = ct.getDimSize(1);
   spec.maxTokens = kernelMaxTokens;
+  // Prefill: the tensor-core kernel where supported (bf16); decode: the
+  // per-token kernel (one token per sequence is memory-bound).
+  mg::chooseSoftmaxAttentionTiles(spec, /*prefill=*/!decode);
   auto kernelsOr = cached(
       KeyBuilder("softmax_attention")(spec.heads)(spec.kvHeads)(spec.dim)(
           spec.rotaryDim)(spec.theta)(spec.scale)(spec.elt)(spec.qTokenStride)(
           spec.kTokenStride)(spec.vTokenStride)(spec.outTokenStride)(
-          spec.maxBatch)(spec.maxContext)(spec.maxTokens)
+          spec.maxBatch)(spec.maxContext)(spec.maxTokens)(spec.queryTile)(
+          spec.keyTile)(spec.tileWarps)(spec.tileStages)(spec.warps)
           .str(),
       [&] { return mg::buildSoftmaxAttention(b, kernels, spec, loc); });
   if (failed(kernelsOr))
@@ -808,7 +812,8 @@ LogicalResult EntryLowering::lowerMoEExperts(MoEExpertsOp op) {
   if (x->tokenStride != spec.hidden || x->offset != 0)
     return op.emitOpError() << "GPU target: expert inputs must be dense rows";
   std::string key = KeyBuilder("moe_experts")(spec.hidden)(spec.inter)(
-                        spec.experts)(spec.topK)(spec.elt)(spec.maxTokens)
+                        spec.experts)(spec.topK)(spec.elt)(spec.maxTokens)(
+                        spec.tensorCores)(spec.gateUpTiles)(spec.downTiles)
                         .str();
   auto kernelsOr = cached(key, [&]() -> FailureOr<std::vector<mg::GeneratedKernel>> {
     auto p = mg::buildMoEExperts(b, kernels, spec, loc);

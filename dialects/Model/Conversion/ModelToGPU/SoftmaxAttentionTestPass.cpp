@@ -6,8 +6,10 @@
 // `mm01.softmax_attention.manifest` (a string that survives the GPU
 // lowering), ';'-separated lines:
 //   spec H Hkv D R theta scale elt qStride kStride vStride outStride
-//        maxBatch maxContext maxTokens
+//        maxBatch maxContext maxTokens queryTile keyTile tileWarps tileStages
 //   kernel NAME GRIDX GRIDY GRIDZ BX BY BZ SMEM PARAM...
+// (the tile fields as chooseSoftmaxAttentionTiles completed them; with
+// prefill=1 it chooses as for a prefill entry: the tensor-core kernel).
 // test/gpu/softmax_attention_launcher.cpp reads it.
 //
 //===----------------------------------------------------------------------===//
@@ -16,6 +18,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -49,7 +52,8 @@ struct TestSoftmaxAttentionKernelsPass
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<arith::ArithDialect, mlir::gpu::GPUDialect,
-                    LLVM::LLVMDialect, memref::MemRefDialect, scf::SCFDialect,
+                    LLVM::LLVMDialect, NVVM::NVVMDialect,
+                    memref::MemRefDialect, scf::SCFDialect,
                     vector::VectorDialect>();
   }
 
@@ -77,8 +81,29 @@ struct TestSoftmaxAttentionKernelsPass
   Option<int64_t> maxBatch{*this, "max-batch", llvm::cl::init(4)};
   Option<int64_t> maxContext{*this, "max-context", llvm::cl::init(1024)};
   Option<int64_t> maxTokens{*this, "max-tokens", llvm::cl::init(1024)};
-  Option<int64_t> warps{*this, "warps", llvm::cl::desc("0: automatic"),
+  Option<int64_t> warps{*this, "warps",
+                        llvm::cl::desc("per-token kernel's warps (0: automatic)"),
                         llvm::cl::init(0)};
+  Option<bool> prefill{*this, "prefill",
+                       llvm::cl::desc("choose the tiles as for a prefill "
+                                      "entry (the tensor-core kernel)"),
+                       llvm::cl::init(false)};
+  Option<int64_t> queryTile{
+      *this, "query-tile",
+      llvm::cl::desc("0: per-token SIMT kernel; BM: tensor-core kernel with "
+                     "BM query rows per block"),
+      llvm::cl::init(0)};
+  Option<int64_t> keyTile{*this, "key-tile",
+                          llvm::cl::desc("key rows per tile (0: automatic)"),
+                          llvm::cl::init(0)};
+  Option<int64_t> tileWarps{*this, "tile-warps",
+                            llvm::cl::desc("tensor-core kernel's warps (0: "
+                                           "automatic, query-tile / 16)"),
+                            llvm::cl::init(0)};
+  Option<int64_t> tileStages{*this, "tile-stages",
+                             llvm::cl::desc("cp.async stages of K/V tiles (0: "
+                                            "automatic)"),
+                             llvm::cl::init(0)};
   Option<int64_t> writeThreads{*this, "write-threads", llvm::cl::init(128)};
 
   void runOnOperation() override {
@@ -106,6 +131,11 @@ struct TestSoftmaxAttentionKernelsPass
     s.maxTokens = maxTokens;
     s.warps = warps;
     s.writeThreads = writeThreads;
+    s.queryTile = queryTile;
+    s.keyTile = keyTile;
+    s.tileWarps = tileWarps;
+    s.tileStages = tileStages;
+    mm01::gpu::chooseSoftmaxAttentionTiles(s, prefill);
 
     mlir::gpu::GPUModuleOp gm =
         mm01::gpu::getOrCreateGPUModule(module, "mm01_softmax_attention");
@@ -126,7 +156,8 @@ struct TestSoftmaxAttentionKernelsPass
        << s.rotaryDim << " " << fmt(s.theta) << " " << fmt(s.scale) << " "
        << std::string(elt) << " " << s.qTokenStride << " " << s.kTokenStride
        << " " << s.vTokenStride << " " << s.outTokenStride << " " << s.maxBatch
-       << " " << s.maxContext << " " << s.maxTokens;
+       << " " << s.maxContext << " " << s.maxTokens << " " << s.queryTile
+       << " " << s.keyTile << " " << s.tileWarps << " " << s.tileStages;
     for (mm01::gpu::GeneratedKernel &k : *kernels) {
       os << ";kernel " << k.func.getName();
       for (const std::string &g : k.grid)
