@@ -1,5 +1,5 @@
 // Refusals of mm01-model-to-kernels and mm01-plan-buffers, one line each.
-// RUN: mm01-opt %s --split-input-file --verify-diagnostics --mm01-fuse --mm01-model-to-kernels --mm01-plan-buffers -o /dev/null
+// RUN: mm01-opt %s --split-input-file --verify-diagnostics --mm01-fuse --mm01-select-tiles --mm01-model-to-kernels --mm01-plan-buffers -o /dev/null
 
 module {
   func.func @prefill(%ids: tensor<1x4xi64> {mm01.name = "ids"}, %pos: tensor<1x4xi64> {mm01.name = "positions"}) -> (tensor<1x4x16xbf16> {mm01.name = "logits"}) attributes {mm01.entry = "prefill"} {

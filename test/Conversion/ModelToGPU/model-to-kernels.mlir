@@ -3,8 +3,8 @@
 // become one kernel each and views (split_heads, merge_heads) cost no
 // kernel; equal specs share one kernel; decode schedules use `batch` in
 // place of `tokens`. Without mm01-fuse every op gets its own kernel.
-// RUN: mm01-opt %s --mm01-fuse --mm01-model-to-kernels --split-input-file --verify-diagnostics | FileCheck %s
-// RUN: mm01-opt %s --mm01-model-to-kernels --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=UNFUSED
+// RUN: mm01-opt %s --mm01-fuse --mm01-select-tiles --mm01-model-to-kernels --split-input-file --verify-diagnostics | FileCheck %s
+// RUN: mm01-opt %s --mm01-select-tiles --mm01-model-to-kernels --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=UNFUSED
 
 // CHECK-LABEL: func.func @prefill
 // CHECK-SAME: %[[IDS:.*]]: tensor<2x8xi64> {mm01.name = "ids"}

@@ -1,4 +1,4 @@
-// RUN: mm01-opt %s --mm01-fuse --mm01-model-to-kernels --mm01-plan-buffers --verify-diagnostics -o /dev/null
+// RUN: mm01-opt %s --mm01-fuse --mm01-select-tiles --mm01-model-to-kernels --mm01-plan-buffers --verify-diagnostics -o /dev/null
 
 // A returned state must be the argument it was updated in.
 module {

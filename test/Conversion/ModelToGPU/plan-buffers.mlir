@@ -2,7 +2,7 @@
 // (ids -> token_ids, states, caches), weights their own buffers, the logits
 // the `logits` buffer; temporaries whose live ranges are disjoint share
 // memory (t2 reuses t0's bytes once t0 is dead), live-overlapping ones do not.
-// RUN: mm01-opt %s --mm01-fuse --mm01-model-to-kernels --mm01-plan-buffers | FileCheck %s
+// RUN: mm01-opt %s --mm01-fuse --mm01-select-tiles --mm01-model-to-kernels --mm01-plan-buffers | FileCheck %s
 
 // Fixed buffers first (activation arena: token_ids, then logits), then the
 // temporaries from the end of the fixed ones (token_ids 32 B -> 256, logits

@@ -664,6 +664,17 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
 
 } // namespace
 
+void chooseLightningPrefillTiles(LightningPrefillSpec &spec, int64_t smCount) {
+  spec.chunk = 64;
+  spec.warps = 8;
+  if (spec.segments != 0 || spec.heads <= 0)
+    return;
+  // Whole waves: the outputs kernel runs one block per SM; two waves.
+  int64_t ns = 2 * smCount / spec.heads;
+  ns = std::min(ns, std::max<int64_t>(1, spec.maxTokens / spec.minSegmentTokens));
+  spec.segments = std::max<int64_t>(ns, 1);
+}
+
 FailureOr<LightningPrefillPlan>
 buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
                       const LightningPrefillSpec &spec, Location loc) {
@@ -736,14 +747,13 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
   cfg.WN = cfg.W / cfg.WM;
   cfg.MTW = cfg.D / cfg.WM / 16;
   cfg.NTS = cfg.D / cfg.WN / 8;
-  int64_t ns = spec.segments;
-  if (ns == 0) {
-    // Whole waves: the outputs kernel runs one block per SM.
-    ns = spec.targetBlocks / cfg.H;
-    ns = std::min(ns, std::max<int64_t>(1, spec.maxTokens / spec.minSegmentTokens));
-    ns = std::max<int64_t>(ns, 1);
+  if (spec.segments == 0) {
+    LightningPrefillSpec chosen = spec;
+    chooseLightningPrefillTiles(chosen, /*smCount=*/132);
+    cfg.NS = chosen.segments;
+  } else {
+    cfg.NS = spec.segments;
   }
-  cfg.NS = ns;
   cfg.base = ("lightning_prefill_h" + llvm::Twine(cfg.H) + "_d" + llvm::Twine(cfg.D) +
               "_bf16_c" + llvm::Twine(cfg.C) + "_s" + llvm::Twine(cfg.NS) +
               (spec.siluInputs ? "_silu" : "") + (spec.stateHiLo ? "" : "_bf16state"))

@@ -40,16 +40,15 @@ struct LightningPrefillSpec {
   int64_t outTokenStride = 0, outHeadStride = 0;
   int64_t maxBatch = 1, maxTokens = 1; // upper bounds (memref extents)
 
-  // Tile configuration (chosen by the caller; defaults below).
+  // Tile configuration (chooseLightningPrefillTiles, or mm01k.tiles).
   int64_t chunk = 64;    // tokens per chunk (64: the only one supported now)
   int64_t warps = 8;     // warps per thread block (8: the only one now)
-  /// Thread blocks per sequence and head (sequence split). 0: the generator
-  /// picks (enough blocks for `targetBlocks` at batch 1), 1: no split.
+  /// Thread blocks per sequence and head (sequence split), 1: no split.
+  /// 0: chosen by chooseLightningPrefillTiles for 132 SMs.
   int64_t segments = 0;
   /// Shortest segment (tokens, a multiple of `chunk`): a sequence shorter
   /// than segments × minSegmentTokens uses fewer segments.
   int64_t minSegmentTokens = 1024;
-  int64_t targetBlocks = 264; // 2 × 132 SMs (H100/H200)
   /// State update S += K̃ᵀV with the decayed K̃ = K ⊙ e^{-λ(m-1-j)} as bf16
   /// hi + lo (true: ~16-bit K̃, fp32-grade state, state error ~3e-6; the
   /// update costs 2 MMAs) or rounded to bf16 once (false: 1 MMA, 25% fewer
@@ -62,6 +61,13 @@ struct LightningPrefillPlan {
   std::vector<mm01::gpu::GeneratedKernel> kernels; // launched in order
   std::string workspaceBytes;                      // engine expression, "0" if none
 };
+
+/// Fills in the tile configuration for a GPU of `smCount` SMs: chunk 64,
+/// 8 warps, and, unless `spec.segments` is set, the sequence split that
+/// gives whole waves of the outputs kernel (one block per SM, two waves) at
+/// batch 1, limited by `maxTokens / minSegmentTokens`. Decode-sized calls
+/// (maxTokens = maxBatch) get no split.
+void chooseLightningPrefillTiles(LightningPrefillSpec &spec, int64_t smCount);
 
 /// Builds the kernels of `spec` at the end of `module` (names start with
 /// lightning_prefill_h<H>_d<D>_...; a suffix keeps them unique). Emits an

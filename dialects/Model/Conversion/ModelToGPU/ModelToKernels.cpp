@@ -22,12 +22,14 @@
 //===----------------------------------------------------------------------===//
 #include "Model/Conversion/ModelToGPU/Passes.h"
 
+#include "Model/Conversion/ModelToGPU/EntryShape.h"
 #include "Model/Conversion/ModelToGPU/GeneratedKernel.h"
 #include "Model/Conversion/ModelToGPU/LightningDecodeKernel.h"
 #include "Model/Conversion/ModelToGPU/LightningPrefillKernel.h"
 #include "Model/Conversion/ModelToGPU/MoEKernels.h"
 #include "Model/Conversion/ModelToGPU/RowKernels.h"
 #include "Model/Conversion/ModelToGPU/SoftmaxAttentionKernels.h"
+#include "Model/Conversion/ModelToGPU/TileConfig.h"
 
 #include "mm01/Engine/DimExpr.h"
 
@@ -134,13 +136,18 @@ private:
   // One method per model op family.
   LogicalResult lowerEmbedding(EmbeddingOp op);
   /// A norm, of the sum `residual` computes when given (one kernel).
-  LogicalResult lowerRMSNorm(RMSNormOp op, DeepNormResidualOp residual = {});
-  LogicalResult lowerGatedNorm(arith::MulFOp mul, RMSNormOp norm, SigmoidOp gate);
+  // `tiles`: the op carrying the kernel's mm01k.tiles (the op, or its
+  // mm01.fusion group).
+  LogicalResult lowerRMSNorm(RMSNormOp op, Operation *tiles,
+                             DeepNormResidualOp residual = {});
+  LogicalResult lowerGatedNorm(arith::MulFOp mul, RMSNormOp norm, SigmoidOp gate,
+                               Operation *tiles);
   LogicalResult lowerLinear(LinearOp op);
   LogicalResult lowerElementwise(Operation *op);
-  LogicalResult lowerLightning(Operation *op, Value q, Value k, Value v,
+  LogicalResult lowerLightning(Operation *op, Operation *tiles, Value q,
+                               Value k, Value v,
                                Value state, ArrayRef<double> decay);
-  LogicalResult lowerSoftmaxAttention(SoftmaxAttentionOp op);
+  LogicalResult lowerSoftmaxAttention(SoftmaxAttentionOp op, Operation *tiles);
   LogicalResult lowerMoERoute(MoERouteOp op);
   LogicalResult lowerMoEExperts(MoEExpertsOp op);
   /// An mm01.fusion group (its structure is checked by its verifier).
@@ -448,7 +455,7 @@ LogicalResult EntryLowering::lowerEmbedding(EmbeddingOp op) {
   return launchInto(op.getResult(), *k, bd, op.getLoc());
 }
 
-LogicalResult EntryLowering::lowerRMSNorm(RMSNormOp op,
+LogicalResult EntryLowering::lowerRMSNorm(RMSNormOp op, Operation *tiles,
                                           DeepNormResidualOp dn) {
   mg::RowNormSpec spec;
   spec.width = widthOf(op.getResult());
@@ -476,6 +483,9 @@ LogicalResult EntryLowering::lowerRMSNorm(RMSNormOp op,
     bd["a"] = {x->buf, x->offset};
   }
   spec.outStride = spec.width;
+  auto tr = mg::TileReader::of(tiles, "rms_norm");
+  if (failed(tr) || failed(tr->get("threads", spec.threads).finish()))
+    return failure();
   auto k = cachedOne(rowNormKey(spec),
                      [&] { return mg::buildRowNorm(b, kernels, spec, loc); });
   if (failed(k))
@@ -486,7 +496,7 @@ LogicalResult EntryLowering::lowerRMSNorm(RMSNormOp op,
 }
 
 LogicalResult EntryLowering::lowerGatedNorm(arith::MulFOp mul, RMSNormOp norm,
-                                            SigmoidOp gate) {
+                                            SigmoidOp gate, Operation *tiles) {
   Location loc = mul.getLoc();
   auto x = plainView(norm.getInput(), loc);
   auto g = plainView(gate.getInput(), loc);
@@ -501,6 +511,9 @@ LogicalResult EntryLowering::lowerGatedNorm(arith::MulFOp mul, RMSNormOp norm,
   spec.aStride = x->tokenStride;
   spec.gStride = g->tokenStride;
   spec.outStride = spec.width;
+  auto tr = mg::TileReader::of(tiles, "rms_norm");
+  if (failed(tr) || failed(tr->get("threads", spec.threads).finish()))
+    return failure();
   auto k = cachedOne(rowNormKey(spec),
                      [&] { return mg::buildRowNorm(b, kernels, spec, loc); });
   if (failed(k))
@@ -584,8 +597,9 @@ LogicalResult EntryLowering::lowerElementwise(Operation *op) {
   return launchInto(result, *k, bd, loc);
 }
 
-LogicalResult EntryLowering::lowerLightning(Operation *op, Value q, Value k,
-                                            Value v, Value state,
+LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles,
+                                            Value q, Value k, Value v,
+                                            Value state,
                                             ArrayRef<double> decay) {
   Location loc = op->getLoc();
   View qv = viewOf(q), kv = viewOf(k), vv = viewOf(v);
@@ -612,20 +626,37 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Value q, Value k,
   spec.outHeadStride = spec.dim;
   spec.maxBatch = maxBatch;
   spec.maxTokens = kernelMaxTokens;
-  if (decode)
-    spec.segments = 1; // one token per sequence: nothing to split
+  bool isDecode = isa<LightningDecodeOp>(op);
+  auto tr = mg::TileReader::of(tiles, isDecode ? "lightning_decode"
+                                               : "lightning_prefill");
+  if (failed(tr))
+    return failure();
+  mg::LightningDecodeSpec ds;
+  if (isDecode)
+    tr->get("cols", ds.cols).get("threads", ds.threads);
+  else
+    tr->get("chunk", spec.chunk)
+        .get("warps", spec.warps)
+        .get("segments", spec.segments)
+        .get("min_segment_tokens", spec.minSegmentTokens);
+  if (failed(tr->finish()))
+    return failure();
+  if (!isDecode && spec.segments < 1)
+    return tiles->emitOpError() << "GPU target: mm01k.tiles of the "
+                                   "lightning_prefill kernel: 'segments' must "
+                                   "be at least 1";
   std::string key = KeyBuilder("lightning")(spec.heads)(spec.dim)(spec.elt)(
                         ArrayRef<double>(spec.decay))(spec.siluInputs)(
                         spec.qTokenStride)(spec.qHeadStride)(spec.kTokenStride)(
                         spec.kHeadStride)(spec.vTokenStride)(spec.vHeadStride)(
                         spec.outTokenStride)(spec.outHeadStride)(spec.maxBatch)(
-                        spec.maxTokens)(spec.segments)
+                        spec.maxTokens)(spec.chunk)(spec.warps)(spec.segments)(
+                        spec.minSegmentTokens)
                         .str();
   // Decode (one token per sequence, token b = slot b): the recurrent decode
   // kernel instead of a 64-token chunk per token. Same q/k/v/state/out
   // bindings; no cu_seqlens, no workspace.
-  mg::LightningDecodeSpec ds;
-  if (isa<LightningDecodeOp>(op)) {
+  if (isDecode) {
     ds.heads = spec.heads;
     ds.dim = spec.dim;
     ds.elt = spec.elt;
@@ -687,7 +718,8 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Value q, Value k,
   return success();
 }
 
-LogicalResult EntryLowering::lowerSoftmaxAttention(SoftmaxAttentionOp op) {
+LogicalResult EntryLowering::lowerSoftmaxAttention(SoftmaxAttentionOp op,
+                                                   Operation *tiles) {
   Location loc = op.getLoc();
   View qv = viewOf(op.getQuery()), kv = viewOf(op.getKey());
   auto vvOr = plainView(op.getValue(), loc);
@@ -722,9 +754,16 @@ LogicalResult EntryLowering::lowerSoftmaxAttention(SoftmaxAttentionOp op) {
   spec.maxBatch = maxBatch;
   spec.maxContext = ct.getDimSize(1);
   spec.maxTokens = kernelMaxTokens;
-  // Prefill: the tensor-core kernel where supported (bf16); decode: the
-  // per-token kernel (one token per sequence is memory-bound).
-  mg::chooseSoftmaxAttentionTiles(spec, /*prefill=*/!decode);
+  // mm01-select-tiles picks the tensor-core kernel for prefill where it
+  // applies (bf16) and the per-token one for decode (memory-bound).
+  auto tr = mg::TileReader::of(tiles, "softmax_attention");
+  if (failed(tr) || failed(tr->get("query_tile", spec.queryTile)
+                               .get("key_tile", spec.keyTile)
+                               .get("tile_warps", spec.tileWarps)
+                               .get("tile_stages", spec.tileStages)
+                               .get("warps", spec.warps)
+                               .finish()))
+    return failure();
   auto kernelsOr = cached(
       KeyBuilder("softmax_attention")(spec.heads)(spec.kvHeads)(spec.dim)(
           spec.rotaryDim)(spec.theta)(spec.scale)(spec.elt)(spec.qTokenStride)(
@@ -811,6 +850,25 @@ LogicalResult EntryLowering::lowerMoEExperts(MoEExpertsOp op) {
   spec.maxTokens = kernelMaxTokens;
   if (x->tokenStride != spec.hidden || x->offset != 0)
     return op.emitOpError() << "GPU target: expert inputs must be dense rows";
+  auto tr = mg::TileReader::of(op, "moe_experts");
+  if (failed(tr))
+    return failure();
+  tr->get("tensor_cores", spec.tensorCores);
+  for (auto [name, t] : {std::pair<StringRef, mg::MoEGemmTiles *>{
+                             "gate_up", &spec.gateUpTiles},
+                         {"down", &spec.downTiles}}) {
+    std::string n = name.str() + "_";
+    tr->get(n + "tile_m", t->tileM)
+        .get(n + "tile_n", t->tileN)
+        .get(n + "tile_k", t->tileK)
+        .get(n + "warps_m", t->warpsM)
+        .get(n + "warps_n", t->warpsN)
+        .get(n + "stages", t->stages)
+        .get(n + "thread_m", t->threadM)
+        .get(n + "thread_n", t->threadN);
+  }
+  if (failed(tr->finish()))
+    return failure();
   std::string key = KeyBuilder("moe_experts")(spec.hidden)(spec.inter)(
                         spec.experts)(spec.topK)(spec.elt)(spec.maxTokens)(
                         spec.tensorCores)(spec.gateUpTiles)(spec.downTiles)
@@ -853,7 +911,8 @@ LogicalResult EntryLowering::lowerFusion(FusionOp op) {
   LogicalResult result = failure();
   switch (op.getKind()) {
   case FusionKind::deepnorm_rms_norm:
-    result = lowerRMSNorm(cast<RMSNormOp>(root), cast<DeepNormResidualOp>(body[0]));
+    result = lowerRMSNorm(cast<RMSNormOp>(root), op,
+                          cast<DeepNormResidualOp>(body[0]));
     break;
   case FusionKind::gated_rms_norm: {
     auto mul = cast<arith::MulFOp>(root);
@@ -863,7 +922,7 @@ LogicalResult EntryLowering::lowerFusion(FusionOp op) {
       norm = cast<RMSNormOp>(body[1]);
       gate = cast<SigmoidOp>(body[0]);
     }
-    result = lowerGatedNorm(mul, norm, gate);
+    result = lowerGatedNorm(mul, norm, gate, op);
     break;
   }
   case FusionKind::silu_lightning: {
@@ -881,11 +940,11 @@ LogicalResult EntryLowering::lowerFusion(FusionOp op) {
       setView(split->getResult(i), v);
     }
     if (auto la = dyn_cast<LightningAttentionOp>(root))
-      result = lowerLightning(root, la.getQuery(), la.getKey(), la.getValue(),
+      result = lowerLightning(root, op, la.getQuery(), la.getKey(), la.getValue(),
                               la.getState(), la.getDecay());
     else {
       auto ld = cast<LightningDecodeOp>(root);
-      result = lowerLightning(root, ld.getQuery(), ld.getKey(), ld.getValue(),
+      result = lowerLightning(root, op, ld.getQuery(), ld.getKey(), ld.getValue(),
                               ld.getState(), ld.getDecay());
     }
     break;
@@ -899,7 +958,7 @@ LogicalResult EntryLowering::lowerFusion(FusionOp op) {
       v.rope = rope;
       setView(rope.getResult(), v);
     }
-    result = lowerSoftmaxAttention(cast<SoftmaxAttentionOp>(root));
+    result = lowerSoftmaxAttention(cast<SoftmaxAttentionOp>(root), op);
     break;
   }
   }
@@ -924,7 +983,7 @@ LogicalResult EntryLowering::lower(Operation *op) {
   if (auto f = dyn_cast<FusionOp>(op))
     return lowerFusion(f);
   if (auto n = dyn_cast<RMSNormOp>(op))
-    return lowerRMSNorm(n);
+    return lowerRMSNorm(n, n);
   if (isa<DeepNormResidualOp, SigmoidOp, SiLUOp, arith::MulFOp>(op))
     return lowerElementwise(op);
   if (auto l = dyn_cast<LinearOp>(op))
@@ -963,13 +1022,13 @@ LogicalResult EntryLowering::lower(Operation *op) {
               "consumes it; outside an mm01.fusion <rope_attention> group "
               "(see mm01-fuse) it has no kernel";
   if (auto la = dyn_cast<LightningAttentionOp>(op))
-    return lowerLightning(op, la.getQuery(), la.getKey(), la.getValue(),
+    return lowerLightning(op, op, la.getQuery(), la.getKey(), la.getValue(),
                           la.getState(), la.getDecay());
   if (auto ld = dyn_cast<LightningDecodeOp>(op))
-    return lowerLightning(op, ld.getQuery(), ld.getKey(), ld.getValue(),
+    return lowerLightning(op, op, ld.getQuery(), ld.getKey(), ld.getValue(),
                           ld.getState(), ld.getDecay());
   if (auto sa = dyn_cast<SoftmaxAttentionOp>(op))
-    return lowerSoftmaxAttention(sa);
+    return lowerSoftmaxAttention(sa, sa);
   if (auto r = dyn_cast<MoERouteOp>(op))
     return lowerMoERoute(r);
   if (auto e = dyn_cast<MoEExpertsOp>(op))
@@ -992,26 +1051,10 @@ LogicalResult EntryLowering::lower(Operation *op) {
   return op->emitOpError() << "has no GPU lowering";
 }
 
-/// The token shape [B, T] of an entry: its embedding's ids, or, in a module
-/// without an embedding (a single-op test module, test/gpu/ops), its first
-/// argument, which must then be a [B, T, ...] activation. {0, 0} if neither.
-std::pair<int64_t, int64_t> tokenShape(func::FuncOp fn) {
-  std::pair<int64_t, int64_t> shape{0, 0};
-  fn.walk([&](EmbeddingOp e) {
-    auto t = cast<RankedTensorType>(e.getIds().getType());
-    shape = {t.getDimSize(0), t.getNumElements()};
-  });
-  if (shape.second == 0 && fn.getNumArguments() > 0)
-    if (auto t = dyn_cast<RankedTensorType>(fn.getArgument(0).getType());
-        t && t.getRank() >= 2 && t.hasStaticShape())
-      shape = {t.getDimSize(0), t.getDimSize(0) * t.getDimSize(1)};
-  return shape;
-}
-
 LogicalResult EntryLowering::run() {
   decode = fn->getAttrOfType<StringAttr>("mm01.entry").getValue() == "decode";
   // Sizes: the rows of the activations are the call's packed tokens.
-  std::tie(maxBatch, maxTokens) = tokenShape(fn);
+  std::tie(maxBatch, maxTokens) = mg::entryTokenShape(fn);
   if (maxTokens == 0)
     return fn.emitOpError() << "GPU target: the entry has no mm01.embedding "
                                "and its first argument is not a [B, T, ...] "
@@ -1061,9 +1104,7 @@ struct ModelToKernelsPass
       return; // nothing to do
     auto kernels = mg::getOrCreateGPUModule(module, kKernelModule);
     KernelCache cache;
-    int64_t kernelMaxTokens = 0;
-    for (func::FuncOp fn : entries)
-      kernelMaxTokens = std::max(kernelMaxTokens, tokenShape(fn).second);
+    int64_t kernelMaxTokens = mg::kernelMaxTokens(module);
     for (func::FuncOp fn : entries) {
       EntryLowering lowering(module, kernels, fn, cache);
       lowering.setKernelMaxTokens(kernelMaxTokens);

@@ -32,6 +32,26 @@ def MM01ModelToKernels : Pass<"mm01-model-to-kernels", "::mlir::ModuleOp"> {
   ];
 }
 
+def MM01SelectTiles : Pass<"mm01-select-tiles", "::mlir::ModuleOp"> {
+  let summary = "Choose the tile configuration of every tunable generated kernel";
+  let description = [{
+    For each op of an entry function (after mm01-fuse) whose kernel has a
+    tile configuration — norms (threads), lightning prefill (chunk, warps,
+    sequence segments), lightning decode (state columns, threads), softmax
+    attention (the tensor-core prefill kernel's query/key tiles, warps and
+    stages; the per-token kernel's warps) and the MoE grouped GEMMs (tensor
+    cores or SIMT, block/warp tiles, stages) — records the choice as the
+    dictionary attribute `mm01k.tiles` (on the mm01.fusion group if the op
+    is fused). Choices depend on the shapes, the entry (prefill or decode),
+    the kernels' maximum token count and `sm-count`. Existing `mm01k.tiles`
+    are kept. mm01-model-to-kernels requires them.
+  }];
+  let options = [
+    Option<"smCount", "sm-count", "int64_t", /*default=*/"132",
+           "streaming multiprocessors of the target GPU (H100 SXM / H200: 132)">
+  ];
+}
+
 def MM01PlanBuffers : Pass<"mm01-plan-buffers", "::mlir::ModuleOp"> {
   let summary = "Assign every tensor of the kernel schedule to a device buffer";
   let description = [{

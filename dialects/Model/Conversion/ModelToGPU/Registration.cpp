@@ -1,6 +1,6 @@
 //===- Registration.cpp - passes and pipelines of the GPU engine path -----===//
 //
-//   mm01-gpu-schedule: mm01-inline-layers, mm01-fuse,
+//   mm01-gpu-schedule: mm01-inline-layers, mm01-fuse, mm01-select-tiles,
 //                      mm01-model-to-kernels, mm01-plan-buffers
 //   mm01-gpu-kernel-codegen{chip features O format toolkit}:
 //                      the generated gpu.module to a cubin (or PTX):
@@ -65,7 +65,8 @@ void buildKernelCodegen(OpPassManager &pm, const KernelCodegenOptions &o) {
 
 void buildSchedule(OpPassManager &pm) {
   if (failed(parsePassPipeline(
-          "mm01-inline-layers,mm01-fuse,mm01-model-to-kernels,mm01-plan-buffers",
+          "mm01-inline-layers,mm01-fuse,mm01-select-tiles,mm01-model-to-kernels,"
+          "mm01-plan-buffers",
           pm,
           llvm::errs())))
     llvm::report_fatal_error("mm01-gpu-schedule: cannot build the pipeline");
@@ -77,7 +78,7 @@ void mm01::model::registerMM01ModelToGPUPasses() {
   detail::registerMM01ModelToGPUPasses();
   PassPipelineRegistration<>(
       "mm01-gpu-schedule",
-      "mm01-inline-layers, mm01-fuse, mm01-model-to-kernels, "
+      "mm01-inline-layers, mm01-fuse, mm01-select-tiles, mm01-model-to-kernels, "
       "mm01-plan-buffers: the "
       "model IR as a planned schedule of generated kernels and GEMMs",
       buildSchedule);

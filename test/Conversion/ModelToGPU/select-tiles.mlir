@@ -1,0 +1,129 @@
+// mm01-select-tiles: each tunable kernel's configuration as `mm01k.tiles`,
+// chosen per entry and target; hand-written configurations are kept and
+// honoured by mm01-model-to-kernels, bad ones refused.
+//
+// The minimax-tiny fixture at 2 × 600 tokens: no sequence split (600 tokens
+// are under one 1024-token segment); decode gets the decode kernels' tiles,
+// the per-token attention kernel and 16-row MoE tiles.
+// RUN: mm01-compile %fixtures/minimax-tiny --batch=2 --seq=600 --cache=1024 --dtype=bf16 --emit=mlir -o %t.tiny.mlir
+// RUN: mm01-opt %t.tiny.mlir --mm01-inline-layers --mm01-fuse --mm01-select-tiles | FileCheck %s --check-prefix=TINY
+// RUN: not mm01-opt %t.tiny.mlir --mm01-inline-layers --mm01-fuse --mm01-model-to-kernels 2>&1 | FileCheck %s --check-prefix=NOTILES
+// One 8192-token sequence: 8 segments for 132 SMs (capped by 8192 / 1024),
+// 4 for an 8-SM GPU (2 waves of 4 heads).
+// RUN: mm01-compile %fixtures/minimax-tiny --batch=1 --seq=8192 --cache=8192 --dtype=bf16 --emit=mlir --entry=prefill -o %t.long.mlir
+// RUN: mm01-opt %t.long.mlir --mm01-inline-layers --mm01-fuse --mm01-select-tiles | FileCheck %s --check-prefix=LONG
+// RUN: mm01-opt %t.long.mlir --mm01-inline-layers --mm01-fuse --mm01-select-tiles=sm-count=8 | FileCheck %s --check-prefix=SMALL
+// The hand-written module below.
+// RUN: mm01-opt %s --split-input-file --mm01-fuse --mm01-select-tiles | FileCheck %s --check-prefix=KEEP
+// RUN: mm01-opt %s --split-input-file --verify-diagnostics --mm01-fuse --mm01-select-tiles --mm01-model-to-kernels | FileCheck %s --check-prefix=HONOUR
+// RUN: not mm01-opt %s --split-input-file --mm01-select-tiles=sm-count=0 2>&1 | FileCheck %s --check-prefix=SMCOUNT
+
+// TINY-LABEL: func.func @prefill
+// TINY: mm01.rms_norm {{.*}} {mm01k.tiles = {threads = 128 : i64}}
+// TINY: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, min_segment_tokens = 1024 : i64, segments = 1 : i64, warps = 8 : i64}}
+// TINY: mm01.fusion <gated_rms_norm> attributes {mm01k.tiles = {threads = 128 : i64}}
+// TINY: mm01.fusion <deepnorm_rms_norm> attributes {mm01k.tiles = {threads = 128 : i64}}
+// TINY: mm01.moe_experts {{.*}}down_tile_m = 128 : i64{{.*}}gate_up_tile_m = 128 : i64{{.*}}tensor_cores = 1 : i64}
+// TINY: mm01.fusion <rope_attention> attributes {mm01k.tiles = {key_tile = 64 : i64, query_tile = 64 : i64, tile_stages = {{[0-9]+}} : i64, tile_warps = 4 : i64, warps = 0 : i64}}
+// TINY-LABEL: func.func @decode
+// TINY: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {cols = 64 : i64, threads = 256 : i64}}
+// TINY: mm01.moe_experts {{.*}}down_tile_m = 16 : i64{{.*}}gate_up_tile_m = 16 : i64
+// TINY: mm01.fusion <rope_attention> attributes {mm01k.tiles = {key_tile = 0 : i64, query_tile = 0 : i64, tile_stages = 0 : i64, tile_warps = 0 : i64, warps = 8 : i64}}
+
+// LONG: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, min_segment_tokens = 1024 : i64, segments = 8 : i64, warps = 8 : i64}}
+// SMALL: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, min_segment_tokens = 1024 : i64, segments = 4 : i64, warps = 8 : i64}}
+
+// SMCOUNT: mm01-select-tiles: sm-count must be positive
+// NOTILES: 'mm01.rms_norm' op GPU target: no tile configuration ('mm01k.tiles' dictionary) for the rms_norm kernel; run mm01-select-tiles first
+
+// A configuration present before the pass is kept, and the generators
+// follow it: a 256-thread norm block, lightning with 2 segments (local
+// states, scan, outputs) where the default would not split.
+// KEEP-LABEL: func.func @prefill
+// KEEP: mm01.rms_norm {{.*}} {mm01k.tiles = {threads = 256 : i64}}
+// KEEP: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, min_segment_tokens = 64 : i64, segments = 2 : i64, warps = 8 : i64}}
+// HONOUR-LABEL: func.func @prefill
+// HONOUR: mm01k.launch @mm01_kernels::@rms_norm_d128_bf16 grid ["tokens", "1", "1"] block [256, 1, 1]
+// HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h2_d64_bf16_c64_s2_silu_states
+// HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h2_d64_bf16_c64_s2_silu_scan
+// HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h2_d64_bf16_c64_s2_silu_out
+module {
+  func.func @prefill(%x: tensor<1x256x128xbf16>, %s: tensor<1x2x64x64xf32> {mm01.name = "layer0.lightning_state"})
+      -> (tensor<1x256x128xbf16> {mm01.name = "out"}, tensor<1x2x64x64xf32> {mm01.name = "state"}) attributes {mm01.entry = "prefill"} {
+    %w = mm01.weight "norm" : tensor<128xbf16>
+    %n = mm01.rms_norm %x, %w eps(1.0e-5) {mm01k.tiles = {threads = 256}} : tensor<1x256x128xbf16>, tensor<128xbf16>
+    %wq = mm01.weight "qkv" : tensor<384x128xbf16>
+    %p = mm01.linear %n, %wq : tensor<1x256x128xbf16>, tensor<384x128xbf16> -> tensor<1x256x384xbf16>
+    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, min_segment_tokens = 64, segments = 2, warps = 8}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
+      %a = mm01.silu %p : tensor<1x256x384xbf16>
+      %q, %k, %v = mm01.split_qkv %a : tensor<1x256x384xbf16> -> tensor<1x256x2x64xbf16>
+      %r, %s1 = mm01.lightning_attention %q, %k, %v, %s decay([0.5, 0.25]) : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32>
+      mm01.yield %r, %s1 : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32>
+    }
+    %m = mm01.merge_heads %o#0 : tensor<1x256x2x64xbf16> -> tensor<1x256x128xbf16>
+    return %m, %o#1 : tensor<1x256x128xbf16>, tensor<1x2x64x64xf32>
+  }
+}
+
+// -----
+
+// Refusals: a missing key, an unknown key, a non-integer, a bad split, and
+// a configuration the generator rejects.
+module {
+  func.func @prefill(%x: tensor<1x256x128xbf16>, %s: tensor<1x2x64x64xf32> {mm01.name = "layer0.lightning_state"})
+      -> (tensor<1x256x128xbf16> {mm01.name = "out"}) attributes {mm01.entry = "prefill"} {
+    %w = mm01.weight "norm" : tensor<128xbf16>
+    // expected-error @below {{GPU target: mm01k.tiles of the rms_norm kernel: 'threads' is missing}}
+    %n = mm01.rms_norm %x, %w eps(1.0e-5) {mm01k.tiles = {}} : tensor<1x256x128xbf16>, tensor<128xbf16>
+    return %n : tensor<1x256x128xbf16>
+  }
+}
+
+// -----
+
+module {
+  func.func @prefill(%x: tensor<1x256x128xbf16>) -> (tensor<1x256x128xbf16> {mm01.name = "out"}) attributes {mm01.entry = "prefill"} {
+    %w = mm01.weight "norm" : tensor<128xbf16>
+    // expected-error @below {{GPU target: mm01k.tiles of the rms_norm kernel: unknown key 'warps'}}
+    %n = mm01.rms_norm %x, %w eps(1.0e-5) {mm01k.tiles = {threads = 128, warps = 4}} : tensor<1x256x128xbf16>, tensor<128xbf16>
+    return %n : tensor<1x256x128xbf16>
+  }
+}
+
+// -----
+
+module {
+  func.func @prefill(%x: tensor<1x256x128xbf16>) -> (tensor<1x256x128xbf16> {mm01.name = "out"}) attributes {mm01.entry = "prefill"} {
+    %w = mm01.weight "norm" : tensor<128xbf16>
+    // expected-error @below {{GPU target: mm01k.tiles of the rms_norm kernel: 'threads' is not an integer}}
+    %n = mm01.rms_norm %x, %w eps(1.0e-5) {mm01k.tiles = {threads = "many"}} : tensor<1x256x128xbf16>, tensor<128xbf16>
+    return %n : tensor<1x256x128xbf16>
+  }
+}
+
+// -----
+
+module {
+  func.func @prefill(%x: tensor<1x256x128xbf16>) -> (tensor<1x256x128xbf16> {mm01.name = "out"}) attributes {mm01.entry = "prefill"} {
+    %w = mm01.weight "norm" : tensor<128xbf16>
+    // expected-error @below {{threads 100}}
+    %n = mm01.rms_norm %x, %w eps(1.0e-5) {mm01k.tiles = {threads = 100}} : tensor<1x256x128xbf16>, tensor<128xbf16>
+    return %n : tensor<1x256x128xbf16>
+  }
+}
+
+// -----
+
+module {
+  func.func @prefill(%p: tensor<1x256x384xbf16>, %s: tensor<1x2x64x64xf32> {mm01.name = "layer0.lightning_state"})
+      -> (tensor<1x256x2x64xbf16> {mm01.name = "out"}) attributes {mm01.entry = "prefill"} {
+    // expected-error @below {{GPU target: mm01k.tiles of the lightning_prefill kernel: 'segments' must be at least 1}}
+    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, min_segment_tokens = 1024, segments = 0, warps = 8}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
+      %a = mm01.silu %p : tensor<1x256x384xbf16>
+      %q, %k, %v = mm01.split_qkv %a : tensor<1x256x384xbf16> -> tensor<1x256x2x64xbf16>
+      %r, %s1 = mm01.lightning_attention %q, %k, %v, %s decay([0.5, 0.25]) : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32>
+      mm01.yield %r, %s1 : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32>
+    }
+    return %o#0 : tensor<1x256x2x64xbf16>
+  }
+}
