@@ -81,6 +81,11 @@ cl::opt<int64_t> maxContext("max-context",
                             cl::desc("GPU engine: longest sequence (prompt + "
                                      "generated tokens)"),
                             cl::init(1024));
+cl::opt<int64_t> smCount("sm-count",
+                         cl::desc("GPU engine: streaming multiprocessors of "
+                                  "the target GPU, for tiling (H100 SXM, "
+                                  "H200: 132)"),
+                         cl::init(132));
 cl::opt<std::string> cudaToolkit("cuda-toolkit",
                                  cl::desc("CUDA toolkit root (ptxas, libdevice)"),
                                  cl::init(""));
@@ -197,7 +202,11 @@ int compileEngine(mlir::MLIRContext &context, mlir::ModuleOp module,
                   const mm01::ModelConfig &config, const std::string &dir,
                   mm01::DType actType) {
   mlir::PassManager schedule(&context);
-  if (failed(mlir::parsePassPipeline("mm01-gpu-schedule", schedule, errs())))
+  if (smCount < 1)
+    return fail("--sm-count must be >= 1");
+  if (failed(mlir::parsePassPipeline(
+          "mm01-gpu-schedule{sm-count=" + std::to_string(smCount) + "}",
+          schedule, errs())))
     return fail("cannot build the schedule pipeline");
   if (failed(schedule.run(module)))
     return fail("lowering to GPU kernels failed (see the errors above)");

@@ -63,12 +63,19 @@ void buildKernelCodegen(OpPassManager &pm, const KernelCodegenOptions &o) {
     llvm::report_fatal_error("mm01-gpu-kernel-codegen: cannot build the pipeline");
 }
 
-void buildSchedule(OpPassManager &pm) {
+struct ScheduleOptions : public PassPipelineOptions<ScheduleOptions> {
+  Option<int64_t> smCount{
+      *this, "sm-count",
+      llvm::cl::desc("streaming multiprocessors of the target GPU (tiling)"),
+      llvm::cl::init(132)};
+};
+
+void buildSchedule(OpPassManager &pm, const ScheduleOptions &o) {
   if (failed(parsePassPipeline(
-          "mm01-inline-layers,mm01-fuse,mm01-select-tiles,mm01-model-to-kernels,"
-          "mm01-plan-buffers",
-          pm,
-          llvm::errs())))
+          "mm01-inline-layers,mm01-fuse,mm01-select-tiles{sm-count=" +
+              std::to_string(o.smCount) +
+              "},mm01-model-to-kernels,mm01-plan-buffers",
+          pm, llvm::errs())))
     llvm::report_fatal_error("mm01-gpu-schedule: cannot build the pipeline");
 }
 
@@ -76,7 +83,7 @@ void buildSchedule(OpPassManager &pm) {
 
 void mm01::model::registerMM01ModelToGPUPasses() {
   detail::registerMM01ModelToGPUPasses();
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<ScheduleOptions>(
       "mm01-gpu-schedule",
       "mm01-inline-layers, mm01-fuse, mm01-select-tiles, mm01-model-to-kernels, "
       "mm01-plan-buffers: the "
