@@ -21,6 +21,8 @@ def MM01ModelToKernels : Pass<"mm01-model-to-kernels", "::mlir::ModuleOp"> {
     (element offsets and strides, no copies); the router's softmax, top-k
     and renormalisation are one kernel.
     Dense projections (`mm01.linear`) become `mm01k.gemm` (cuBLASLt).
+    Every op with a tunable kernel must carry its tile configuration
+    (`mm01k.tiles`, from mm01-select-tiles); the generators follow it.
     Ops it cannot lower are reported with the reason.
   }];
   let dependentDialects = [
