@@ -9,6 +9,10 @@
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=96" 2>&1 | FileCheck %s --check-prefix=ERR-DIM
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 elt=f32" 2>&1 | FileCheck %s --check-prefix=ERR-ELT
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 decay=0.5" 2>&1 | FileCheck %s --check-prefix=ERR-DECAY
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=2 shortest-segment-tokens=2048" 2>&1 | FileCheck %s --check-prefix=ERR-SHORT
+// The split reads the call's total tokens, cu_seqlens[batch] (batch: the
+// grid's extent over sequences), to size the segments of a short call.
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=2" | FileCheck %s --check-prefix=TOTAL
 
 module {}
 
@@ -69,3 +73,10 @@ module {}
 // ERR-DIM: lightning prefill kernel generator: head dim D = 96 is not supported (32, 64 or 128)
 // ERR-ELT: lightning prefill kernel generator: activation element type 'f32' is not supported (bf16 only
 // ERR-DECAY: lightning prefill kernel generator: expects 2 decay rates, got 1
+// ERR-SHORT: lightning prefill kernel generator: shortestSegmentTokens = 2048 must be a positive multiple of the chunk (64) and at most minSegmentTokens (1024)
+// TOTAL-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s2_states(
+// TOTAL: gpu.grid_dim z
+// TOTAL-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s2_scan(
+// TOTAL: gpu.grid_dim y
+// TOTAL-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s2_out(
+// TOTAL: gpu.grid_dim z

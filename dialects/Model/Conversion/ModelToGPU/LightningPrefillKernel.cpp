@@ -99,7 +99,10 @@ Value negLambdaLog2e(Gen &g, const Config &cfg, Value h) {
 struct Segment {
   Value start, len, segLen, segStart, segEnd;
 };
-Segment segmentOf(Gen &g, const Config &cfg, Value cu, Value bIdx, Value s) {
+/// Sequence `bIdx`'s rows and segment `s` of it. `batch` (the grid extent
+/// over sequences) gives the call's total tokens cu[batch].
+Segment segmentOf(Gen &g, const Config &cfg, Value cu, Value bIdx, Value s,
+                  Value batch) {
   Segment seg;
   seg.start = g.loadIndex(cu, bIdx);
   seg.len = g.sub(g.loadIndex(cu, g.add(bIdx, 1)), seg.start);
@@ -109,9 +112,15 @@ Segment segmentOf(Gen &g, const Config &cfg, Value cu, Value bIdx, Value s) {
     seg.segEnd = seg.len;
     return seg;
   }
-  // max(minSeg, roundup(cdiv(len, NS), C)): every segment but the last is full.
-  Value per = g.mul(g.cdiv(g.cdiv(seg.len, cfg.NS), cfg.C), cfg.C);
-  seg.segLen = g.maxS(per, g.c(cfg.spec.minSegmentTokens));
+  // max(shortest, roundup(cdiv(len, NS), C)): every segment but the last is
+  // full. shortest = minSegmentTokens, or less for a call too short to fill
+  // NS segments of it: min(minSeg, max(shortestSeg, roundup(cdiv(total, NS),
+  // C))), so that short calls still spread over the GPU.
+  auto roundUp = [&](Value n) { return g.mul(g.cdiv(g.cdiv(n, cfg.NS), cfg.C), cfg.C); };
+  Value total = g.loadIndex(cu, batch);
+  Value shortest = g.minS(g.c(cfg.spec.minSegmentTokens),
+                          g.maxS(g.c(cfg.spec.shortestSegmentTokens), roundUp(total)));
+  seg.segLen = g.maxS(roundUp(seg.len), shortest);
   seg.segStart = g.mul(s, seg.segLen);
   seg.segEnd = g.minS(seg.len, g.add(seg.segStart, seg.segLen));
   return seg;
@@ -223,7 +232,8 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
   Value s = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x);
   Value h = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y);
   Value bIdx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::z);
-  Segment seg = segmentOf(g, cfg, cu, bIdx, s);
+  Value batch = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::z);
+  Segment seg = segmentOf(g, cfg, cu, bIdx, s, batch);
   // Outputs: every non-empty segment. LocalStates: every non-last one.
   Value active = outputs ? g.slt(seg.segStart, seg.len)
                          : g.slt(seg.segEnd, seg.len);
@@ -617,7 +627,8 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
   Value h = g.div(bx, parts), part = g.rem(bx, parts);
   Value bIdx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y);
   Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
-  Segment seg = segmentOf(g, cfg, cu, bIdx, g.c(0));
+  Value batch = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::y);
+  Segment seg = segmentOf(g, cfg, cu, bIdx, g.c(0), batch);
   Value nseg = arith::DivSIOp::create( // cdiv(len, segLen)
       b, loc, g.add(seg.len, g.sub(seg.segLen, g.c(1))), seg.segLen);
   Value slot = g.add(g.mul(bIdx, H), h);
@@ -729,6 +740,14 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
       spec.minSegmentTokens % spec.chunk != 0) {
     fail() << "minSegmentTokens = " << spec.minSegmentTokens
            << " must be a positive multiple of the chunk (" << spec.chunk << ")";
+    return failure();
+  }
+  if (spec.shortestSegmentTokens < spec.chunk ||
+      spec.shortestSegmentTokens % spec.chunk != 0 ||
+      spec.shortestSegmentTokens > spec.minSegmentTokens) {
+    fail() << "shortestSegmentTokens = " << spec.shortestSegmentTokens
+           << " must be a positive multiple of the chunk (" << spec.chunk
+           << ") and at most minSegmentTokens (" << spec.minSegmentTokens << ")";
     return failure();
   }
   if (spec.segments < 0) {

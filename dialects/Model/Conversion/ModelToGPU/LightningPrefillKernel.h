@@ -47,8 +47,15 @@ struct LightningPrefillSpec {
   /// 0: chosen by chooseLightningPrefillTiles for 132 SMs.
   int64_t segments = 0;
   /// Shortest segment (tokens, a multiple of `chunk`): a sequence shorter
-  /// than segments × minSegmentTokens uses fewer segments.
+  /// than segments × minSegmentTokens uses fewer segments ...
   int64_t minSegmentTokens = 1024;
+  /// ... unless the whole call (all sequences) has fewer than segments ×
+  /// minSegmentTokens tokens: then segments may shrink to
+  /// max(shortestSegmentTokens, total / segments), so that a short call
+  /// still fills the GPU (B1 H8 T4K on an H100: 1.8x faster with 512 than
+  /// with 1024; docs/benchmarks/prefill-split-sweep-*). A multiple of
+  /// `chunk`, at most minSegmentTokens.
+  int64_t shortestSegmentTokens = 512;
   /// State update S += K̃ᵀV with the decayed K̃ = K ⊙ e^{-λ(m-1-j)} as bf16
   /// hi + lo (true: ~16-bit K̃, fp32-grade state, state error ~3e-6; the
   /// update costs 2 MMAs) or rounded to bf16 once (false: 1 MMA, 25% fewer

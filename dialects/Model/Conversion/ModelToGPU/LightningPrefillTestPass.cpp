@@ -16,6 +16,8 @@
 //===----------------------------------------------------------------------===//
 #include "Model/Conversion/ModelToGPU/LightningPrefillKernel.h"
 
+#include <algorithm>
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -74,6 +76,12 @@ struct TestLightningPrefillKernelPass
   Option<int64_t> minSegment{*this, "min-segment-tokens",
                              llvm::cl::desc("shortest segment"),
                              llvm::cl::init(1024)};
+  Option<int64_t> shortestSegment{
+      *this, "shortest-segment-tokens",
+      llvm::cl::desc("shortest segment of a call too short to fill all "
+                     "segments (tokens, a multiple of 64, <= min-segment-tokens; "
+                     "0: min(512, min-segment-tokens))"),
+      llvm::cl::init(0)};
   Option<int64_t> chunk{*this, "chunk", llvm::cl::desc("chunk tokens"),
                         llvm::cl::init(64)};
   Option<int64_t> maxBatch{*this, "max-batch", llvm::cl::desc("max batch"),
@@ -123,6 +131,9 @@ struct TestLightningPrefillKernelPass
     spec.maxTokens = maxTokens;
     spec.segments = segments;
     spec.minSegmentTokens = minSegment;
+    spec.shortestSegmentTokens =
+        shortestSegment ? int64_t(shortestSegment)
+                        : std::min<int64_t>(512, minSegment);
     spec.chunk = chunk;
     spec.stateHiLo = stateHiLo;
 

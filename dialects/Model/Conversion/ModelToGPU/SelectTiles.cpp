@@ -62,7 +62,8 @@ struct TileSelector {
     return mg::makeTiles(ctx, {{"chunk", spec.chunk},
                                {"warps", spec.warps},
                                {"segments", spec.segments},
-                               {"min_segment_tokens", spec.minSegmentTokens}});
+                               {"min_segment_tokens", spec.minSegmentTokens},
+                               {"shortest_segment_tokens", spec.shortestSegmentTokens}});
   }
 
   DictionaryAttr lightningDecode() {
