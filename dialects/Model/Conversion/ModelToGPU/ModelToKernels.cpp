@@ -138,15 +138,17 @@ private:
   /// A norm, of the sum `residual` computes when given (one kernel).
   // `tiles`: the op carrying the kernel's mm01k.tiles (the op, or its
   // mm01.fusion group).
-  LogicalResult lowerRMSNorm(RMSNormOp op, Operation *tiles,
-                             DeepNormResidualOp residual = {});
-  LogicalResult lowerGatedNorm(arith::MulFOp mul, RMSNormOp norm, SigmoidOp gate,
-                               Operation *tiles);
+  /// The row-norm kernel of `norm`, of the sum `residual` computes when
+  /// given, times sigmoid of `gate`'s input when given; writes `result`.
+  LogicalResult lowerRowNorm(RMSNormOp norm, Value result, Operation *tiles,
+                             DeepNormResidualOp residual = {},
+                             SigmoidOp gate = {});
   LogicalResult lowerLinear(LinearOp op);
   LogicalResult lowerElementwise(Operation *op);
-  LogicalResult lowerLightning(Operation *op, Operation *tiles, Value q,
-                               Value k, Value v,
-                               Value state, ArrayRef<double> decay);
+  /// mm01.lightning_attention or mm01.lightning_decode.
+  LogicalResult lowerLightning(Operation *op, Operation *tiles);
+  /// q, k, v of `split` as strided views into `src` (no copy).
+  void setSplitQKVViews(SplitQKVOp split, View src);
   LogicalResult lowerSoftmaxAttention(SoftmaxAttentionOp op, Operation *tiles);
   LogicalResult lowerMoERoute(MoERouteOp op);
   LogicalResult lowerMoEExperts(MoEExpertsOp op);
@@ -455,15 +457,18 @@ LogicalResult EntryLowering::lowerEmbedding(EmbeddingOp op) {
   return launchInto(op.getResult(), *k, bd, op.getLoc());
 }
 
-LogicalResult EntryLowering::lowerRMSNorm(RMSNormOp op, Operation *tiles,
-                                          DeepNormResidualOp dn) {
+LogicalResult EntryLowering::lowerRowNorm(RMSNormOp norm, Value result,
+                                          Operation *tiles,
+                                          DeepNormResidualOp dn,
+                                          SigmoidOp gate) {
+  Location loc = result.getLoc();
   mg::RowNormSpec spec;
-  spec.width = widthOf(op.getResult());
-  spec.eps = op.getEpsilon().convertToDouble();
-  spec.elt = eltOf(op.getResult());
+  spec.width = widthOf(norm.getResult());
+  spec.eps = norm.getEpsilon().convertToDouble();
+  spec.elt = eltOf(norm.getResult());
   spec.maxTokens = kernelMaxTokens;
+  spec.outStride = spec.width;
   llvm::StringMap<Binding> bd;
-  Location loc = op.getLoc();
   if (dn) {
     auto r = plainView(dn.getResidual(), loc), u = plainView(dn.getUpdate(), loc);
     if (failed(r) || failed(u))
@@ -476,13 +481,20 @@ LogicalResult EntryLowering::lowerRMSNorm(RMSNormOp op, Operation *tiles,
     bd["a"] = {r->buf, r->offset};
     bd["b"] = {u->buf, u->offset};
   } else {
-    auto x = plainView(op.getInput(), loc);
+    auto x = plainView(norm.getInput(), loc);
     if (failed(x))
       return failure();
     spec.aStride = x->tokenStride;
     bd["a"] = {x->buf, x->offset};
   }
-  spec.outStride = spec.width;
+  if (gate) {
+    auto g = plainView(gate.getInput(), loc);
+    if (failed(g))
+      return failure();
+    spec.gate = true;
+    spec.gStride = g->tokenStride;
+    bd["g"] = {g->buf, g->offset};
+  }
   auto tr = mg::TileReader::of(tiles, "rms_norm");
   if (failed(tr) || failed(tr->get("threads", spec.threads).finish()))
     return failure();
@@ -490,40 +502,9 @@ LogicalResult EntryLowering::lowerRMSNorm(RMSNormOp op, Operation *tiles,
                      [&] { return mg::buildRowNorm(b, kernels, spec, loc); });
   if (failed(k))
     return failure();
-  bd["w"] = {op.getWeight()};
-  bd["out"] = {emptyAct(maxTokens, spec.width, spec.elt, loc), 0, true};
-  return launchInto(op.getResult(), *k, bd, loc);
-}
-
-LogicalResult EntryLowering::lowerGatedNorm(arith::MulFOp mul, RMSNormOp norm,
-                                            SigmoidOp gate, Operation *tiles) {
-  Location loc = mul.getLoc();
-  auto x = plainView(norm.getInput(), loc);
-  auto g = plainView(gate.getInput(), loc);
-  if (failed(x) || failed(g))
-    return failure();
-  mg::RowNormSpec spec;
-  spec.width = widthOf(norm.getResult());
-  spec.eps = norm.getEpsilon().convertToDouble();
-  spec.elt = eltOf(norm.getResult());
-  spec.maxTokens = kernelMaxTokens;
-  spec.gate = true;
-  spec.aStride = x->tokenStride;
-  spec.gStride = g->tokenStride;
-  spec.outStride = spec.width;
-  auto tr = mg::TileReader::of(tiles, "rms_norm");
-  if (failed(tr) || failed(tr->get("threads", spec.threads).finish()))
-    return failure();
-  auto k = cachedOne(rowNormKey(spec),
-                     [&] { return mg::buildRowNorm(b, kernels, spec, loc); });
-  if (failed(k))
-    return failure();
-  llvm::StringMap<Binding> bd;
-  bd["a"] = {x->buf, x->offset};
   bd["w"] = {norm.getWeight()};
-  bd["g"] = {g->buf, g->offset};
   bd["out"] = {emptyAct(maxTokens, spec.width, spec.elt, loc), 0, true};
-  return launchInto(mul.getResult(), *k, bd, loc);
+  return launchInto(result, *k, bd, loc);
 }
 
 LogicalResult EntryLowering::lowerLinear(LinearOp op) {
@@ -597,10 +578,21 @@ LogicalResult EntryLowering::lowerElementwise(Operation *op) {
   return launchInto(result, *k, bd, loc);
 }
 
-LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles,
-                                            Value q, Value k, Value v,
-                                            Value state,
-                                            ArrayRef<double> decay) {
+void EntryLowering::setSplitQKVViews(SplitQKVOp split, View src) {
+  int64_t D = cast<RankedTensorType>(split.getQ().getType()).getDimSize(3);
+  for (int i = 0; i < 3; ++i) {
+    View v = src;
+    v.offset = src.offset + i * D;
+    v.headStride = 3 * D;
+    setView(split->getResult(i), v);
+  }
+}
+
+LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
+  // Both forms: (query, key, value, state) operands and a `decay` attribute.
+  Value q = op->getOperand(0), k = op->getOperand(1), v = op->getOperand(2),
+        state = op->getOperand(3);
+  ArrayRef<double> decay = op->getAttrOfType<DenseF64ArrayAttr>("decay").asArrayRef();
   Location loc = op->getLoc();
   View qv = viewOf(q), kv = viewOf(k), vv = viewOf(v);
   if (qv.rope || kv.rope || vv.rope)
@@ -912,7 +904,7 @@ LogicalResult EntryLowering::lowerFusion(FusionOp op) {
   LogicalResult result = failure();
   switch (op.getKind()) {
   case FusionKind::deepnorm_rms_norm:
-    result = lowerRMSNorm(cast<RMSNormOp>(root), op,
+    result = lowerRowNorm(cast<RMSNormOp>(root), root->getResult(0), op,
                           cast<DeepNormResidualOp>(body[0]));
     break;
   case FusionKind::gated_rms_norm: {
@@ -923,31 +915,17 @@ LogicalResult EntryLowering::lowerFusion(FusionOp op) {
       norm = cast<RMSNormOp>(body[1]);
       gate = cast<SigmoidOp>(body[0]);
     }
-    result = lowerGatedNorm(mul, norm, gate, op);
+    result = lowerRowNorm(norm, mul.getResult(), op, /*residual=*/{}, gate);
     break;
   }
   case FusionKind::silu_lightning: {
     // q, k, v: strided views into the projection, SiLU pending.
-    auto split = cast<SplitQKVOp>(body[1]);
     View src = viewOf(cast<SiLUOp>(body[0]).getInput());
     if (src.silu || src.rope)
       return op.emitOpError() << "GPU target: SiLU of a pending-op view";
-    int64_t D = cast<RankedTensorType>(split.getQ().getType()).getDimSize(3);
-    for (int i = 0; i < 3; ++i) {
-      View v = src;
-      v.offset = src.offset + i * D;
-      v.headStride = 3 * D;
-      v.silu = true;
-      setView(split->getResult(i), v);
-    }
-    if (auto la = dyn_cast<LightningAttentionOp>(root))
-      result = lowerLightning(root, op, la.getQuery(), la.getKey(), la.getValue(),
-                              la.getState(), la.getDecay());
-    else {
-      auto ld = cast<LightningDecodeOp>(root);
-      result = lowerLightning(root, op, ld.getQuery(), ld.getKey(), ld.getValue(),
-                              ld.getState(), ld.getDecay());
-    }
+    src.silu = true;
+    setSplitQKVViews(cast<SplitQKVOp>(body[1]), src);
+    result = lowerLightning(root, op);
     break;
   }
   case FusionKind::rope_attention: {
@@ -984,21 +962,13 @@ LogicalResult EntryLowering::lower(Operation *op) {
   if (auto f = dyn_cast<FusionOp>(op))
     return lowerFusion(f);
   if (auto n = dyn_cast<RMSNormOp>(op))
-    return lowerRMSNorm(n, n);
+    return lowerRowNorm(n, n.getResult(), n);
   if (isa<DeepNormResidualOp, SigmoidOp, SiLUOp, arith::MulFOp>(op))
     return lowerElementwise(op);
   if (auto l = dyn_cast<LinearOp>(op))
     return lowerLinear(l);
   if (auto split = dyn_cast<SplitQKVOp>(op)) {
-    View src = viewOf(split.getQkv());
-    auto qt = cast<RankedTensorType>(split.getQ().getType());
-    int64_t D = qt.getDimSize(3);
-    for (int i = 0; i < 3; ++i) {
-      View v = src;
-      v.offset = src.offset + i * D;
-      v.headStride = 3 * D;
-      setView(op->getResult(i), v);
-    }
+    setSplitQKVViews(split, viewOf(split.getQkv()));
     return success();
   }
   if (auto split = dyn_cast<SplitHeadsOp>(op)) {
@@ -1022,12 +992,8 @@ LogicalResult EntryLowering::lower(Operation *op) {
            << "GPU target: RoPE is applied by the softmax attention that "
               "consumes it; outside an mm01.fusion <rope_attention> group "
               "(see mm01-fuse) it has no kernel";
-  if (auto la = dyn_cast<LightningAttentionOp>(op))
-    return lowerLightning(op, op, la.getQuery(), la.getKey(), la.getValue(),
-                          la.getState(), la.getDecay());
-  if (auto ld = dyn_cast<LightningDecodeOp>(op))
-    return lowerLightning(op, op, ld.getQuery(), ld.getKey(), ld.getValue(),
-                          ld.getState(), ld.getDecay());
+  if (isa<LightningAttentionOp, LightningDecodeOp>(op))
+    return lowerLightning(op, op);
   if (auto sa = dyn_cast<SoftmaxAttentionOp>(op))
     return lowerSoftmaxAttention(sa, sa);
   if (auto r = dyn_cast<MoERouteOp>(op))
