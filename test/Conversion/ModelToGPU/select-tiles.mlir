@@ -127,3 +127,18 @@ module {
     return %o#0 : tensor<1x256x2x64xbf16>
   }
 }
+
+// -----
+
+module {
+  func.func @prefill(%x: tensor<1x16x64xbf16>, %l: tensor<1x16x4xf32>) -> (tensor<1x16x64xbf16> {mm01.name = "out"}) attributes {mm01.entry = "prefill"} {
+    %w, %e = mm01.moe_route %l top_k(2) : tensor<1x16x4xf32> -> tensor<1x16x2xf32>, tensor<1x16x2xi64>
+    %w1 = mm01.expert_weights "e.{e}.w1" : tensor<4x32x64xbf16>
+    %w3 = mm01.expert_weights "e.{e}.w3" : tensor<4x32x64xbf16>
+    %w2 = mm01.expert_weights "e.{e}.w2" : tensor<4x64x32xbf16>
+    // expected-error @below {{GPU target: mm01k.tiles of the moe_experts kernel: 'tensor_cores' must be 0 or 1}}
+    %y = mm01.moe_experts %x, %w, %e experts(%w1, %w3, %w2) {mm01k.tiles = {tensor_cores = 2}}
+        : tensor<1x16x64xbf16>, tensor<1x16x2xf32>, tensor<1x16x2xi64>, tensor<4x32x64xbf16>, tensor<4x32x64xbf16>, tensor<4x64x32xbf16>
+    return %y : tensor<1x16x64xbf16>
+  }
+}

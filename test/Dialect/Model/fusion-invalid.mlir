@@ -117,3 +117,28 @@ func.func @args(%x: tensor<2x8x64xbf16>) -> tensor<2x8x64xbf16> {
   }
   return %y : tensor<2x8x64xbf16>
 }
+
+// -----
+
+func.func @gate_of_norm(%x: tensor<2x8x64xbf16>, %g: tensor<2x8x64xbf16>) -> tensor<2x8x64xbf16> {
+  %w = mm01.weight "norm" : tensor<64xbf16>
+  // expected-error @below {{the norm and the gate must both feed the multiply}}
+  %y = mm01.fusion <gated_rms_norm> : tensor<2x8x64xbf16> {
+    %n = mm01.rms_norm %x, %w eps(1.0e-5) : tensor<2x8x64xbf16>, tensor<64xbf16>
+    %s = mm01.sigmoid %n : tensor<2x8x64xbf16>
+    %m = arith.mulf %s, %g : tensor<2x8x64xbf16>
+    mm01.yield %m : tensor<2x8x64xbf16>
+  }
+  return %y : tensor<2x8x64xbf16>
+}
+
+// -----
+
+func.func @no_yield(%x: tensor<2x8x64xbf16>, %g: tensor<2x8x64xbf16>) -> tensor<2x8x64xbf16> {
+  %w = mm01.weight "norm" : tensor<64xbf16>
+  // expected-error @below {{body must end in mm01.yield}}
+  %y = mm01.fusion <deepnorm_rms_norm> : tensor<2x8x64xbf16> {
+    %r = mm01.deepnorm_residual %x, %g alpha(2.0) beta(1.0) : tensor<2x8x64xbf16>
+  }
+  return %y : tensor<2x8x64xbf16>
+}
