@@ -4,10 +4,11 @@ behind chooseLightningPrefillTiles (the rule mm01-select-tiles applies).
 
   python3 test/benchmarks/prefill_split_sweep.py --launcher L --cubins DIR --out OUT
 
-DIR holds b_h{H}_d128_s{NS}[m{MIN}][x{SHORTEST}].bin.mlir: the kernels of
-mm01-test-lightning-prefill-kernel with segments=NS (and
+DIR holds b_h{H}_d128_s{NS}[m{MIN}][x{SHORTEST}][_TAG].bin.mlir: the kernels
+of mm01-test-lightning-prefill-kernel with segments=NS (and
 min-segment-tokens=MIN, default 1024; shortest-segment-tokens=SHORTEST,
-default 512, 1024 = the split before the short-call rule), e.g.
+default 512, 1024 = the split before the short-call rule; TAG names another
+kernel family of the same plan, e.g. _wg for wgmma=1), e.g.
   mm01-opt /dev/null "--mm01-test-lightning-prefill-kernel=heads=64 dim=128
       max-batch=1 max-tokens=32768 segments=2"
       "--mm01-gpu-kernel-codegen=format=bin" -o DIR/b_h64_d128_s2.bin.mlir
@@ -46,11 +47,11 @@ def main():
     print(f"device: {dev}; copy bandwidth {cg:.0f} GB/s", flush=True)
     variants = {}
     for f in sorted(os.listdir(args.cubins)):
-        m = re.fullmatch(r"b_h(\d+)_d128_s(\d+)(?:m(\d+))?(?:x(\d+))?\.bin\.mlir", f)
+        m = re.fullmatch(r"b_h(\d+)_d128_s(\d+)(?:m(\d+))?(?:x(\d+))?(?:_(\w+))?\.bin\.mlir", f)
         if m:
             variants.setdefault(int(m.group(1)), []).append(
                 (int(m.group(2)), int(m.group(3) or 1024), int(m.group(4) or 512),
-                 os.path.join(args.cubins, f)))
+                 m.group(5) or "", os.path.join(args.cubins, f)))
     gen = torch.Generator(device="cuda")
     gen.manual_seed(20261127)
     records = []
@@ -68,7 +69,7 @@ def main():
         del qkv, s0
         nbytes = 4 * T * H * D * 2 + 2 * B * H * D * D * 4  # q, k, v read, o written; state in and out
         first = None
-        for ns, mn, sh, cubin in sorted(variants[H]):
+        for ns, mn, sh, tag, cubin in sorted(variants[H]):
             p = subprocess.run([args.launcher, "--io", f"{d}:{B}", cubin], capture_output=True, text=True)
             r = next((json.loads(l[7:]) for l in p.stdout.splitlines() if l.startswith("RESULT ")), None)
             if r is None:
@@ -86,12 +87,14 @@ def main():
             gbps = nbytes / (r["ms"] * 1e-3) / 1e9
             rec = {"op": "lightning_prefill_split", "shape": name, "heads": H, "lens": lens,
                    "segments": ns, "min_segment_tokens": mn, "shortest_segment_tokens": sh,
+                   "kernels": tag or "mma.sync",
                    "device": dev, "ours_ms": r["ms"],
                    "effective_gbps": gbps, "copy_gbps": cg, "o_vs_first_max_rel": do,
                    "state_vs_first_max_rel": ds}
             records.append(rec)
-            print(f"{name:18s} NS={ns:3d} min={mn:5d} shortest={sh:5d}  {r['ms']:8.3f} ms  {gbps:7.0f} GB/s  "
-                  f"{100 * gbps / cg:4.0f}% copy   o/first {do:.1e}  state/first {ds:.1e}", flush=True)
+            print(f"{name:18s} NS={ns:3d} min={mn:5d} shortest={sh:5d} {tag or 'mma':4s} {r['ms']:8.3f} ms  {gbps:7.0f} GB/s  "
+                  f"{100 * gbps / cg:4.0f}% copy   o/first {do:.1e}  state/first {ds:.1e}  kernels "
+                  + " ".join(f"{x:.3f}" for x in r.get("kernel_ms", [])), flush=True)
             # Splits change only the summation order: agreement within a
             # few bf16 ulps (outputs) and fp32-grade (state).
             if do > 2e-2 or ds > 1e-4:

@@ -33,6 +33,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Model/Conversion/ModelToGPU/LightningPrefillKernel.h"
+#include "Model/Conversion/ModelToGPU/LightningPrefillInternal.h"
 #include "Model/Conversion/ModelToGPU/TensorCoreBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -56,77 +57,9 @@ using namespace mlir;
 namespace mm01::gpu {
 namespace {
 
-constexpr double kLog2e = 1.4426950408889634074;
 constexpr int64_t kPad = 8; // bf16 elements of padding per shared row
 
-
-/// Everything derived from the spec.
-struct Config {
-  LightningPrefillSpec spec;
-  int64_t H, D, C, W, threads, NS;
-  // State tile of a warp: warps WM × WN over the D × D state, each
-  // MTW m-tiles (16 rows) × NTS n-tiles (8 columns).
-  int64_t WM, WN, MTW, NTS;
-  std::string base;
-  bool split() const { return NS > 1; }
-};
-
-using Gen = TensorCoreBuilder;
-
-std::string uniqueName(mlir::gpu::GPUModuleOp module, const std::string &base) {
-  std::string name = base;
-  for (unsigned n = 1; module.lookupSymbol(name); ++n)
-    name = base + "_" + std::to_string(n);
-  return name;
-}
-
-int64_t extent(int64_t maxTokens, int64_t tokenStride, int64_t heads,
-               int64_t headStride, int64_t dim) {
-  return std::max<int64_t>(1, (maxTokens - 1) * tokenStride +
-                                  (heads - 1) * headStride + dim);
-}
-
-/// λ_h·log2(e) of head `h` (a select chain over the compile-time rates).
-Value negLambdaLog2e(Gen &g, const Config &cfg, Value h) {
-  Value v = g.cf(-cfg.spec.decay[0] * kLog2e);
-  for (int64_t i = 1; i < cfg.H; ++i)
-    v = g.select(g.eq(h, g.c(i)), g.cf(-cfg.spec.decay[i] * kLog2e), v);
-  return v;
-}
-
-/// Segment bounds of block (s, b): [segStart, segEnd) of the sequence
-/// [start, start + len), and the segment length.
-struct Segment {
-  Value start, len, segLen, segStart, segEnd;
-};
-/// Sequence `bIdx`'s rows and segment `s` of it. `batch` (the grid extent
-/// over sequences) gives the call's total tokens cu[batch].
-Segment segmentOf(Gen &g, const Config &cfg, Value cu, Value bIdx, Value s,
-                  Value batch) {
-  Segment seg;
-  seg.start = g.loadIndex(cu, bIdx);
-  seg.len = g.sub(g.loadIndex(cu, g.add(bIdx, 1)), seg.start);
-  if (!cfg.split()) {
-    seg.segLen = seg.len;
-    seg.segStart = g.c(0);
-    seg.segEnd = seg.len;
-    return seg;
-  }
-  // max(shortest, roundup(cdiv(len, NS), C)): every segment but the last is
-  // full. shortest = minSegmentTokens, or less for a call too short to fill
-  // NS segments of it: min(minSeg, max(shortestSeg, roundup(cdiv(total, NS),
-  // C))), so that short calls still spread over the GPU.
-  auto roundUp = [&](Value n) { return g.mul(g.cdiv(g.cdiv(n, cfg.NS), cfg.C), cfg.C); };
-  Value total = g.loadIndex(cu, batch);
-  Value shortest = g.minS(g.c(cfg.spec.minSegmentTokens),
-                          g.maxS(g.c(cfg.spec.shortestSegmentTokens), roundUp(total)));
-  seg.segLen = g.maxS(roundUp(seg.len), shortest);
-  seg.segStart = g.mul(s, seg.segLen);
-  seg.segEnd = g.minS(seg.len, g.add(seg.segStart, seg.segLen));
-  return seg;
-}
-
-enum class Mode { Outputs, LocalStates };
+using namespace lightning_prefill;
 
 /// Shared-memory layout of a chunk kernel (byte offsets; see the file comment).
 constexpr int64_t kMaxSmemPerBlock = 232448; // sm_90: 227 KB opt-in
@@ -169,76 +102,24 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
   const LightningPrefillSpec &sp = cfg.spec;
   const int64_t H = cfg.H, D = cfg.D, C = cfg.C;
   const bool outputs = mode == Mode::Outputs;
-  Type elt = sp.elt, f32 = builder.getF32Type();
+  Type f32 = builder.getF32Type();
 
-  // ---- parameters ----
-  SmallVector<Type> types;
-  auto addParam = [&](StringRef name, Type t) {
-    types.push_back(t);
-    gk.params.push_back({name.str(), ParamKind::Ptr});
-  };
-  int64_t stateElems = sp.maxBatch * H * D * D;
-  if (outputs)
-    addParam("q", pointerParamType(elt, extent(sp.maxTokens, sp.qTokenStride, H,
-                                               sp.qHeadStride, D)));
-  addParam("k", pointerParamType(elt, extent(sp.maxTokens, sp.kTokenStride, H,
-                                             sp.kHeadStride, D)));
-  addParam("v", pointerParamType(elt, extent(sp.maxTokens, sp.vTokenStride, H,
-                                             sp.vHeadStride, D)));
-  if (outputs) {
-    addParam("state", pointerParamType(f32, stateElems));
-    addParam("out", pointerParamType(elt, extent(sp.maxTokens, sp.outTokenStride,
-                                                 H, sp.outHeadStride, D)));
-  }
-  addParam("cu_seqlens", pointerParamType(builder.getI32Type(), sp.maxBatch + 1));
-  if (cfg.split())
-    addParam("workspace", pointerParamType(f32, stateElems * cfg.NS));
-
-  std::string name = uniqueName(
-      module, cfg.base + (outputs ? "_out" : "_states"));
-  auto fn = createKernelFunc(builder, module, name, types,
-                             {cfg.threads, 1, 1}, loc);
-  gk.func = fn;
-  gk.block = {cfg.threads, 1, 1};
-  gk.grid = {std::to_string(cfg.NS), std::to_string(H), "batch"};
-  // Two local-states blocks per SM: ptxas caps the registers at 128 (the
-  // launcher must allow the maximal shared-memory carveout).
-  if (!outputs)
-    fn->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(), builder.getI32IntegerAttr(2));
-
+  ChunkKernel kernel = createChunkKernel(builder, module, cfg, mode, cfg.threads, gk, loc);
+  auto fn = kernel.fn;
+  OpBuilder b = OpBuilder::atBlockEnd(&fn.getBody().front());
   Block &entry = fn.getBody().front();
-  OpBuilder b = OpBuilder::atBlockEnd(&entry);
   Gen g(b, loc);
-  unsigned a = 0;
-  Value q = outputs ? entry.getArgument(a++) : Value();
-  Value k = entry.getArgument(a++), v = entry.getArgument(a++);
-  Value state = outputs ? entry.getArgument(a++) : Value();
-  Value out = outputs ? entry.getArgument(a++) : Value();
-  Value cu = entry.getArgument(a++);
-  Value ws = cfg.split() ? entry.getArgument(a++) : Value();
+  Value q = kernel.q, k = kernel.k, v = kernel.v, state = kernel.state,
+        out = kernel.out, cu = kernel.cu, ws = kernel.ws;
 
-  // ---- shared memory (addressed as integers: cp.async, ldmatrix) ----
+  // ---- block: coordinates, segment; shared memory addressed as integers
+  // (cp.async, ldmatrix) ----
   const SmemLayout L = smemLayout(cfg, mode);
   gk.dynamicSmemBytes = L.total;
-  auto wgSpace = mlir::gpu::AddressSpaceAttr::get(b.getContext(),
-                                                  mlir::gpu::AddressSpace::Workgroup);
-  Value dsm = mlir::gpu::DynamicSharedMemoryOp::create(
-      b, loc, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                              MemRefLayoutAttrInterface(), wgSpace));
-  Value smem = g.baseAddr(dsm);
   const int64_t RP = L.rowPitch, PP = L.psPitch;
-
-  // ---- block coordinates ----
-  Value s = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x);
-  Value h = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y);
-  Value bIdx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::z);
-  Value batch = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::z);
-  Segment seg = segmentOf(g, cfg, cu, bIdx, s, batch);
-  // Outputs: every non-empty segment. LocalStates: every non-last one.
-  Value active = outputs ? g.slt(seg.segStart, seg.len)
-                         : g.slt(seg.segEnd, seg.len);
-  auto ifActive = scf::IfOp::create(b, loc, active, false);
-  b.setInsertionPointToStart(ifActive.thenBlock());
+  ChunkBlock blk = enterChunkBlock(g, cfg, mode, cu);
+  Value smem = blk.smem, s = blk.s, h = blk.h, bIdx = blk.bIdx;
+  const Segment &seg = blk.seg;
 
   Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
   Value warp = g.div(tid, 32), lane = g.rem(tid, 32);
@@ -343,8 +224,6 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
   const int64_t piecesPerThread = C * piecesPerRow / cfg.threads;
   const int64_t rowStep = cfg.threads / piecesPerRow;
   Value pRow = g.div(tid, piecesPerRow), pCol = g.rem(tid, piecesPerRow);
-  Value qAddr = outputs ? g.baseAddr(q) : Value(), kAddr = g.baseAddr(k),
-        vAddr = g.baseAddr(v);
   auto tileOf = [&](Value stage, int64_t which) { // which: 0 Q, 1 K, 2 V
     int64_t slotIdx = outputs ? which : which - 1;
     return g.add(stage, slotIdx * L.tileBytes);
@@ -352,57 +231,17 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
   auto stageOf = [&](Value ci) {
     return g.add(smem, g.mul(g.rem(ci, L.stages), L.stageBytes));
   };
-  auto issueLoads = [&](Value ci) {
-    Value stage = stageOf(ci);
-    Value chunkStart = g.add(seg.segStart, g.mul(ci, C));
-    Value last = g.sub(seg.segEnd, g.c(1));
-    for (int64_t r = 0; r < piecesPerThread; ++r) {
-      Value row = g.add(pRow, r * rowStep);
-      Value tok = g.add(seg.start, g.minS(g.add(chunkStart, row), last));
-      Value dOff = g.add(g.mul(row, RP), g.mul(pCol, 16));
-      auto one = [&](Value base, int64_t which, int64_t ts, int64_t hs) {
-        Value idx = g.add(g.add(g.mul(tok, ts), g.mul(h, hs)), g.mul(pCol, 8));
-        g.cpAsync16(g.add(tileOf(stage, which), dOff), g.add(base, g.mul(idx, 2)));
-      };
-      if (outputs)
-        one(qAddr, 0, sp.qTokenStride, sp.qHeadStride);
-      one(kAddr, 1, sp.kTokenStride, sp.kHeadStride);
-      one(vAddr, 2, sp.vTokenStride, sp.vHeadStride);
-    }
-  };
-  // One commit group per chunk slot (empty past the end: the wait counts stay exact).
-  auto issueIfValid = [&](Value ci) {
-    g.ifThen(g.slt(ci, nch), [&] { issueLoads(ci); });
-    NVVM::CpAsyncCommitGroupOp::create(b, loc);
-  };
-  // SiLU in place on this thread's own pieces (after they landed).
-  auto siluPieces = [&](Value ci) {
-    Value stage = stageOf(ci);
-    auto v8 = VectorType::get({8}, g.bf16);
-    auto v8f = VectorType::get({8}, f32);
-    for (int64_t r = 0; r < piecesPerThread; ++r) {
-      Value row = g.add(pRow, r * rowStep);
-      Value dOff = g.add(g.mul(row, RP), g.mul(pCol, 16));
-      for (int64_t which = outputs ? 0 : 1; which < 3; ++which) {
-        Value ptr = g.smemPtr(g.add(tileOf(stage, which), dOff));
-        Value x = LLVM::LoadOp::create(b, loc, v8, ptr, 16);
-        Value xf = arith::ExtFOp::create(b, loc, v8f, x);
-        SmallVector<Value> el;
-        for (int64_t e = 0; e < 8; ++e) {
-          Value y = vector::ExtractOp::create(b, loc, xf, ArrayRef<int64_t>{e});
-          // y · σ(y) = y / (1 + 2^{-y·log2 e})
-          y = g.fdiv(y, g.fadd(g.cf(1.0), g.exp2(g.fmul(y, g.cf(-kLog2e)))));
-          el.push_back(g.truncBF16(y));
-        }
-        Value vec = vector::FromElementsOp::create(b, loc, v8, el);
-        LLVM::StoreOp::create(b, loc, vec, ptr, 16);
-      }
-    }
-  };
+  ChunkLoader loader{g, cfg, outputs, seg, h, nch,
+                     outputs ? g.baseAddr(q) : Value(), g.baseAddr(k), g.baseAddr(v),
+                     piecesPerThread, rowStep, pRow, g.mul(pCol, 8),
+                     [&](int64_t r) {
+                       return g.add(g.mul(g.add(pRow, r * rowStep), RP), g.mul(pCol, 16));
+                     },
+                     [&](Value ci, int64_t which) { return tileOf(stageOf(ci), which); }};
 
   // ---- chunk loop (software pipelined: chunk ci+stages-1 loads during ci) ----
   for (int64_t p = 0; p + 1 < L.stages; ++p)
-    issueIfValid(g.c(p));
+    loader.issue(g.c(p));
   auto loop = scf::ForOp::create(b, loc, g.c(0), nch, g.c(1), sInit);
   {
     OpBuilder::InsertionGuard guard(b);
@@ -420,11 +259,11 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
     // This chunk's group is complete once at most stages-2 younger ones pend.
     NVVM::CpAsyncWaitGroupOp::create(b, loc, L.stages - 2);
     if (sp.siluInputs)
-      siluPieces(ci);
+      loader.silu(ci);
     g.barrier();
     // Every warp finished chunk ci-1: its stage takes chunk ci+stages-1, and
     // Sb takes the state entering this chunk (read after the next barrier).
-    issueIfValid(g.add(ci, L.stages - 1));
+    loader.issue(g.add(ci, L.stages - 1));
     if (outputs)
       writeSb(sbAddr, S);
 
@@ -678,6 +517,9 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
 void chooseLightningPrefillTiles(LightningPrefillSpec &spec, int64_t smCount) {
   spec.chunk = 64;
   spec.warps = 8;
+  // wgmma where it exists for the head dim: 1.3-1.4x the mma.sync kernels
+  // on an H100 (docs/benchmarks/prefill-wgmma-*); sm_90a is the target.
+  spec.wgmma = spec.dim == 64 || spec.dim == 128;
   if (spec.segments != 0 || spec.heads <= 0)
     return;
   // Whole waves: the outputs kernel runs one block per SM; two waves.
@@ -750,6 +592,10 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
            << ") and at most minSegmentTokens (" << spec.minSegmentTokens << ")";
     return failure();
   }
+  if (spec.wgmma && spec.dim != 64 && spec.dim != 128) {
+    fail() << "wgmma kernels need head dim D = 64 or 128, got " << spec.dim;
+    return failure();
+  }
   if (spec.segments < 0) {
     fail() << "segments = " << spec.segments << " must be >= 0 (0: automatic)";
     return failure();
@@ -775,13 +621,19 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
   }
   cfg.base = ("lightning_prefill_h" + llvm::Twine(cfg.H) + "_d" + llvm::Twine(cfg.D) +
               "_bf16_c" + llvm::Twine(cfg.C) + "_s" + llvm::Twine(cfg.NS) +
-              (spec.siluInputs ? "_silu" : "") + (spec.stateHiLo ? "" : "_bf16state"))
+              (spec.siluInputs ? "_silu" : "") + (spec.stateHiLo ? "" : "_bf16state") + (spec.wgmma ? "_wg" : ""))
                  .str();
 
+  auto buildChunk = [&](Mode mode, GeneratedKernel &gk) {
+    if (spec.wgmma)
+      buildWgmmaChunkKernel(builder, module, cfg, mode, gk, loc);
+    else
+      buildChunkKernel(builder, module, cfg, mode, gk, loc);
+  };
   LightningPrefillPlan plan;
   if (cfg.split()) {
     GeneratedKernel states, scan;
-    buildChunkKernel(builder, module, cfg, Mode::LocalStates, states, loc);
+    buildChunk(Mode::LocalStates, states);
     buildScanKernel(builder, module, cfg, scan, loc);
     plan.kernels.push_back(std::move(states));
     plan.kernels.push_back(std::move(scan));
@@ -790,7 +642,7 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
     plan.workspaceBytes = "0";
   }
   GeneratedKernel outK;
-  buildChunkKernel(builder, module, cfg, Mode::Outputs, outK, loc);
+  buildChunk(Mode::Outputs, outK);
   plan.kernels.push_back(std::move(outK));
   return plan;
 }

@@ -62,6 +62,10 @@ struct LightningPrefillSpec {
   /// tensor-core ops in the outputs kernel and 50% in the local-states one;
   /// state error ~1e-3 like fla's bf16 update).
   bool stateHiLo = true;
+  /// Chunk kernels on sm_90a warpgroup MMAs (wgmma, LightningPrefillWgmma.cpp:
+  /// an outputs and a state warpgroup per block, operands from swizzled
+  /// shared memory) instead of mma.sync. D ∈ {64, 128}.
+  bool wgmma = false;
 };
 
 struct LightningPrefillPlan {

@@ -91,6 +91,9 @@ struct TestLightningPrefillKernelPass
   Option<bool> stateHiLo{*this, "state-hilo",
                          llvm::cl::desc("state update with K̃ as bf16 hi + lo"),
                          llvm::cl::init(true)};
+  Option<bool> wgmma{*this, "wgmma",
+                     llvm::cl::desc("chunk kernels on sm_90a wgmma"),
+                     llvm::cl::init(false)};
   ListOption<double> decays{*this, "decay",
                             llvm::cl::desc("λ per head (default 2^(-8(h+1)/H))")};
 
@@ -136,6 +139,7 @@ struct TestLightningPrefillKernelPass
                         : std::min<int64_t>(512, minSegment);
     spec.chunk = chunk;
     spec.stateHiLo = stateHiLo;
+    spec.wgmma = wgmma;
 
     auto gm = mm01::gpu::getOrCreateGPUModule(module, "mm01_lightning_prefill");
     OpBuilder b(ctx);

@@ -631,7 +631,8 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
         .get("warps", spec.warps)
         .get("segments", spec.segments)
         .get("min_segment_tokens", spec.minSegmentTokens)
-        .get("shortest_segment_tokens", spec.shortestSegmentTokens);
+        .get("shortest_segment_tokens", spec.shortestSegmentTokens)
+        .get("wgmma", spec.wgmma);
   if (failed(tr->finish()))
     return failure();
   if (!isDecode && spec.segments < 1)
@@ -644,7 +645,8 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
                         spec.kHeadStride)(spec.vTokenStride)(spec.vHeadStride)(
                         spec.outTokenStride)(spec.outHeadStride)(spec.maxBatch)(
                         spec.maxTokens)(spec.chunk)(spec.warps)(spec.segments)(
-                        spec.minSegmentTokens)(spec.shortestSegmentTokens)
+                        spec.minSegmentTokens)(spec.shortestSegmentTokens)(
+                        spec.wgmma)
                         .str();
   // Decode (one token per sequence, token b = slot b): the recurrent decode
   // kernel instead of a 64-token chunk per token. Same q/k/v/state/out

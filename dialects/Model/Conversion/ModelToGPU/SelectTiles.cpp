@@ -63,7 +63,8 @@ struct TileSelector {
                                {"warps", spec.warps},
                                {"segments", spec.segments},
                                {"min_segment_tokens", spec.minSegmentTokens},
-                               {"shortest_segment_tokens", spec.shortestSegmentTokens}});
+                               {"shortest_segment_tokens", spec.shortestSegmentTokens},
+                               {"wgmma", spec.wgmma}});
   }
 
   DictionaryAttr lightningDecode() {

@@ -1,0 +1,132 @@
+//===- LightningPrefillInternal.cpp - shared by the prefill generators ----===//
+#include "Model/Conversion/ModelToGPU/LightningPrefillInternal.h"
+
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+
+using namespace mlir;
+
+namespace mm01::gpu::lightning_prefill {
+
+ChunkKernel createChunkKernel(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
+                              const Config &cfg, Mode mode, int64_t threads,
+                              GeneratedKernel &gk, Location loc) {
+  const LightningPrefillSpec &sp = cfg.spec;
+  const int64_t H = cfg.H, D = cfg.D;
+  const bool outputs = mode == Mode::Outputs;
+  Type elt = sp.elt, f32 = builder.getF32Type();
+  SmallVector<Type> types;
+  auto addParam = [&](StringRef name, Type t) {
+    types.push_back(t);
+    gk.params.push_back({name.str(), ParamKind::Ptr});
+  };
+  int64_t stateElems = sp.maxBatch * H * D * D;
+  if (outputs)
+    addParam("q", pointerParamType(elt, extent(sp.maxTokens, sp.qTokenStride, H,
+                                               sp.qHeadStride, D)));
+  addParam("k", pointerParamType(elt, extent(sp.maxTokens, sp.kTokenStride, H,
+                                             sp.kHeadStride, D)));
+  addParam("v", pointerParamType(elt, extent(sp.maxTokens, sp.vTokenStride, H,
+                                             sp.vHeadStride, D)));
+  if (outputs) {
+    addParam("state", pointerParamType(f32, stateElems));
+    addParam("out", pointerParamType(elt, extent(sp.maxTokens, sp.outTokenStride,
+                                                 H, sp.outHeadStride, D)));
+  }
+  addParam("cu_seqlens", pointerParamType(builder.getI32Type(), sp.maxBatch + 1));
+  if (cfg.split())
+    addParam("workspace", pointerParamType(f32, stateElems * cfg.NS));
+
+  std::string name = uniqueName(module, cfg.base + (outputs ? "_out" : "_states"));
+  ChunkKernel kernel;
+  kernel.fn = createKernelFunc(builder, module, name, types, {threads, 1, 1}, loc);
+  gk.func = kernel.fn;
+  gk.block = {threads, 1, 1};
+  gk.grid = {std::to_string(cfg.NS), std::to_string(H), "batch"};
+  // Two local-states blocks per SM (the launcher must allow the maximal
+  // shared-memory carveout).
+  if (!outputs)
+    kernel.fn->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                       builder.getI32IntegerAttr(2));
+
+  Block &entry = kernel.fn.getBody().front();
+  unsigned a = 0;
+  kernel.q = outputs ? entry.getArgument(a++) : Value();
+  kernel.k = entry.getArgument(a++);
+  kernel.v = entry.getArgument(a++);
+  kernel.state = outputs ? entry.getArgument(a++) : Value();
+  kernel.out = outputs ? entry.getArgument(a++) : Value();
+  kernel.cu = entry.getArgument(a++);
+  kernel.ws = cfg.split() ? entry.getArgument(a++) : Value();
+  return kernel;
+}
+
+ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu) {
+  OpBuilder &b = g.b;
+  Location loc = g.loc;
+  ChunkBlock blk;
+  auto wgSpace = mlir::gpu::AddressSpaceAttr::get(b.getContext(),
+                                                  mlir::gpu::AddressSpace::Workgroup);
+  Value dsm = mlir::gpu::DynamicSharedMemoryOp::create(
+      b, loc, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                              MemRefLayoutAttrInterface(), wgSpace));
+  blk.smem = g.baseAddr(dsm);
+  blk.s = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x);
+  blk.h = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y);
+  blk.bIdx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::z);
+  Value batch = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::z);
+  blk.seg = segmentOf(g, cfg, cu, blk.bIdx, blk.s, batch);
+  Value active = mode == Mode::Outputs ? g.slt(blk.seg.segStart, blk.seg.len)
+                                       : g.slt(blk.seg.segEnd, blk.seg.len);
+  auto ifActive = scf::IfOp::create(b, loc, active, false);
+  b.setInsertionPointToStart(ifActive.thenBlock());
+  return blk;
+}
+
+void ChunkLoader::issue(Value ci) {
+  const LightningPrefillSpec &sp = cfg.spec;
+  g.ifThen(g.slt(ci, nch), [&] {
+    Value chunkStart = g.add(seg.segStart, g.mul(ci, cfg.C));
+    Value last = g.sub(seg.segEnd, g.c(1));
+    for (int64_t r = 0; r < pieces; ++r) {
+      Value row = g.add(row0, r * rowStep);
+      Value tok = g.add(seg.start, g.minS(g.add(chunkStart, row), last));
+      Value off = dst(r);
+      auto one = [&](Value src, int64_t which, int64_t ts, int64_t hs) {
+        Value idx = g.add(g.add(g.mul(tok, ts), g.mul(h, hs)), col);
+        g.cpAsync16(g.add(tile(ci, which), off), g.add(src, g.mul(idx, 2)));
+      };
+      if (outputs)
+        one(qAddr, 0, sp.qTokenStride, sp.qHeadStride);
+      one(kAddr, 1, sp.kTokenStride, sp.kHeadStride);
+      one(vAddr, 2, sp.vTokenStride, sp.vHeadStride);
+    }
+  });
+  NVVM::CpAsyncCommitGroupOp::create(g.b, g.loc);
+}
+
+/// y·σ(y) on the 8 bf16 at shared byte address `addr`, in place.
+static void siluInPlace(Gen &g, Value addr) {
+  OpBuilder &b = g.b;
+  Location loc = g.loc;
+  auto v8 = VectorType::get({8}, g.bf16);
+  auto v8f = VectorType::get({8}, g.f32);
+  Value ptr = g.smemPtr(addr);
+  Value x = LLVM::LoadOp::create(b, loc, v8, ptr, 16);
+  Value xf = arith::ExtFOp::create(b, loc, v8f, x);
+  SmallVector<Value> el;
+  for (int64_t e = 0; e < 8; ++e) {
+    Value y = vector::ExtractOp::create(b, loc, xf, ArrayRef<int64_t>{e});
+    // y · σ(y) = y / (1 + 2^{-y·log2 e})
+    y = g.fdiv(y, g.fadd(g.cf(1.0), g.exp2(g.fmul(y, g.cf(-kLog2e)))));
+    el.push_back(g.truncBF16(y));
+  }
+  LLVM::StoreOp::create(b, loc, vector::FromElementsOp::create(b, loc, v8, el), ptr, 16);
+}
+
+void ChunkLoader::silu(Value ci) {
+  for (int64_t r = 0; r < pieces; ++r)
+    for (int64_t which = outputs ? 0 : 1; which < 3; ++which)
+      siluInPlace(g, g.add(tile(ci, which), dst(r)));
+}
+
+} // namespace mm01::gpu::lightning_prefill

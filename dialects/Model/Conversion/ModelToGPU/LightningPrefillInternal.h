@@ -1,0 +1,149 @@
+//===- LightningPrefillInternal.h - shared by the prefill generators -*- C++ -*-===//
+//
+// Internal to the lightning prefill generator (LightningPrefillKernel.cpp:
+// plan, mma.sync chunk kernels, scan; LightningPrefillWgmma.cpp: the wgmma
+// chunk kernels): the derived configuration, the segment arithmetic and the
+// per-head decay, so that both kernel families split sequences identically.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MM01_MODEL_CONVERSION_MODELTOGPU_LIGHTNINGPREFILLINTERNAL_H
+#define MM01_MODEL_CONVERSION_MODELTOGPU_LIGHTNINGPREFILLINTERNAL_H
+
+#include "Model/Conversion/ModelToGPU/GeneratedKernel.h"
+#include "Model/Conversion/ModelToGPU/LightningPrefillKernel.h"
+#include "Model/Conversion/ModelToGPU/TensorCoreBuilder.h"
+
+#include <algorithm>
+#include <functional>
+#include <string>
+
+namespace mm01::gpu::lightning_prefill {
+using mlir::Value;
+
+constexpr double kLog2e = 1.4426950408889634074;
+
+/// Everything derived from the spec.
+struct Config {
+  LightningPrefillSpec spec;
+  int64_t H, D, C, W, threads, NS;
+  // State tile of a warp: warps WM × WN over the D × D state, each
+  // MTW m-tiles (16 rows) × NTS n-tiles (8 columns).
+  int64_t WM, WN, MTW, NTS;
+  std::string base;
+  bool split() const { return NS > 1; }
+};
+
+using Gen = TensorCoreBuilder;
+
+inline std::string uniqueName(mlir::gpu::GPUModuleOp module, const std::string &base) {
+  std::string name = base;
+  for (unsigned n = 1; module.lookupSymbol(name); ++n)
+    name = base + "_" + std::to_string(n);
+  return name;
+}
+
+inline int64_t extent(int64_t maxTokens, int64_t tokenStride, int64_t heads,
+               int64_t headStride, int64_t dim) {
+  return std::max<int64_t>(1, (maxTokens - 1) * tokenStride +
+                                  (heads - 1) * headStride + dim);
+}
+
+/// λ_h·log2(e) of head `h` (a select chain over the compile-time rates).
+inline mlir::Value negLambdaLog2e(Gen &g, const Config &cfg, Value h) {
+  Value v = g.cf(-cfg.spec.decay[0] * kLog2e);
+  for (int64_t i = 1; i < cfg.H; ++i)
+    v = g.select(g.eq(h, g.c(i)), g.cf(-cfg.spec.decay[i] * kLog2e), v);
+  return v;
+}
+
+/// Segment bounds of block (s, b): [segStart, segEnd) of the sequence
+/// [start, start + len), and the segment length.
+struct Segment {
+  Value start, len, segLen, segStart, segEnd;
+};
+/// Sequence `bIdx`'s rows and segment `s` of it. `batch` (the grid extent
+/// over sequences) gives the call's total tokens cu[batch].
+inline Segment segmentOf(Gen &g, const Config &cfg, Value cu, Value bIdx, Value s,
+                  Value batch) {
+  Segment seg;
+  seg.start = g.loadIndex(cu, bIdx);
+  seg.len = g.sub(g.loadIndex(cu, g.add(bIdx, 1)), seg.start);
+  if (!cfg.split()) {
+    seg.segLen = seg.len;
+    seg.segStart = g.c(0);
+    seg.segEnd = seg.len;
+    return seg;
+  }
+  // max(shortest, roundup(cdiv(len, NS), C)): every segment but the last is
+  // full. shortest = minSegmentTokens, or less for a call too short to fill
+  // NS segments of it: min(minSeg, max(shortestSeg, roundup(cdiv(total, NS),
+  // C))), so that short calls still spread over the GPU.
+  auto roundUp = [&](Value n) { return g.mul(g.cdiv(g.cdiv(n, cfg.NS), cfg.C), cfg.C); };
+  Value total = g.loadIndex(cu, batch);
+  Value shortest = g.minS(g.c(cfg.spec.minSegmentTokens),
+                          g.maxS(g.c(cfg.spec.shortestSegmentTokens), roundUp(total)));
+  seg.segLen = g.maxS(roundUp(seg.len), shortest);
+  seg.segStart = g.mul(s, seg.segLen);
+  seg.segEnd = g.minS(seg.len, g.add(seg.segStart, seg.segLen));
+  return seg;
+}
+
+enum class Mode { Outputs, LocalStates };
+
+/// A chunk kernel's function and its parameters (absent ones null).
+struct ChunkKernel {
+  mlir::gpu::GPUFuncOp fn;
+  Value q, k, v, state, out, cu, ws;
+};
+/// Creates the (empty) chunk kernel of `mode`, cfg.base + "_out"/"_states",
+/// with `threads` per block: parameters q (outputs), k, v, state, out
+/// (outputs), cu_seqlens[, workspace] and grid (NS, H, batch) recorded in `gk`.
+ChunkKernel createChunkKernel(mlir::OpBuilder &builder, mlir::gpu::GPUModuleOp module,
+                              const Config &cfg, Mode mode, int64_t threads,
+                              GeneratedKernel &gk, mlir::Location loc);
+
+/// A chunk kernel block: the dynamic shared memory's base address, the
+/// block's segment s, head h, sequence b and its rows.
+struct ChunkBlock {
+  Value smem, s, h, bIdx;
+  Segment seg;
+};
+/// Emits the block's coordinates and segment at the start of the kernel and
+/// leaves the builder inside `if (the block has work)`: a non-empty segment
+/// (outputs), a non-last one (local states).
+ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu);
+
+/// One thread's share of the cp.async loads of a chunk's Q (outputs kernels
+/// only), K and V rows into shared tiles: piece r < `pieces` is row
+/// row0 + r·rowStep, 8 elements from column `col`, at byte `dst(r)` of its
+/// tile. Rows past the segment end repeat its last row (finite; masked by
+/// the kernels). The kernels differ only in the tile layout (`dst`, `tile`).
+struct ChunkLoader {
+  Gen &g;
+  const Config &cfg;
+  bool outputs;
+  const Segment &seg;
+  Value h, nch;                 // head, chunks of the segment
+  Value qAddr, kAddr, vAddr;    // global base addresses (qAddr: outputs only)
+  int64_t pieces, rowStep;
+  Value row0, col;
+  std::function<Value(int64_t r)> dst;
+  std::function<Value(Value ci, int64_t which)> tile; // which: 0 Q, 1 K, 2 V
+
+  /// Chunk `ci`'s loads (none past the last chunk), then one commit group
+  /// (so that the wait counts stay exact).
+  void issue(Value ci);
+  /// SiLU in place on this thread's pieces of chunk `ci` (after they landed).
+  void silu(Value ci);
+};
+
+/// The wgmma chunk kernel (LightningPrefillWgmma.cpp): the same parameters,
+/// grid and results as the mma.sync one of `mode`.
+mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(mlir::OpBuilder &builder,
+                                           mlir::gpu::GPUModuleOp module,
+                                           const Config &cfg, Mode mode,
+                                           GeneratedKernel &gk, mlir::Location loc);
+
+} // namespace mm01::gpu::lightning_prefill
+
+#endif // MM01_MODEL_CONVERSION_MODELTOGPU_LIGHTNINGPREFILLINTERNAL_H

@@ -1,0 +1,410 @@
+//===- LightningPrefillWgmma.cpp - lightning prefill chunk kernels on wgmma ===//
+//
+// The sm_90a (Hopper) form of the chunk kernels of LightningPrefillKernel.cpp:
+// the same plan, parameters, grid and results, with every product on
+// warpgroup MMAs (wgmma.mma_async, operands straight from 128B-swizzled
+// shared memory; WgmmaBuilder.h) and the work split by role between two
+// warpgroups (docs/lightning-prefill.md, "wgmma kernels"):
+//
+//   outputs warpgroup (threads 0-127, outputs kernel only), per chunk:
+//     P  = Q Kᵀ                     8 x m64n64k16   (A: Q, B: K; K-major)
+//     O  = Q · Sb                   D/16 x m64nDk16 (B: Sb, the bf16 state, N-major)
+//     P ⊙= M (decay mask), O ⊙= e^{-λ(i+1)} in registers; P → bf16 A fragments
+//     O += P · V                    C/16 x m64nDk16 (A: registers, B: V N-major)
+//     O → the chunk's Q tile (swizzled) → 16-byte row pieces to global memory
+//   state warpgroup (threads 128-255; all 128 threads of the local-states
+//   kernel), per chunk:
+//     K̃ = K ⊙ e^{-λ(m-1-j)} as bf16 hi (+ lo) into shared memory
+//     S = e^{-λm} S + K̃ᵀ V          D/64 x C/16 (x 2 for hi + lo) m64nDk16
+//                                   (A: K̃ M-major, B: V N-major), fp32 S in
+//                                   the accumulators for the whole segment
+//     Sb = bf16(S)                  (outputs kernel: B of the next chunk's Q·S,
+//                                   once the outputs warpgroup's Q·S is done)
+//
+// Both warpgroups load: each thread issues cp.async of its 16-byte pieces of
+// the chunk's Q (outputs kernel), K and V rows into the swizzled tiles of a
+// ring of stages, stages-1 chunks ahead; one block-wide barrier per chunk
+// publishes the chunk (and the Sb the state warpgroup wrote during the
+// previous one), so the state update of chunk c runs beside the outputs of
+// chunk c. Named barriers order the rest (kStateBarrier and below). Each
+// role runs its own chunk loop (the same trip count and block barriers): a
+// loop-carried fp32 state would otherwise be live in the outputs
+// warpgroup's registers too.
+//
+//===----------------------------------------------------------------------===//
+#include "Model/Conversion/ModelToGPU/LightningPrefillInternal.h"
+#include "Model/Conversion/ModelToGPU/WgmmaBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <algorithm>
+
+using namespace mlir;
+
+namespace mm01::gpu::lightning_prefill {
+namespace {
+
+constexpr int64_t kMaxSmemPerBlock = 232448; // sm_90: 227 KB opt-in
+constexpr int64_t kSwizzleAlign = 1024;      // a 128B-swizzle atom
+// Named barriers (0 is the block barrier): the state warpgroup's own,
+// "Sb is free" (the outputs warpgroup arrives, the state warpgroup waits)
+// and the outputs warpgroup's own.
+constexpr int64_t kStateBarrier = 1, kSbFreeBarrier = 2, kOutputsBarrier = 3;
+
+/// Shared memory (byte offsets from a 1024-aligned base; see the file comment).
+struct WgLayout {
+  int64_t tileBytes;  // one swizzled [C][D] bf16 tile
+  int64_t stageBytes; // Q (outputs only), K, V of one chunk
+  int64_t stages;
+  int64_t kt;         // K̃ hi (and lo) tiles
+  int64_t sb;         // the [D][D] bf16 state (outputs only)
+  int64_t total;      // including the alignment slack
+};
+
+WgLayout wgLayout(const Config &cfg, Mode mode) {
+  const bool outputs = mode == Mode::Outputs;
+  WgLayout l;
+  l.tileBytes = cfg.C * cfg.D * 2;
+  l.stageBytes = (outputs ? 3 : 2) * l.tileBytes;
+  int64_t ktBytes = (cfg.spec.stateHiLo ? 2 : 1) * l.tileBytes;
+  int64_t sbBytes = outputs ? cfg.D * cfg.D * 2 : 0;
+  // Outputs: one block per SM; local states: two.
+  int64_t budget = (outputs ? kMaxSmemPerBlock : kMaxSmemPerBlock / 2) - kSwizzleAlign;
+  l.stages = std::clamp<int64_t>((budget - ktBytes - sbBytes) / l.stageBytes, 2, 4);
+  l.kt = l.stages * l.stageBytes;
+  l.sb = l.kt + ktBytes;
+  l.total = l.sb + sbBytes + kSwizzleAlign;
+  return l;
+}
+
+} // namespace
+
+mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
+                                           mlir::gpu::GPUModuleOp module,
+                                           const Config &cfg, Mode mode,
+                                           GeneratedKernel &gk, Location loc) {
+  const LightningPrefillSpec &sp = cfg.spec;
+  const int64_t H = cfg.H, D = cfg.D, C = cfg.C;
+  const bool outputs = mode == Mode::Outputs;
+  const int64_t threads = outputs ? 256 : 128;
+  Type f32 = builder.getF32Type();
+
+  ChunkKernel kernel = createChunkKernel(builder, module, cfg, mode, threads, gk, loc);
+  auto fn = kernel.fn;
+  Block &entry = fn.getBody().front();
+  OpBuilder b = OpBuilder::atBlockEnd(&entry);
+  Gen g(b, loc);
+  WgmmaBuilder wg(g);
+  Value q = kernel.q, k = kernel.k, v = kernel.v, state = kernel.state,
+        out = kernel.out, cu = kernel.cu, ws = kernel.ws;
+
+  // ---- block: coordinates, segment; shared memory 1024-aligned (swizzle
+  // atoms are address-based) ----
+  const WgLayout L = wgLayout(cfg, mode);
+  gk.dynamicSmemBytes = L.total;
+  ChunkBlock blk = enterChunkBlock(g, cfg, mode, cu);
+  Value smem = g.mul(g.div(g.add(blk.smem, kSwizzleAlign - 1), kSwizzleAlign),
+                     kSwizzleAlign);
+  Value s = blk.s, h = blk.h, bIdx = blk.bIdx;
+  const Segment &seg = blk.seg;
+
+  Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
+  Value wtid = g.rem(tid, 128);                 // thread in its warpgroup
+  Value warp = g.div(wtid, 32), lane = g.rem(wtid, 32);
+  Value gq = g.div(lane, 4), t2 = g.mul(g.rem(lane, 4), 2);
+  Value r0 = g.add(g.mul(warp, 16), gq);        // accumulator row (and +8)
+  Value nLam = negLambdaLog2e(g, cfg, h);
+  Value slot = g.add(g.mul(bIdx, H), h);
+  Value stateBase = g.mul(slot, D * D);
+  Value wsBase = cfg.split() ? g.mul(g.mul(slot, cfg.NS), D * D) : Value();
+  Value nch = g.cdiv(g.sub(seg.segEnd, seg.segStart), C);
+
+  // ---- global → shared: cp.async of 16-byte pieces into swizzled tiles ----
+  // Piece p = tid + threads·r of a tile: row p / (D/8), piece p % (D/8).
+  // The row step is a multiple of 8, so a thread's swizzle is fixed.
+  const int64_t piecesPerRow = D / 8;
+  const int64_t piecesPerThread = C * piecesPerRow / threads;
+  const int64_t rowStep = threads / piecesPerRow;
+  // Row and swizzled byte offset of a thread's first piece; piece r is
+  // `step`·r rows further, the same swizzle (step % 8 == 0), so its offset
+  // is a constant away (folded into the shared-memory instructions).
+  auto pieceOffset = [&](Value thread, int64_t r, int64_t step) {
+    Value row0 = g.div(thread, piecesPerRow);
+    Value col = g.mul(g.rem(thread, piecesPerRow), 8);
+    return std::make_pair(g.add(row0, r * step),
+                          g.add(wg.swizzled(row0, col, C), r * step * 128));
+  };
+  auto tileOf = [&](Value stage, int64_t which) { // which: 0 Q, 1 K, 2 V
+    return g.add(stage, (outputs ? which : which - 1) * L.tileBytes);
+  };
+  auto stageOf = [&](Value ci) {
+    return g.add(smem, g.mul(g.rem(ci, L.stages), L.stageBytes));
+  };
+  ChunkLoader loader{g, cfg, outputs, seg, h, nch,
+                     outputs ? g.baseAddr(q) : Value(), g.baseAddr(k), g.baseAddr(v),
+                     piecesPerThread, rowStep, g.div(tid, piecesPerRow),
+                     g.mul(g.rem(tid, piecesPerRow), 8),
+                     [&](int64_t r) { return pieceOffset(tid, r, rowStep).second; },
+                     [&](Value ci, int64_t which) { return tileOf(stageOf(ci), which); }};
+  // Start of every chunk (both roles): its pieces landed (and SiLU'd), made
+  // visible to wgmma, block barrier, then the next chunk's loads.
+  auto chunkHead = [&](Value ci) {
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, L.stages - 2);
+    if (sp.siluInputs)
+      loader.silu(ci);
+    wg.fenceProxyAsync();
+    g.barrier();
+    loader.issue(g.add(ci, L.stages - 1));
+  };
+  auto chunkLen = [&](Value ci) {
+    Value chunkStart = g.add(seg.segStart, g.mul(ci, C));
+    return g.minS(g.c(C), g.sub(seg.segEnd, chunkStart));
+  };
+
+  // ---- accumulator coordinates (m64nN: value 4·j + 2·hf + e) ----
+  auto accRow = [&](int64_t idx) { return g.add(r0, 8 * ((idx % 4) / 2)); };
+  auto accCol = [&](int64_t idx) { return g.add(t2, 8 * (idx / 4) + idx % 2); };
+  const int64_t nState = D / 64 * (D / 2); // state accumulators per thread
+  // State value i: half hm = i / (D/2) (rows 64·hm..), then the m64nD layout.
+  auto stateRow = [&](int64_t i) { return g.add(accRow(i % (D / 2)), 64 * (i / (D / 2))); };
+  auto stateCol = [&](int64_t i) { return accCol(i % (D / 2)); };
+  Value sbAddr = g.add(smem, L.sb);
+  // Accumulators (m64nD per 64 rows, `rows`/64 of them back to back) as
+  // bf16 pairs into a swizzled [rows][D] tile. Value i sits at row r0 +
+  // 8·hf + 64·hm (≡ gq mod 8) and column t2 + 8·j, so its offset is a
+  // per-thread base, one of 8 XOR terms ((j % 8) ^ gq)·16 and a constant:
+  // 9 registers, not one address per pair.
+  auto writeTile = [&](Value tile, int64_t rows, ArrayRef<Value> acc) {
+    Value base = g.add(tile, g.add(g.mul(r0, 128), g.mul(t2, 2)));
+    SmallVector<Value> xorTerm;
+    for (int64_t k = 0; k < 8; ++k)
+      xorTerm.push_back(g.mul(arith::XOrIOp::create(b, loc, gq, g.c(k)), 16));
+    for (int64_t i = 0; i < int64_t(acc.size()); i += 2) {
+      int64_t hm = i / (D / 2), idx = i % (D / 2), j = idx / 4, hf = (idx % 4) / 2;
+      int64_t constant = (j / 8) * rows * 128 + (64 * hm + 8 * hf) * 128;
+      g.sts32(g.add(g.add(base, xorTerm[j % 8]), constant), g.pack(acc[i], acc[i + 1]));
+    }
+  };
+  // Sb[d][e] = bf16(S): the N-major B of Q·S (rows d = K).
+  auto writeSb = [&](Value sbBase, ArrayRef<Value> S) { writeTile(sbBase, D, S); };
+
+  for (int64_t p = 0; p + 1 < L.stages; ++p)
+    loader.issue(g.c(p));
+
+  auto v2f32 = VectorType::get({2}, f32);
+  auto stateIdx = [&](Value base, int64_t i) {
+    return g.add(base, g.add(g.mul(stateRow(i), D), stateCol(i)));
+  };
+
+  // ================= state warpgroup =================
+  auto stateRole = [&] {
+    // Incoming state (outputs kernel) or zero (local states).
+    SmallVector<Value> sInit;
+    for (int64_t i = 0; i < nState; i += 2) {
+      if (!outputs) {
+        sInit.append({g.cf(0.0), g.cf(0.0)});
+        continue;
+      }
+      Value src = cfg.split() ? ws : state;
+      Value base = cfg.split() ? g.add(wsBase, g.mul(s, D * D)) : stateBase;
+      Value x = vector::LoadOp::create(b, loc, v2f32, src, ValueRange{stateIdx(base, i)},
+                                       false, llvm::MaybeAlign(8));
+      for (int64_t e = 0; e < 2; ++e)
+        sInit.push_back(vector::ExtractOp::create(b, loc, x, ArrayRef<int64_t>{e}));
+    }
+    if (outputs) {
+      writeSb(sbAddr, sInit);
+      wg.fenceProxyAsync();
+    }
+    // K̃ pieces of this thread: rows j = wtid / (D/8) + r·128/(D/8).
+    const int64_t ktPieces = C * piecesPerRow / 128, ktStep = 128 / piecesPerRow;
+    // (Offsets and decays are rebuilt per chunk from one row/offset:
+    // cheaper than keeping 3 x 8 registers beside the 128 of the state.)
+    Value ktHi = g.add(smem, L.kt), ktLo = g.add(ktHi, L.tileBytes);
+
+    auto loop = scf::ForOp::create(b, loc, g.c(0), nch, g.c(1), sInit);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value ci = loop.getInductionVar();
+    SmallVector<Value> S(loop.getRegionIterArgs().begin(), loop.getRegionIterArgs().end());
+    chunkHead(ci);
+    Value m = chunkLen(ci);
+    Value stage = stageOf(ci);
+    Value Kb = tileOf(stage, 1), Vb = tileOf(stage, 2);
+
+    // K̃ = K ⊙ e^{-λ(m-1-j)} (0 for j ≥ m) as bf16 hi (+ lo), same layout as K.
+    auto v8 = VectorType::get({8}, g.bf16);
+    auto v8f = VectorType::get({8}, f32);
+    for (int64_t r = 0; r < ktPieces; ++r) {
+      auto [row, off] = pieceOffset(wtid, r, ktStep);
+      Value kdec = g.exp2(g.fmul(nLam, g.indexToF32(g.sub(g.sub(m, g.c(1)), row))));
+      Value w = g.select(g.slt(row, m), kdec, g.cf(0.0));
+      Value raw = LLVM::LoadOp::create(b, loc, v8, g.smemPtr(g.add(Kb, off)), 16);
+      Value x = arith::ExtFOp::create(b, loc, v8f, raw);
+      Value kd = arith::MulFOp::create(b, loc, x, vector::BroadcastOp::create(b, loc, v8f, w));
+      Value hi = arith::TruncFOp::create(b, loc, v8, kd);
+      LLVM::StoreOp::create(b, loc, hi, g.smemPtr(g.add(ktHi, off)), 16);
+      if (sp.stateHiLo) {
+        Value lo = arith::TruncFOp::create(
+            b, loc, v8, arith::SubFOp::create(b, loc, kd, arith::ExtFOp::create(b, loc, v8f, hi)));
+        LLVM::StoreOp::create(b, loc, lo, g.smemPtr(g.add(ktLo, off)), 16);
+      }
+    }
+    wg.fenceProxyAsync();
+    wg.namedBarrier(kStateBarrier, 128);
+
+    // S = e^{-λm} S + K̃ᵀ V.
+    Value sdec = g.exp2(g.fmul(nLam, g.indexToF32(m)));
+    for (Value &x : S)
+      x = g.fmul(x, sdec);
+    S = wg.fence(S);
+    const int64_t half = D / 2;
+    for (int64_t hm = 0; hm < D / 64; ++hm) {
+      SmallVector<Value> acc(S.begin() + hm * half, S.begin() + (hm + 1) * half);
+      for (int64_t kk = 0; kk < C / 16; ++kk) {
+        Value dV = wg.descMN(g.add(Vb, 2048 * kk), C * 128);
+        for (int64_t part = 0; part < (sp.stateHiLo ? 2 : 1); ++part) {
+          Value ktile = part ? ktLo : ktHi;
+          Value dA = wg.descMN(g.add(ktile, hm * C * 128 + 2048 * kk), C * 128);
+          acc = wg.mmaSS(D, acc, dA, dV, /*accumulate=*/true, /*transA=*/true,
+                         /*transB=*/true);
+        }
+      }
+      std::copy(acc.begin(), acc.end(), S.begin() + hm * half);
+    }
+    wg.commit();
+    S = wg.wait(0, S);
+    if (outputs) {
+      // The outputs warpgroup has finished reading Sb (its Q·S completed).
+      wg.namedBarrier(kSbFreeBarrier, 256);
+      writeSb(sbAddr, S);
+      wg.fenceProxyAsync();
+    }
+    scf::YieldOp::create(b, loc, S);
+    b.setInsertionPointAfter(loop);
+
+    auto storeState = [&](Value dst, Value base) {
+      for (int64_t i = 0; i < nState; i += 2) {
+        Value x = vector::FromElementsOp::create(
+            b, loc, v2f32, ValueRange{loop.getResult(i), loop.getResult(i + 1)});
+        vector::StoreOp::create(b, loc, x, dst, ValueRange{stateIdx(base, i)}, false,
+                                llvm::MaybeAlign(8));
+      }
+    };
+    if (outputs) {
+      if (cfg.split())
+        g.ifThen(g.eq(seg.segEnd, seg.len), [&] { storeState(state, stateBase); });
+      else
+        storeState(state, stateBase);
+    } else {
+      storeState(ws, g.add(wsBase, g.mul(g.add(s, 1), D * D)));
+    }
+  };
+
+  // ================= outputs warpgroup =================
+  auto outputsRole = [&] {
+    // Decays: O rows e^{-λ(i+1)} (chunk-invariant); P e^{-λ(i-j)} (j ≤ i) else 0.
+    std::array<Value, 2> qdec;
+    for (int64_t hf = 0; hf < 2; ++hf)
+      qdec[hf] = g.exp2(g.fmul(nLam, g.indexToF32(g.add(r0, 8 * hf + 1))));
+    // The mask factors are recomputed per chunk (32 ex2 on the otherwise
+    // idle SFU) rather than held in 32 registers: the outputs warpgroup
+    // would spill.
+    auto pdec = [&](int64_t idx) {
+      Value d = g.sub(accRow(idx), accCol(idx));
+      return g.select(g.slt(d, g.c(0)), g.cf(0.0), g.exp2(g.fmul(nLam, g.indexToF32(d))));
+    };
+    auto loop = scf::ForOp::create(b, loc, g.c(0), nch, g.c(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value ci = loop.getInductionVar();
+    chunkHead(ci);
+    Value m = chunkLen(ci);
+    Value tokBase = g.add(seg.start, g.add(seg.segStart, g.mul(ci, C)));
+    Value stage = stageOf(ci);
+    Value Qb = tileOf(stage, 0), Kb = tileOf(stage, 1), Vb = tileOf(stage, 2);
+
+    // K-major k16 step kk of a [rows][D] tile: panel kk/4, +32 bytes inside.
+    auto kStep = [&](Value tile, int64_t rows, int64_t kk) {
+      return wg.descK(g.add(tile, (kk / 4) * rows * 128 + (kk % 4) * 32));
+    };
+    SmallVector<Value> accP(C / 2, g.cf(0.0)), accO(D / 2, g.cf(0.0));
+    SmallVector<Value> both(accP);
+    both.append(accO);
+    both = wg.fence(both);
+    accP.assign(both.begin(), both.begin() + C / 2);
+    accO.assign(both.begin() + C / 2, both.end());
+    for (int64_t kk = 0; kk < D / 16; ++kk)
+      accP = wg.mmaSS(C, accP, kStep(Qb, C, kk), kStep(Kb, C, kk), kk > 0, false, false);
+    wg.commit();
+    for (int64_t kk = 0; kk < D / 16; ++kk)
+      accO = wg.mmaSS(D, accO, kStep(Qb, C, kk), wg.descMN(g.add(sbAddr, 2048 * kk), D * 128),
+                      kk > 0, false, true);
+    wg.commit();
+    accP = wg.wait(1, accP);
+    // P ⊙ M → bf16 A fragments: k16 step st holds values 8·st .. 8·st+7.
+    SmallVector<Value> aP;
+    for (int64_t idx = 0; idx < C / 2; idx += 2)
+      aP.push_back(g.pack(g.fmul(accP[idx], pdec(idx)), g.fmul(accP[idx + 1], pdec(idx + 1))));
+    accO = wg.wait(0, accO);
+    wg.namedBarrierArrive(kSbFreeBarrier, 256); // Sb may take the next state
+    for (int64_t idx = 0; idx < D / 2; ++idx)
+      accO[idx] = g.fmul(accO[idx], qdec[(idx % 4) / 2]);
+    both.assign(accO.begin(), accO.end());
+    both.append(aP);
+    both = wg.fence(both);
+    accO.assign(both.begin(), both.begin() + D / 2);
+    aP.assign(both.begin() + D / 2, both.end());
+    for (int64_t st = 0; st < C / 16; ++st)
+      accO = wg.mmaRS(D, accO, ArrayRef<Value>(aP).slice(4 * st, 4),
+                      wg.descMN(g.add(Vb, 2048 * st), C * 128), true, true);
+    wg.commit();
+    accO = wg.wait(0, accO);
+
+    // O leaves through this chunk's Q tile (no longer read: P and Q·S have
+    // completed; reloaded only after the next block barrier), swizzled like
+    // it, so that the global stores are whole 16-byte pieces of rows.
+    writeTile(Qb, C, accO);
+    wg.namedBarrier(kOutputsBarrier, 128);
+    auto v8 = VectorType::get({8}, g.bf16);
+    for (int64_t r = 0; r < C * piecesPerRow / 128; ++r) {
+      auto [row, off] = pieceOffset(wtid, r, 128 / piecesPerRow);
+      g.ifThen(g.slt(row, m), [&] {
+        Value x = LLVM::LoadOp::create(b, loc, v8, g.smemPtr(g.add(Qb, off)), 16);
+        Value idx = g.add(g.add(g.mul(g.add(tokBase, row), sp.outTokenStride),
+                                g.mul(h, sp.outHeadStride)),
+                          g.mul(g.rem(wtid, piecesPerRow), 8));
+        vector::StoreOp::create(b, loc, x, out, ValueRange{idx}, false,
+                                llvm::MaybeAlign(16));
+      });
+    }
+    b.setInsertionPointAfter(loop);
+  };
+
+  if (outputs) {
+    Value isState = g.slt(g.c(127), tid);
+    auto roles = scf::IfOp::create(b, loc, isState, /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(roles.thenBlock());
+      stateRole();
+      b.setInsertionPointToStart(roles.elseBlock());
+      outputsRole();
+    }
+  } else {
+    stateRole();
+  }
+  // Every cp.async group is drained before the block exits.
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  b.setInsertionPointToEnd(&entry);
+  mlir::gpu::ReturnOp::create(b, loc);
+  return fn;
+}
+
+} // namespace mm01::gpu::lightning_prefill

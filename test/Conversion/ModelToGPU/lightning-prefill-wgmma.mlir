@@ -1,0 +1,97 @@
+// The wgmma (sm_90a warpgroup MMA) form of the lightning prefill chunk
+// kernels: the plan (same kernels, grid and parameters as the mma.sync form;
+// one 128-thread warpgroup for the local states, two for the outputs), the
+// per-role wgmma sequence with its fences and waits, the swizzled-descriptor
+// operands, and the PTX (wgmma.mma_async, async-proxy fence, named barrier,
+// no local memory).
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1" | FileCheck %s --check-prefix=IR
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-hilo=0" | FileCheck %s --check-prefix=BF16STATE
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=1 wgmma=1 silu=1" | FileCheck %s --check-prefix=D64
+// RUN: mm01-opt %s --pass-pipeline="builtin.module(mm01-test-lightning-prefill-kernel{heads=8 dim=128 segments=4 wgmma=1},nvvm-attach-target{chip=sm_90a features=+ptx80 O=3},gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})" | FileCheck %s --check-prefix=PTX
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=32 wgmma=1" 2>&1 | FileCheck %s --check-prefix=ERR-DIM
+
+module {}
+
+// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=4,8,batch block=128 smem=99328 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=214016 params=q,k,v,state,out,cu_seqlens,workspace"
+// Local states: K̃ hi and lo formed in shared memory, then per chunk
+// 2 (state rows) x 4 (k16 steps) x 2 (hi, lo) m64n128k16 with A M-major and
+// B N-major (trans 1, 1), accumulating (scale-d 1).
+// IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
+// IR-SAME: known_block_size = array<i32: 128, 1, 1>
+// IR-SAME: nvvm.minctasm = 2
+// IR: scf.for
+// IR: nvvm.cp.async.wait.group 0
+// IR: "fence.proxy.async.shared::cta;"
+// IR-NEXT: gpu.barrier
+// IR: "fence.proxy.async.shared::cta;"
+// IR-NEXT: "bar.sync 1, 128;"
+// IR: "wgmma.fence.sync.aligned;"
+// IR-COUNT-16: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1, 1;
+// IR: "wgmma.commit_group.sync.aligned;"
+// IR: "wgmma.wait_group.sync.aligned 0;"
+// IR: scf.yield
+// Outputs: the state warpgroup (threads 128..255) as above, then, once the
+// outputs warpgroup is done with Sb (barrier 2), writes the bf16 state for
+// the next chunk; the outputs warpgroup: P = Q Kᵀ (8 x
+// m64n64k16, K-major, the first one overwriting: scale-d from $34 = 0),
+// Q·Sb (8 x m64n128k16, B N-major), two waits, then P·V with A from
+// registers (4 x m64n128k16).
+// IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_out(
+// IR-SAME: known_block_size = array<i32: 256, 1, 1>
+// IR: scf.if
+// IR: scf.for
+// IR-COUNT-16: wgmma.mma_async.sync.aligned.m64n128k16
+// IR: "wgmma.wait_group.sync.aligned 0;"
+// IR: "bar.sync 2, 256;"
+// IR: "fence.proxy.async.shared::cta;"
+// IR: scf.yield
+// IR: } else {
+// IR: scf.for
+// IR: gpu.barrier
+// IR: "wgmma.fence.sync.aligned;"
+// IR-COUNT-8: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 0, 0;
+// IR: "wgmma.commit_group.sync.aligned;"
+// IR-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 0, 1;
+// IR: "wgmma.commit_group.sync.aligned;"
+// IR: "wgmma.wait_group.sync.aligned 1;"
+// IR: "wgmma.wait_group.sync.aligned 0;"
+// IR: "bar.arrive 2, 256;"
+// IR: "wgmma.fence.sync.aligned;"
+// IR-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// IR: "wgmma.commit_group.sync.aligned;"
+// IR: "wgmma.wait_group.sync.aligned 0;"
+// O through the Q tile: 32-bit shared stores, the warpgroup's barrier, then
+// 16-byte rows to global memory.
+// IR: llvm.store {{.*}} : i32, !llvm.ptr<3>
+// IR: "bar.sync 3, 128;"
+// IR: llvm.load {{.*}} -> vector<8xbf16>
+// IR: vector.store {{.*}} : memref<{{[0-9]+}}xbf16>, vector<8xbf16>
+
+// One MMA per state-update step without the lo part.
+// BF16STATE-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_bf16state_wg_states(
+// BF16STATE-COUNT-8: wgmma.mma_async
+// BF16STATE-NOT: wgmma.mma_async
+// BF16STATE: gpu.return
+
+// D = 64: one 64-column panel, m64n64 everywhere, one state half; no split.
+// D64: kernel lightning_prefill_h2_d64_bf16_c64_s1_silu_wg_out grid=1,2,batch block=256
+// D64-NOT: _states
+// D64-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s1_silu_wg_out(
+// D64-COUNT-8: wgmma.mma_async.sync.aligned.m64n64k16
+// D64-NOT: m64n128
+
+// PTX: .target sm_90a
+// PTX: .visible .entry lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
+// PTX: cp.async.cg.shared.global
+// PTX: fence.proxy.async.shared::cta
+// PTX: bar.sync 1, 128;
+// PTX: wgmma.fence.sync.aligned;
+// PTX: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// PTX: wgmma.commit_group.sync.aligned;
+// PTX: wgmma.wait_group.sync.aligned 0;
+// PTX: .visible .entry lightning_prefill_h8_d128_bf16_c64_s4_wg_out(
+// PTX: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+// PTX: wgmma.wait_group.sync.aligned 1;
+// PTX-NOT: .local
+
+// ERR-DIM: lightning prefill kernel generator: wgmma kernels need head dim D = 64 or 128, got 32
