@@ -9,6 +9,11 @@
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=1 wgmma=1 silu=1" | FileCheck %s --check-prefix=D64
 // RUN: mm01-opt %s --pass-pipeline="builtin.module(mm01-test-lightning-prefill-kernel{heads=8 dim=128 segments=4 wgmma=1},nvvm-attach-target{chip=sm_90a features=+ptx80 O=3},gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})" | FileCheck %s --check-prefix=PTX
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=32 wgmma=1" 2>&1 | FileCheck %s --check-prefix=ERR-DIM
+// Pipeline depths chosen by mm01-select-tiles (or by hand), checked against
+// the shared memory of a block.
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 stages=2 state-stages=3" | FileCheck %s --check-prefix=STAGES
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 stages=4" 2>&1 | FileCheck %s --check-prefix=ERR-STAGES
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-stages=1" 2>&1 | FileCheck %s --check-prefix=ERR-ONE
 
 module {}
 
@@ -95,3 +100,10 @@ module {}
 // PTX-NOT: .local
 
 // ERR-DIM: lightning prefill kernel generator: wgmma kernels need head dim D = 64 or 128, got 32
+
+// 3 x {K, V} (32 KB each) + K̃ hi, lo + 1 KB; 2 x {Q, K, V} + K̃ + Sb + 1 KB.
+// STAGES: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=4,8,batch block=128 smem=132096
+// STAGES-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=164864
+// STAGES: nvvm.cp.async.wait.group 1
+// ERR-STAGES: lightning prefill kernel generator: stages = 4: the outputs kernel would need 263168 bytes of shared memory, more than the 232448 a block may have
+// ERR-ONE: lightning prefill kernel generator: stateStages = 1 must be 0 (automatic) or 2..8

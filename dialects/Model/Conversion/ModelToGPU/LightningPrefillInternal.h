@@ -137,6 +137,24 @@ struct ChunkLoader {
   void silu(Value ci);
 };
 
+constexpr int64_t kMaxSmemPerBlock = 232448; // sm_90: 227 KB opt-in
+constexpr int64_t kMaxStages = 4;
+/// Pipeline depth of a chunk kernel: `requested`, or (0) as many stages
+/// (2..kMaxStages) of `stageBytes` as fit `budget` beside `fixedBytes`.
+inline int64_t chooseStages(int64_t requested, int64_t budget, int64_t fixedBytes,
+                            int64_t stageBytes) {
+  if (requested)
+    return requested;
+  return std::clamp<int64_t>((budget - fixedBytes) / stageBytes, 2, kMaxStages);
+}
+/// The requested depth of `mode`'s kernel (0: automatic).
+inline int64_t requestedStages(const Config &cfg, Mode mode) {
+  return mode == Mode::Outputs ? cfg.spec.stages : cfg.spec.stateStages;
+}
+/// Shared-memory bytes of the chunk kernel of `mode` (either family).
+int64_t mmaChunkSmemBytes(const Config &cfg, Mode mode, int64_t *stages = nullptr);
+int64_t wgmmaChunkSmemBytes(const Config &cfg, Mode mode, int64_t *stages = nullptr);
+
 /// The wgmma chunk kernel (LightningPrefillWgmma.cpp): the same parameters,
 /// grid and results as the mma.sync one of `mode`.
 mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(mlir::OpBuilder &builder,

@@ -62,8 +62,6 @@ constexpr int64_t kPad = 8; // bf16 elements of padding per shared row
 using namespace lightning_prefill;
 
 /// Shared-memory layout of a chunk kernel (byte offsets; see the file comment).
-constexpr int64_t kMaxSmemPerBlock = 232448; // sm_90: 227 KB opt-in
-constexpr int64_t kMaxStages = 4;
 
 struct SmemLayout {
   int64_t rowPitch;   // bytes per row of a Q/K/V tile and of Sb: 2·(D + 8)
@@ -72,8 +70,9 @@ struct SmemLayout {
   int64_t stages;     // pipeline depth: loads run stages-1 chunks ahead
   int64_t psPitch, ps, sb, total;
 };
-/// As many stages (≤ kMaxStages) as fit next to Ps and Sb: the loads in
-/// flight per SM (one block per SM) must cover the DRAM latency.
+/// The requested stages, or as many (≤ kMaxStages) as fit next to Ps and
+/// Sb: the loads in flight per SM (one block per SM) must cover the DRAM
+/// latency.
 SmemLayout smemLayout(const Config &cfg, Mode mode) {
   SmemLayout l;
   const bool outputs = mode == Mode::Outputs;
@@ -85,12 +84,24 @@ SmemLayout smemLayout(const Config &cfg, Mode mode) {
   // The outputs kernel (≈ 240 registers/thread) runs one block per SM; the
   // local-states kernel (≤ 128 registers at D = 128) two.
   int64_t budget = outputs ? kMaxSmemPerBlock : kMaxSmemPerBlock / 2;
-  l.stages = std::clamp<int64_t>((budget - fixed) / l.stageBytes, 2, kMaxStages);
+  l.stages = chooseStages(requestedStages(cfg, mode), budget, fixed, l.stageBytes);
   l.ps = l.stages * l.stageBytes;
   l.sb = l.ps + (outputs ? cfg.C * l.psPitch : 0);
   l.total = l.sb + (outputs ? cfg.D * l.rowPitch : 0);
   return l;
 }
+
+} // namespace
+
+int64_t lightning_prefill::mmaChunkSmemBytes(const Config &cfg, Mode mode,
+                                             int64_t *stages) {
+  SmemLayout l = smemLayout(cfg, mode);
+  if (stages)
+    *stages = l.stages;
+  return l.total;
+}
+
+namespace {
 
 /// The chunk kernel: Mode::Outputs computes O (and the final state of the
 /// sequence's last segment); Mode::LocalStates computes each non-last
@@ -514,12 +525,31 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
 
 } // namespace
 
+int64_t maxLightningPrefillStages(const LightningPrefillSpec &spec, bool outputs) {
+  Config cfg{};
+  cfg.spec = spec;
+  cfg.spec.stages = cfg.spec.stateStages = 0;
+  cfg.D = spec.dim;
+  cfg.C = spec.chunk;
+  Mode mode = outputs ? Mode::Outputs : Mode::LocalStates;
+  int64_t stages = 0;
+  if (spec.wgmma)
+    wgmmaChunkSmemBytes(cfg, mode, &stages);
+  else
+    mmaChunkSmemBytes(cfg, mode, &stages);
+  return stages;
+}
+
 void chooseLightningPrefillTiles(LightningPrefillSpec &spec, int64_t smCount) {
   spec.chunk = 64;
   spec.warps = 8;
-  // wgmma where it exists for the head dim: 1.3-1.4x the mma.sync kernels
+  // wgmma where it exists for the head dim: 1.4-1.6x the mma.sync kernels
   // on an H100 (docs/benchmarks/prefill-wgmma-*); sm_90a is the target.
   spec.wgmma = spec.dim == 64 || spec.dim == 128;
+  // The deepest rings that fit: the outputs kernel's loads must cover the
+  // DRAM latency with one block per SM (3 stages at D = 128 with wgmma).
+  spec.stages = maxLightningPrefillStages(spec, /*outputs=*/true);
+  spec.stateStages = maxLightningPrefillStages(spec, /*outputs=*/false);
   if (spec.segments != 0 || spec.heads <= 0)
     return;
   // Whole waves: the outputs kernel runs one block per SM; two waves.
@@ -600,6 +630,12 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
     fail() << "segments = " << spec.segments << " must be >= 0 (0: automatic)";
     return failure();
   }
+  for (auto [what, n] : {std::pair<const char *, int64_t>{"stages", spec.stages},
+                         {"stateStages", spec.stateStages}})
+    if (n != 0 && (n < 2 || n > 8)) {
+      fail() << what << " = " << n << " must be 0 (automatic) or 2..8";
+      return failure();
+    }
 
   Config cfg;
   cfg.spec = spec;
@@ -624,6 +660,20 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
               (spec.siluInputs ? "_silu" : "") + (spec.stateHiLo ? "" : "_bf16state") + (spec.wgmma ? "_wg" : ""))
                  .str();
 
+  // Requested pipelines must fit a block's shared memory.
+  for (Mode mode : {Mode::Outputs, Mode::LocalStates}) {
+    int64_t stages = 0;
+    int64_t bytes = spec.wgmma ? wgmmaChunkSmemBytes(cfg, mode, &stages)
+                               : mmaChunkSmemBytes(cfg, mode, &stages);
+    if (bytes > kMaxSmemPerBlock) {
+      fail() << (mode == Mode::Outputs ? "stages" : "stateStages") << " = " << stages
+             << ": the " << (mode == Mode::Outputs ? "outputs" : "local-states")
+             << " kernel would need " << bytes
+             << " bytes of shared memory, more than the " << kMaxSmemPerBlock
+             << " a block may have";
+      return failure();
+    }
+  }
   auto buildChunk = [&](Mode mode, GeneratedKernel &gk) {
     if (spec.wgmma)
       buildWgmmaChunkKernel(builder, module, cfg, mode, gk, loc);

@@ -66,6 +66,10 @@ struct LightningPrefillSpec {
   /// an outputs and a state warpgroup per block, operands from swizzled
   /// shared memory) instead of mma.sync. D ∈ {64, 128}.
   bool wgmma = false;
+  /// Pipeline depth (chunks of the cp.async ring; loads run stages-1 chunks
+  /// ahead) of the outputs kernel and of the local-states kernel; 0: as many
+  /// as fit (≤ 4) one outputs block per SM and two local-states blocks.
+  int64_t stages = 0, stateStages = 0;
 };
 
 struct LightningPrefillPlan {
@@ -73,8 +77,14 @@ struct LightningPrefillPlan {
   std::string workspaceBytes;                      // engine expression, "0" if none
 };
 
+/// The deepest pipeline (≤ 4 stages) whose shared memory fits one outputs
+/// block (`outputs`) or two local-states blocks per SM, for `spec`'s kernel
+/// family, head dim and chunk.
+int64_t maxLightningPrefillStages(const LightningPrefillSpec &spec, bool outputs);
+
 /// Fills in the tile configuration for a GPU of `smCount` SMs: chunk 64,
-/// 8 warps, and, unless `spec.segments` is set, the sequence split that
+/// 8 warps, wgmma for D 64/128, the deepest pipelines that fit, and,
+/// unless `spec.segments` is set, the sequence split that
 /// gives whole waves of the outputs kernel (one block per SM, two waves) at
 /// batch 1, limited by `maxTokens / minSegmentTokens`. Decode-sized calls
 /// (maxTokens = maxBatch) get no split.

@@ -94,6 +94,13 @@ struct TestLightningPrefillKernelPass
   Option<bool> wgmma{*this, "wgmma",
                      llvm::cl::desc("chunk kernels on sm_90a wgmma"),
                      llvm::cl::init(false)};
+  Option<int64_t> stages{*this, "stages",
+                         llvm::cl::desc("outputs kernel pipeline depth (0: automatic)"),
+                         llvm::cl::init(0)};
+  Option<int64_t> stateStages{
+      *this, "state-stages",
+      llvm::cl::desc("local-states kernel pipeline depth (0: automatic)"),
+      llvm::cl::init(0)};
   ListOption<double> decays{*this, "decay",
                             llvm::cl::desc("λ per head (default 2^(-8(h+1)/H))")};
 
@@ -140,6 +147,8 @@ struct TestLightningPrefillKernelPass
     spec.chunk = chunk;
     spec.stateHiLo = stateHiLo;
     spec.wgmma = wgmma;
+    spec.stages = stages;
+    spec.stateStages = stateStages;
 
     auto gm = mm01::gpu::getOrCreateGPUModule(module, "mm01_lightning_prefill");
     OpBuilder b(ctx);

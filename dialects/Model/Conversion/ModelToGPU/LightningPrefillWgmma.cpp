@@ -50,8 +50,7 @@ using namespace mlir;
 namespace mm01::gpu::lightning_prefill {
 namespace {
 
-constexpr int64_t kMaxSmemPerBlock = 232448; // sm_90: 227 KB opt-in
-constexpr int64_t kSwizzleAlign = 1024;      // a 128B-swizzle atom
+constexpr int64_t kSwizzleAlign = 1024; // a 128B-swizzle atom
 // Named barriers (0 is the block barrier): the state warpgroup's own,
 // "Sb is free" (the outputs warpgroup arrives, the state warpgroup waits)
 // and the outputs warpgroup's own.
@@ -76,7 +75,8 @@ WgLayout wgLayout(const Config &cfg, Mode mode) {
   int64_t sbBytes = outputs ? cfg.D * cfg.D * 2 : 0;
   // Outputs: one block per SM; local states: two.
   int64_t budget = (outputs ? kMaxSmemPerBlock : kMaxSmemPerBlock / 2) - kSwizzleAlign;
-  l.stages = std::clamp<int64_t>((budget - ktBytes - sbBytes) / l.stageBytes, 2, 4);
+  l.stages = chooseStages(requestedStages(cfg, mode), budget, ktBytes + sbBytes,
+                          l.stageBytes);
   l.kt = l.stages * l.stageBytes;
   l.sb = l.kt + ktBytes;
   l.total = l.sb + sbBytes + kSwizzleAlign;
@@ -84,6 +84,13 @@ WgLayout wgLayout(const Config &cfg, Mode mode) {
 }
 
 } // namespace
+
+int64_t wgmmaChunkSmemBytes(const Config &cfg, Mode mode, int64_t *stages) {
+  WgLayout l = wgLayout(cfg, mode);
+  if (stages)
+    *stages = l.stages;
+  return l.total;
+}
 
 mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
                                            mlir::gpu::GPUModuleOp module,

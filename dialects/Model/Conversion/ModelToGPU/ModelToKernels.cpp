@@ -632,7 +632,9 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
         .get("segments", spec.segments)
         .get("min_segment_tokens", spec.minSegmentTokens)
         .get("shortest_segment_tokens", spec.shortestSegmentTokens)
-        .get("wgmma", spec.wgmma);
+        .get("wgmma", spec.wgmma)
+        .get("stages", spec.stages)
+        .get("state_stages", spec.stateStages);
   if (failed(tr->finish()))
     return failure();
   if (!isDecode && spec.segments < 1)
@@ -646,7 +648,7 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
                         spec.outTokenStride)(spec.outHeadStride)(spec.maxBatch)(
                         spec.maxTokens)(spec.chunk)(spec.warps)(spec.segments)(
                         spec.minSegmentTokens)(spec.shortestSegmentTokens)(
-                        spec.wgmma)
+                        spec.wgmma)(spec.stages)(spec.stateStages)
                         .str();
   // Decode (one token per sequence, token b = slot b): the recurrent decode
   // kernel instead of a 64-token chunk per token. Same q/k/v/state/out

@@ -64,7 +64,9 @@ struct TileSelector {
                                {"segments", spec.segments},
                                {"min_segment_tokens", spec.minSegmentTokens},
                                {"shortest_segment_tokens", spec.shortestSegmentTokens},
-                               {"wgmma", spec.wgmma}});
+                               {"wgmma", spec.wgmma},
+                               {"stages", spec.stages},
+                               {"state_stages", spec.stateStages}});
   }
 
   DictionaryAttr lightningDecode() {
