@@ -7,8 +7,10 @@
 //   O_blk  = ((Q Kᵀ) ⊙ M) V + (Q ⊙ e^{-λ(i+1)}) · S_prev,  M[i,j] = e^{-λ(i-j)} (i ≥ j)
 //   S_next = e^{-λ m} S_prev + (K ⊙ e^{-λ(m-1-j)})ᵀ V
 //
-// on tensor cores (mma.sync m16n8k16 bf16 → f32, operands by ldmatrix from a
-// cp.async-pipelined ring of shared-memory stages), the state on chip in fp32.
+// on tensor cores, the state on chip in fp32, operands from a cp.async-
+// pipelined ring of shared-memory stages: Hopper wgmma with an outputs and a
+// state warpgroup per block (`wgmma`, LightningPrefillWgmma.cpp) or
+// mma.sync m16n8k16 with ldmatrix operands (this file).
 // With `segments` > 1 the sequence is split across thread blocks: kernel 1
 // computes per-segment local states, kernel 2 scans them (decayed by
 // e^{-λ·len}), kernel 3 computes the outputs and the final state.
