@@ -6,6 +6,7 @@
 // no local memory).
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1" | FileCheck %s --check-prefix=IR
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-hilo=0" | FileCheck %s --check-prefix=BF16STATE
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1" | FileCheck %s --check-prefix=DESC
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=1 wgmma=1 silu=1" | FileCheck %s --check-prefix=D64
 // RUN: mm01-opt %s --pass-pipeline="builtin.module(mm01-test-lightning-prefill-kernel{heads=8 dim=128 segments=4 wgmma=1},nvvm-attach-target{chip=sm_90a features=+ptx80 O=3},gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})" | FileCheck %s --check-prefix=PTX
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=32 wgmma=1" 2>&1 | FileCheck %s --check-prefix=ERR-DIM
@@ -107,3 +108,14 @@ module {}
 // STAGES: nvvm.cp.async.wait.group 1
 // ERR-STAGES: lightning prefill kernel generator: stages = 4: the outputs kernel would need 263168 bytes of shared memory, more than the 232448 a block may have
 // ERR-ONE: lightning prefill kernel generator: stateStages = 1 must be 0 (automatic) or 2..8
+
+// Matrix descriptors: (start >> 4) | (LBO >> 4) << 16 | (SBO >> 4) << 32 |
+// 1 << 62 (128B swizzle). K-major operands (Q, K): LBO 16 (unused), SBO 1024
+// = 0x4000004000010000; N/M-major ones over 64-row chunk tiles (V, K̃): LBO =
+// the 8 KB panel stride = 0x4000004002000000; over the [128][128] state Sb:
+// LBO 16 KB = 0x4000004004000000.
+// DESC-DAG: arith.constant 4611686293305360384 : i64
+// DESC-DAG: arith.constant 4611686293338849280 : i64
+// DESC-DAG: arith.constant 4611686293372403712 : i64
+// DESC-DAG: arith.constant 262143 : i64
+
