@@ -36,8 +36,10 @@ LogicalResult LaunchOp::verify() {
   if (threads > 1024)
     return emitOpError() << "block has " << threads
                          << " threads, more than 1024";
-  if (getDynamicSmem() < 0)
-    return emitOpError() << "dynamic_smem must be >= 0";
+  // The I64Attr accessor is unsigned: read the signed value.
+  if (getDynamicSmemAttr().getInt() < 0)
+    return emitOpError() << "dynamic_smem must be >= 0, got "
+                         << getDynamicSmemAttr().getInt();
   size_t n = getParamNames().size();
   if (getParamOperands().size() != n || getParamOffsets().size() != n ||
       getParamExprs().size() != n)

@@ -32,10 +32,6 @@ int fail(const std::string &m) {
   llvm::errs() << "mm01-cpu-eval: error: " << m << "\n";
   return 1;
 }
-bool isFloat(ElementType t) {
-  return t == ElementType::F32 || t == ElementType::F64 || t == ElementType::BF16 ||
-         t == ElementType::F16;
-}
 } // namespace
 
 int main(int argc, char **argv) {

@@ -1,0 +1,91 @@
+// mm01k.launch verifier: malformed launches get an error naming the problem.
+// RUN: mm01-opt %s --split-input-file --verify-diagnostics
+
+module {
+  gpu.module @k { gpu.func @f() kernel { gpu.return } }
+  func.func @neg_smem(%x: tensor<4xf32>) -> tensor<4xf32> {
+    // expected-error @below {{dynamic_smem must be >= 0, got -16}}
+    %y = mm01k.launch @k::@f grid ["1", "1", "1"] block [32, 1, 1] outs(%x : tensor<4xf32>)
+           {dynamic_smem = -16 : i64, param_names = ["x"], param_operands = array<i64: 0>,
+            param_offsets = array<i64: 0>, param_exprs = [""]} -> tensor<4xf32>
+    return %y : tensor<4xf32>
+  }
+}
+
+// -----
+
+module {
+  gpu.module @k { gpu.func @f() kernel { gpu.return } }
+  func.func @too_many_threads(%x: tensor<4xf32>) -> tensor<4xf32> {
+    // expected-error @below {{block has 2048 threads, more than 1024}}
+    %y = mm01k.launch @k::@f grid ["1", "1", "1"] block [1024, 2, 1] outs(%x : tensor<4xf32>)
+           {dynamic_smem = 0 : i64, param_names = ["x"], param_operands = array<i64: 0>,
+            param_offsets = array<i64: 0>, param_exprs = [""]} -> tensor<4xf32>
+    return %y : tensor<4xf32>
+  }
+}
+
+// -----
+
+module {
+  gpu.module @k { gpu.func @f() kernel { gpu.return } }
+  func.func @zero_block(%x: tensor<4xf32>) -> tensor<4xf32> {
+    // expected-error @below {{block dimensions must be >= 1}}
+    %y = mm01k.launch @k::@f grid ["1", "1", "1"] block [32, 0, 1] outs(%x : tensor<4xf32>)
+           {dynamic_smem = 0 : i64, param_names = ["x"], param_operands = array<i64: 0>,
+            param_offsets = array<i64: 0>, param_exprs = [""]} -> tensor<4xf32>
+    return %y : tensor<4xf32>
+  }
+}
+
+// -----
+
+module {
+  gpu.module @k { gpu.func @f() kernel { gpu.return } }
+  func.func @param_lengths(%x: tensor<4xf32>) -> tensor<4xf32> {
+    // expected-error @below {{param_names, param_operands, param_offsets and param_exprs must have the same length (2)}}
+    %y = mm01k.launch @k::@f grid ["1", "1", "1"] block [32, 1, 1] outs(%x : tensor<4xf32>)
+           {dynamic_smem = 0 : i64, param_names = ["x", "n"], param_operands = array<i64: 0>,
+            param_offsets = array<i64: 0>, param_exprs = [""]} -> tensor<4xf32>
+    return %y : tensor<4xf32>
+  }
+}
+
+// -----
+
+module {
+  gpu.module @k { gpu.func @f() kernel { gpu.return } }
+  func.func @bad_operand(%x: tensor<4xf32>) -> tensor<4xf32> {
+    // expected-error @below {{parameter 0 binds operand 3, but the launch has 1}}
+    %y = mm01k.launch @k::@f grid ["1", "1", "1"] block [32, 1, 1] outs(%x : tensor<4xf32>)
+           {dynamic_smem = 0 : i64, param_names = ["x"], param_operands = array<i64: 3>,
+            param_offsets = array<i64: 0>, param_exprs = [""]} -> tensor<4xf32>
+    return %y : tensor<4xf32>
+  }
+}
+
+// -----
+
+module {
+  gpu.module @k { gpu.func @f() kernel { gpu.return } }
+  func.func @scalar_without_expr(%x: tensor<4xf32>) -> tensor<4xf32> {
+    // expected-error @below {{parameter 1 is a scalar without an expression}}
+    %y = mm01k.launch @k::@f grid ["1", "1", "1"] block [32, 1, 1] outs(%x : tensor<4xf32>)
+           {dynamic_smem = 0 : i64, param_names = ["x", "n"], param_operands = array<i64: 0, -1>,
+            param_offsets = array<i64: 0, 0>, param_exprs = ["", ""]} -> tensor<4xf32>
+    return %y : tensor<4xf32>
+  }
+}
+
+// -----
+
+module {
+  gpu.module @k { gpu.func @f() kernel { gpu.return } }
+  func.func @no_kernel(%x: tensor<4xf32>) -> tensor<4xf32> {
+    // expected-error @below {{names no kernel: @k::@g}}
+    %y = mm01k.launch @k::@g grid ["1", "1", "1"] block [32, 1, 1] outs(%x : tensor<4xf32>)
+           {dynamic_smem = 0 : i64, param_names = ["x"], param_operands = array<i64: 0>,
+            param_offsets = array<i64: 0>, param_exprs = [""]} -> tensor<4xf32>
+    return %y : tensor<4xf32>
+  }
+}
