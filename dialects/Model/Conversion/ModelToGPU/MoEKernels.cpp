@@ -88,6 +88,7 @@ struct KB {
   Value i32c(int64_t v) {
     return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
   }
+  Value i1(bool v) { return arith::ConstantIntOp::create(b, loc, b.getI1Type(), v); }
   Value f32c(double v) {
     return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(v)));
   }
@@ -556,6 +557,56 @@ std::pair<Value, Value> findRowTile(KB &kb, const ExpertsCtx::Views &v, Value ti
   return {found[0], found[1]};
 }
 
+/// The rows one block of a grouped GEMM covers and where each row of its A
+/// and Bᵀ tiles comes from (the SIMT and tensor-core kernels address rows
+/// alike): sorted rows base .. base + rows - 1 of `expert`, columns n0 ...
+struct ExpertTile {
+  Value base;  // first sorted row of the tile
+  Value rows;  // the expert's rows left from `base` (>= 1)
+  Value n0;    // first output column
+  Value wBase; // element offset of the expert's B matrices
+
+  ExpertTile(KB &kb, const ExpertsCtx::Views &v, const GemmShape &shape, Value expert,
+             Value m0, Value nTile, int64_t BN) {
+    Value o0 = kb.toIdx(kb.load(v.offsets, expert));
+    Value o1 = kb.toIdx(kb.load(v.offsets, kb.add(expert, 1)));
+    base = kb.add(o0, m0);
+    rows = kb.sub(kb.sub(o1, o0), m0);
+    n0 = kb.mul(nTile, BN);
+    wBase = kb.mul(expert, shape.N * shape.K);
+  }
+
+  struct Row {
+    Value valid; // inside the expert's rows / N; null: always
+    Value src;   // element offset of the source row
+  };
+  /// Row r of the A tile: gate_up reads token rows of x through the
+  /// permutation, down the hidden buffer's sorted rows (a row past the
+  /// expert's rows is clamped to `base`: addressable, never used).
+  Row aRow(KB &kb, const ExpertsCtx::Views &v, const ExpertsCtx &c,
+           const GemmShape &shape, Value r) const {
+    Row row;
+    row.valid = kb.ult(r, rows);
+    Value sr = kb.sel(row.valid, kb.add(base, r), base);
+    if (shape.gateUp) {
+      Value pair = kb.toIdx(kb.load(v.perm, sr));
+      row.src = kb.mul(kb.div(pair, c.s.topK), c.s.hidden);
+    } else {
+      row.src = kb.mul(sr, c.s.inter);
+    }
+    return row;
+  }
+  /// Row r of the Bᵀ tile: column n0 + r of the expert's weights.
+  Row bRow(KB &kb, const GemmShape &shape, Value r, int64_t BN) const {
+    Row row;
+    Value n = kb.add(n0, r);
+    if (shape.N % BN != 0)
+      row.valid = kb.ult(n, shape.N);
+    row.src = kb.add(wBase, kb.mul(n, shape.K));
+    return row;
+  }
+};
+
 /// The SwiGLU epilogue of gate_up at the CPU lowering's rounding points:
 /// g = round(round(silu(round(h1))) * round(h3)), returned in f32 (the
 /// caller's store rounds it).
@@ -575,7 +626,7 @@ GeneratedKernel buildGroupedGemmSimt(OpBuilder &builder, mlir::gpu::GPUModuleOp 
   Type f32 = builder.getF32Type();
   const GemmShape shape(builder, c, kind);
   const bool gateUp = shape.gateUp;
-  const int64_t E = s.experts, TK = s.topK, d = s.hidden, I = s.inter;
+  const int64_t E = s.experts, d = s.hidden, I = s.inter;
   const int64_t N = shape.N, K = shape.K, numB = shape.numB;
   const int64_t BM = t.tileM, BN = t.tileN, BK = t.tileK, TM = t.threadM,
                 TN = t.threadN;
@@ -627,13 +678,9 @@ GeneratedKernel buildGroupedGemmSimt(OpBuilder &builder, mlir::gpu::GPUModuleOp 
   Value expert, m0;
   std::tie(expert, m0) = findRowTile(kb, v, tile, BM, E);
   kb.ifThen(kb.ult(expert, E), [&] {
-    Value o0 = kb.toIdx(kb.load(v.offsets, expert));
-    Value o1 = kb.toIdx(kb.load(v.offsets, kb.add(expert, 1)));
-    Value base = kb.add(o0, m0);               // first sorted row
-    Value rows = kb.sub(kb.sub(o1, o0), m0);   // rows left (>= 1)
-    Value n0 = kb.mul(nTile, BN);
+    const ExpertTile et(kb, v, shape, expert, m0, nTile, BN);
+    Value base = et.base, rows = et.rows, n0 = et.n0;
     Value tx = kb.rem(tid, TX), ty = kb.div(tid, TX);
-    Value wBase = kb.mul(expert, N * K);
 
     // Per-thread load slots (constant over K): the A chunks' source row
     // offsets and validity, the B chunks' row offsets and validity.
@@ -655,22 +702,9 @@ GeneratedKernel buildGroupedGemmSimt(OpBuilder &builder, mlir::gpu::GPUModuleOp 
         Value r = kb.div(ci, CPR);
         sl.kc = kb.mul(kb.rem(ci, CPR), V);
         sl.smemCol = r;
-        if (isA) {
-          sl.valid = kb.ult(r, rows);
-          if (gateUp) {
-            // The token of sorted row base + r (clamped in range when the
-            // row is past the expert's rows: never loaded then).
-            Value sr = kb.sel(sl.valid, kb.add(base, r), base);
-            Value pair = kb.toIdx(kb.load(v.perm, sr));
-            sl.src = kb.mul(kb.div(pair, TK), d);
-          } else {
-            sl.src = kb.mul(kb.add(base, r), I);
-          }
-        } else {
-          Value n = kb.add(n0, r);
-          sl.valid = kb.ult(n, N);
-          sl.src = kb.add(wBase, kb.mul(n, K));
-        }
+        ExpertTile::Row row = isA ? et.aRow(kb, v, c, shape, r) : et.bRow(kb, shape, r, BN);
+        sl.src = row.src;
+        sl.valid = row.valid ? row.valid : kb.i1(true);
         if (sl.guard)
           sl.valid = kb.land(sl.guard, sl.valid);
         slots.push_back(sl);
@@ -814,7 +848,7 @@ GeneratedKernel buildGroupedGemmTC(OpBuilder &builder, mlir::gpu::GPUModuleOp mo
   const MoEExpertsSpec &s = c.s;
   const GemmShape shape(builder, c, kind);
   const bool gateUp = shape.gateUp;
-  const int64_t E = s.experts, TK = s.topK, d = s.hidden, I = s.inter;
+  const int64_t E = s.experts, d = s.hidden, I = s.inter;
   const int64_t N = shape.N, K = shape.K, numB = shape.numB;
   const int64_t BM = t.tileM, BN = t.tileN, BK = t.tileK, WM = t.warpsM,
                 WN = t.warpsN, S = t.stages;
@@ -876,12 +910,8 @@ GeneratedKernel buildGroupedGemmTC(OpBuilder &builder, mlir::gpu::GPUModuleOp mo
   Value expert, m0;
   std::tie(expert, m0) = findRowTile(kb, v, tile, BM, E);
   kb.ifThen(kb.ult(expert, E), [&] {
-    Value o0 = kb.toIdx(kb.load(v.offsets, expert));
-    Value o1 = kb.toIdx(kb.load(v.offsets, kb.add(expert, 1)));
-    Value base = kb.add(o0, m0);             // first sorted row
-    Value rows = kb.sub(kb.sub(o1, o0), m0); // rows left (>= 1)
-    Value n0 = kb.mul(nTile, BN);
-    Value wBase = kb.mul(expert, N * K);
+    const ExpertTile et(kb, v, shape, expert, m0, nTile, BN);
+    Value base = et.base, rows = et.rows, n0 = et.n0;
 
     // ---- this thread's cp.async pieces (fixed over K) ----
     struct Piece {
@@ -902,21 +932,9 @@ GeneratedKernel buildGroupedGemmTC(OpBuilder &builder, mlir::gpu::GPUModuleOp mo
         Value r = kb.div(p, CPR), ch = kb.rem(p, CPR);
         pc.dst = kb.add(kb.mul(r, L.pitch), kb.mul(ch, 16));
         pc.kc = kb.mul(ch, 8);
-        if (isA) {
-          pc.valid = kb.ult(r, rows);
-          Value sr = kb.sel(pc.valid, kb.add(base, r), base);
-          if (gateUp) {
-            Value pair = kb.toIdx(kb.load(v.perm, sr));
-            pc.srcRow = kb.mul(kb.div(pair, TK), d);
-          } else {
-            pc.srcRow = kb.mul(sr, I);
-          }
-        } else {
-          Value n = kb.add(n0, r);
-          if (N % BN != 0)
-            pc.valid = kb.ult(n, N);
-          pc.srcRow = kb.add(wBase, kb.mul(n, K));
-        }
+        ExpertTile::Row row = isA ? et.aRow(kb, v, c, shape, r) : et.bRow(kb, shape, r, BN);
+        pc.valid = row.valid;
+        pc.srcRow = row.src;
         pieces.push_back(pc);
       }
       return pieces;
