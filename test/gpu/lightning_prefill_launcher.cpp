@@ -66,7 +66,7 @@ struct KernelInfo {
 
 struct Plan {
   std::string file;
-  int H = 0, D = 0, NS = 1, maxBatch = 0;
+  int H = 0, D = 0, NS = 1, VS = 1, maxBatch = 0;
   bool silu = false;
   bool hiLo = true; // state update with K̃ as bf16 hi + lo (plan key hilo)
   long long maxTokens = 0;
@@ -119,6 +119,7 @@ bool loadPlan(const std::string &file, Plan &plan) {
     if (k == "H") plan.H = std::stoi(v);
     else if (k == "D") plan.D = std::stoi(v);
     else if (k == "NS") plan.NS = std::stoi(v);
+    else if (k == "VS") plan.VS = std::stoi(v);
     else if (k == "silu") plan.silu = v == "1";
     else if (k == "hilo") plan.hiLo = v == "1";
     else if (k == "max_batch") plan.maxBatch = std::stoi(v);
@@ -445,8 +446,8 @@ bool runIO(const Plan &plan, const std::string &dir, int B) {
     perKernel.push_back(median(kt));
   }
   std::printf("RESULT {\"dir\": \"%s\", \"B\": %d, \"T\": %lld, \"H\": %d, \"D\": %d, "
-              "\"NS\": %d, \"ms\": %.6f, \"kernel_ms\": [",
-              dir.c_str(), B, T, H, D, plan.NS, median(times));
+              "\"NS\": %d, \"VS\": %d, \"ms\": %.6f, \"kernel_ms\": [",
+              dir.c_str(), B, T, H, D, plan.NS, plan.VS, median(times));
   for (size_t i = 0; i < perKernel.size(); ++i)
     std::printf("%s%.6f", i ? ", " : "", perKernel[i]);
   std::printf("]}\n");
@@ -539,9 +540,9 @@ int main(int argc, char **argv) {
       std::string lens;
       for (int l : c.lens)
         lens += (lens.empty() ? "" : ",") + std::to_string(l);
-      std::printf("%s H=%d D=%d NS=%d silu=%d hilo=%d B=%d lens=[%s] state=%s: o rel %.2e "
+      std::printf("%s H=%d D=%d NS=%d VS=%d silu=%d hilo=%d B=%d lens=[%s] state=%s: o rel %.2e "
                   "(max %.2e), state rel %.2e (max %.2e), worst err/tol %.3f\n",
-                  ok ? "PASS" : "FAIL", plan.H, plan.D, plan.NS, int(plan.silu),
+                  ok ? "PASS" : "FAIL", plan.H, plan.D, plan.NS, plan.VS, int(plan.silu),
                   int(plan.hiLo), c.B,
                   lens.c_str(), c.carried ? "carried" : "zero", err.oNorm,
                   err.oMaxRel, err.sNorm, err.sMaxRel, err.worst);

@@ -15,13 +15,19 @@
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 stages=2 state-stages=3" | FileCheck %s --check-prefix=STAGES
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 stages=4" 2>&1 | FileCheck %s --check-prefix=ERR-STAGES
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-stages=1" 2>&1 | FileCheck %s --check-prefix=ERR-ONE
+// Two value slices: chosen for B1 H64 D128 (128 blocks, no sequence split),
+// or by hand next to a split; refused below 64 columns or without wgmma.
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=64 dim=128 max-batch=1 max-tokens=32768 wgmma=1" | FileCheck %s --check-prefix=VS
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 value-slices=2" | FileCheck %s --check-prefix=VSSPLIT
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 value-slices=4" 2>&1 | FileCheck %s --check-prefix=ERR-VS
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 value-slices=2" 2>&1 | FileCheck %s --check-prefix=ERR-VS-MMA
 
 module {}
 
 // IR: mm01.lightning_prefill = "H=8 D=128 NS=4 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=4,8,batch block=128 smem=99328 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=214016 params=q,k,v,state,out,cu_seqlens,workspace"
-// Local states: K̃ hi and lo formed in shared memory, then per chunk
-// 2 (state rows) x 4 (k16 steps) x 2 (hi, lo) m64n128k16 with A M-major and
-// B N-major (trans 1, 1), accumulating (scale-d 1).
+// Local states: Ṽ hi and lo formed in shared memory, then per chunk
+// 2 (state rows) x 4 (k16 steps) x 2 (hi, lo) m64n128k16 with A (K, from
+// its stage) M-major and B (Ṽ) N-major (trans 1, 1), accumulating (scale-d 1).
 // IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
 // IR-SAME: known_block_size = array<i32: 128, 1, 1>
 // IR-SAME: nvvm.minctasm = 2
@@ -102,7 +108,7 @@ module {}
 
 // ERR-DIM: lightning prefill kernel generator: wgmma kernels need head dim D = 64 or 128, got 32
 
-// 3 x {K, V} (32 KB each) + K̃ hi, lo + 1 KB; 2 x {Q, K, V} + K̃ + Sb + 1 KB.
+// 3 x {K, V} (32 KB each) + Ṽ hi, lo + 1 KB; 2 x {Q, K, V} + Ṽ + Sb + 1 KB.
 // STAGES: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=4,8,batch block=128 smem=132096
 // STAGES-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=164864
 // STAGES: nvvm.cp.async.wait.group 1
@@ -111,7 +117,7 @@ module {}
 
 // Matrix descriptors: (start >> 4) | (LBO >> 4) << 16 | (SBO >> 4) << 32 |
 // 1 << 62 (128B swizzle). K-major operands (Q, K): LBO 16 (unused), SBO 1024
-// = 0x4000004000010000; N/M-major ones over 64-row chunk tiles (V, K̃): LBO =
+// = 0x4000004000010000; N/M-major ones over 64-row chunk tiles (V, Ṽ, K): LBO =
 // the 8 KB panel stride = 0x4000004002000000; over the [128][128] state Sb:
 // LBO 16 KB = 0x4000004004000000.
 // DESC-DAG: arith.constant 4611686293305360384 : i64
@@ -119,3 +125,43 @@ module {}
 // DESC-DAG: arith.constant 4611686293372403712 : i64
 // DESC-DAG: arith.constant 262143 : i64
 
+
+// VS: H=64 D=128 NS=1 VS=2
+// VS-SAME: workspace=0
+// VS-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s1_wg_v2_out grid=2,64,batch block=256 smem=197632 params=q,k,v,state,out,cu_seqlens"
+// Block x = value slice (no segments): columns 64·x.. of V, O and the state.
+// The state warpgroup issues every load (prologue under tid > 127), forms
+// Ṽ over its 64 columns and updates a [128][64] state: 16 m64n64k16; the
+// outputs warpgroup: the whole Q Kᵀ (m64n64k16), Q·Sb and P·V at n = 64.
+// VS-LABEL: gpu.func @lightning_prefill_h64_d128_bf16_c64_s1_wg_v2_out(
+// VS: %[[X:.*]] = gpu.block_id x
+// VS: arith.remui %[[X]], %{{.*}} : index
+// VS: nvvm.cp.async.commit.group
+// VS: scf.if
+// VS: scf.for
+// VS: nvvm.cp.async.wait.group 2
+// VS: gpu.barrier
+// VS: nvvm.cp.async.shared.global
+// VS: "ex2.approx.ftz.f32 $0, $1;"
+// VS: "bar.sync 1, 128;"
+// VS-COUNT-16: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1, 1;
+// VS: "bar.sync 2, 256;"
+// VS: } else {
+// VS: scf.for
+// VS-NOT: nvvm.cp.async
+// VS: gpu.barrier
+// VS-NOT: nvvm.cp.async
+// VS-COUNT-8: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 0, 0;
+// VS-COUNT-8: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 0, 1;
+// VS-COUNT-4: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, {$32, $33, $34, $35}, $36, p, 1, 1, 1;
+// VS: "bar.sync 3, 128;"
+
+// With a split: 2 x 4 blocks per head in both chunk kernels, x = 2·s + slice.
+// VSSPLIT: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_states grid=8,8,batch block=128 smem=115712
+// VSSPLIT-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_out grid=8,8,batch block=256 smem=197632
+// VSSPLIT-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_states(
+// VSSPLIT: arith.divui %{{.*}}, %{{.*}} : index
+// VSSPLIT-COUNT-16: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1, 1;
+
+// ERR-VS: lightning prefill kernel generator: valueSlices = 4 is not supported: 1, or a split of the value dimension into slices of at least 64 columns with the wgmma kernels (D = 128)
+// ERR-VS-MMA: lightning prefill kernel generator: valueSlices = 2 is not supported: 1, or a split of the value dimension into slices of at least 64 columns with the wgmma kernels (D = 128, mma.sync kernels)

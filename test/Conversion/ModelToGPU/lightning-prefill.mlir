@@ -16,7 +16,7 @@
 
 module {}
 
-// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 silu=1 {{.*}} workspace=batch*2097152 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_states grid=4,8,batch block=256 smem=104448 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_out grid=4,8,batch block=256 smem=200704 params=q,k,v,state,out,cu_seqlens,workspace"
+// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=1 {{.*}} workspace=batch*2097152 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_states grid=4,8,batch block=256 smem=104448 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_out grid=4,8,batch block=256 smem=200704 params=q,k,v,state,out,cu_seqlens,workspace"
 // IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_silu_states(
 // IR-SAME: known_block_size = array<i32: 256, 1, 1>
 // IR: gpu.dynamic_shared_memory
@@ -45,7 +45,7 @@ module {}
 // NOSPLIT: gpu.func @lightning_prefill_h2_d64_bf16_c64_s1_out(%{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<{{[0-9]+}}xf32>, %{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<17xi32>)
 
 // One MMA per state-update tile (no lo part): 4 k-steps × 1 m-tile × 4 n-tiles.
-// BF16STATE: mm01.lightning_prefill = "H=2 D=64 NS=2 silu=0 hilo=0
+// BF16STATE: mm01.lightning_prefill = "H=2 D=64 NS=2 VS=1 silu=0 hilo=0
 // BF16STATE-SAME: kernel lightning_prefill_h2_d64_bf16_c64_s2_bf16state_states grid=2,2,batch
 // BF16STATE-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s2_bf16state_states(
 // BF16STATE-SAME: nvvm.minctasm = 2 : i32

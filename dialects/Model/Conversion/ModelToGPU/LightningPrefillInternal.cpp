@@ -41,7 +41,7 @@ ChunkKernel createChunkKernel(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
   kernel.fn = createKernelFunc(builder, module, name, types, {threads, 1, 1}, loc);
   gk.func = kernel.fn;
   gk.block = {threads, 1, 1};
-  gk.grid = {std::to_string(cfg.NS), std::to_string(H), "batch"};
+  gk.grid = {std::to_string(cfg.NS * cfg.VS), std::to_string(H), "batch"};
   // Two local-states blocks per SM (the launcher must allow the maximal
   // shared-memory carveout).
   if (!outputs)
@@ -70,7 +70,11 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu) {
       b, loc, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                               MemRefLayoutAttrInterface(), wgSpace));
   blk.smem = g.baseAddr(dsm);
-  blk.s = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x);
+  // x = s·VS + value slice: a segment's slices are neighbours (scheduled
+  // together, so their shared Q and K reads meet in L2).
+  Value x = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x);
+  blk.s = cfg.VS > 1 ? g.div(x, cfg.VS) : x;
+  blk.v0 = cfg.VS > 1 ? g.mul(g.rem(x, cfg.VS), cfg.Dv) : g.c(0);
   blk.h = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y);
   blk.bIdx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::z);
   Value batch = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::z);
@@ -87,18 +91,21 @@ void ChunkLoader::issue(Value ci) {
   g.ifThen(g.slt(ci, nch), [&] {
     Value chunkStart = g.add(seg.segStart, g.mul(ci, cfg.C));
     Value last = g.sub(seg.segEnd, g.c(1));
-    for (int64_t r = 0; r < pieces; ++r) {
-      Value row = g.add(row0, r * rowStep);
-      Value tok = g.add(seg.start, g.minS(g.add(chunkStart, row), last));
-      Value off = dst(r);
-      auto one = [&](Value src, int64_t which, int64_t ts, int64_t hs) {
-        Value idx = g.add(g.add(g.mul(tok, ts), g.mul(h, hs)), col);
-        g.cpAsync16(g.add(tile(ci, which), off), g.add(src, g.mul(idx, 2)));
+    // Q, K then V of each piece index r (V's pieces may be fewer).
+    for (int64_t r = 0; r < std::max(qk.pieces, v.pieces); ++r) {
+      auto one = [&](const Pieces &p, Value src, int64_t which, int64_t ts, int64_t hs) {
+        Value row = g.add(p.row0, r * p.rowStep);
+        Value tok = g.add(seg.start, g.minS(g.add(chunkStart, row), last));
+        Value idx = g.add(g.add(g.mul(tok, ts), g.mul(h, hs)), p.col);
+        g.cpAsync16(g.add(tile(ci, which), p.dst(r)), g.add(src, g.mul(idx, 2)));
       };
-      if (outputs)
-        one(qAddr, 0, sp.qTokenStride, sp.qHeadStride);
-      one(kAddr, 1, sp.kTokenStride, sp.kHeadStride);
-      one(vAddr, 2, sp.vTokenStride, sp.vHeadStride);
+      if (r < qk.pieces) {
+        if (outputs)
+          one(qk, qAddr, 0, sp.qTokenStride, sp.qHeadStride);
+        one(qk, kAddr, 1, sp.kTokenStride, sp.kHeadStride);
+      }
+      if (r < v.pieces)
+        one(v, vAddr, 2, sp.vTokenStride, sp.vHeadStride);
     }
   });
   NVVM::CpAsyncCommitGroupOp::create(g.b, g.loc);
@@ -124,9 +131,12 @@ static void siluInPlace(Gen &g, Value addr) {
 }
 
 void ChunkLoader::silu(Value ci) {
-  for (int64_t r = 0; r < pieces; ++r)
-    for (int64_t which = outputs ? 0 : 1; which < 3; ++which)
-      siluInPlace(g, g.add(tile(ci, which), dst(r)));
+  for (int64_t r = 0; r < std::max(qk.pieces, v.pieces); ++r)
+    for (int64_t which = outputs ? 0 : 1; which < 3; ++which) {
+      const Pieces &p = which == 2 ? v : qk;
+      if (r < p.pieces)
+        siluInPlace(g, g.add(tile(ci, which), p.dst(r)));
+    }
 }
 
 } // namespace mm01::gpu::lightning_prefill

@@ -26,6 +26,7 @@ constexpr double kLog2e = 1.4426950408889634074;
 struct Config {
   LightningPrefillSpec spec;
   int64_t H, D, C, W, threads, NS;
+  int64_t VS = 1, Dv = 0; // value slices, columns of each (D / VS)
   // State tile of a warp: warps WM × WN over the D × D state, each
   // MTW m-tiles (16 rows) × NTS n-tiles (8 columns).
   int64_t WM, WN, MTW, NTS;
@@ -106,6 +107,7 @@ ChunkKernel createChunkKernel(mlir::OpBuilder &builder, mlir::gpu::GPUModuleOp m
 /// block's segment s, head h, sequence b and its rows.
 struct ChunkBlock {
   Value smem, s, h, bIdx;
+  Value v0; // first value column of the block's slice (0 without slices)
   Segment seg;
 };
 /// Emits the block's coordinates and segment at the start of the kernel and
@@ -113,11 +115,19 @@ struct ChunkBlock {
 /// (outputs), a non-last one (local states).
 ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu);
 
+/// One thread's share of the cp.async loads of a tile: piece r < `pieces`
+/// is row row0 + r·rowStep, 8 elements from (global) column `col`, at byte
+/// `dst(r)` of its tile.
+struct Pieces {
+  int64_t pieces, rowStep;
+  Value row0, col;
+  std::function<Value(int64_t r)> dst;
+};
 /// One thread's share of the cp.async loads of a chunk's Q (outputs kernels
-/// only), K and V rows into shared tiles: piece r < `pieces` is row
-/// row0 + r·rowStep, 8 elements from column `col`, at byte `dst(r)` of its
-/// tile. Rows past the segment end repeat its last row (finite; masked by
-/// the kernels). The kernels differ only in the tile layout (`dst`, `tile`).
+/// only), K (pieces `qk`) and V (pieces `v`: the block's value slice) rows
+/// into shared tiles. Rows past the segment end repeat its last row (finite;
+/// masked by the kernels). The kernels differ only in the tile layout
+/// (`dst`, `tile`).
 struct ChunkLoader {
   Gen &g;
   const Config &cfg;
@@ -125,9 +135,7 @@ struct ChunkLoader {
   const Segment &seg;
   Value h, nch;                 // head, chunks of the segment
   Value qAddr, kAddr, vAddr;    // global base addresses (qAddr: outputs only)
-  int64_t pieces, rowStep;
-  Value row0, col;
-  std::function<Value(int64_t r)> dst;
+  Pieces qk, v;
   std::function<Value(Value ci, int64_t which)> tile; // which: 0 Q, 1 K, 2 V
 
   /// Chunk `ci`'s loads (none past the last chunk), then one commit group

@@ -242,12 +242,12 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
   auto stageOf = [&](Value ci) {
     return g.add(smem, g.mul(g.rem(ci, L.stages), L.stageBytes));
   };
+  Pieces pieces{piecesPerThread, rowStep, pRow, g.mul(pCol, 8), [&](int64_t r) {
+                  return g.add(g.mul(g.add(pRow, r * rowStep), RP), g.mul(pCol, 16));
+                }};
   ChunkLoader loader{g, cfg, outputs, seg, h, nch,
                      outputs ? g.baseAddr(q) : Value(), g.baseAddr(k), g.baseAddr(v),
-                     piecesPerThread, rowStep, pRow, g.mul(pCol, 8),
-                     [&](int64_t r) {
-                       return g.add(g.mul(g.add(pRow, r * rowStep), RP), g.mul(pCol, 16));
-                     },
+                     pieces, pieces,
                      [&](Value ci, int64_t which) { return tileOf(stageOf(ci), which); }};
 
   // ---- chunk loop (software pipelined: chunk ci+stages-1 loads during ci) ----
@@ -531,6 +531,8 @@ int64_t maxLightningPrefillStages(const LightningPrefillSpec &spec, bool outputs
   cfg.spec.stages = cfg.spec.stateStages = 0;
   cfg.D = spec.dim;
   cfg.C = spec.chunk;
+  cfg.VS = std::max<int64_t>(1, spec.valueSlices);
+  cfg.Dv = cfg.D / cfg.VS;
   Mode mode = outputs ? Mode::Outputs : Mode::LocalStates;
   int64_t stages = 0;
   if (spec.wgmma)
@@ -546,16 +548,25 @@ void chooseLightningPrefillTiles(LightningPrefillSpec &spec, int64_t smCount) {
   // wgmma where it exists for the head dim: 1.4-1.6x the mma.sync kernels
   // on an H100 (docs/benchmarks/prefill-wgmma-*); sm_90a is the target.
   spec.wgmma = spec.dim == 64 || spec.dim == 128;
+  if (spec.segments == 0 && spec.heads > 0) {
+    if (spec.wgmma && spec.dim == 128 && 2 * spec.heads * 8 >= 7 * smCount &&
+        2 * spec.heads <= smCount) {
+      // Two value slices, one segment: every byte read once, where the
+      // 2·heads blocks fill ≥ 7/8 of the SMs in one wave (B1 H64 D128 on an
+      // H100: 128 blocks; docs/lightning-prefill.md, "Value slices").
+      spec.valueSlices = 2;
+      spec.segments = 1;
+    } else {
+      // Whole waves: the outputs kernel runs one block per SM; two waves.
+      int64_t ns = 2 * smCount / spec.heads;
+      ns = std::min(ns, std::max<int64_t>(1, spec.maxTokens / spec.minSegmentTokens));
+      spec.segments = std::max<int64_t>(ns, 1);
+    }
+  }
   // The deepest rings that fit: the outputs kernel's loads must cover the
   // DRAM latency with one block per SM (3 stages at D = 128 with wgmma).
   spec.stages = maxLightningPrefillStages(spec, /*outputs=*/true);
   spec.stateStages = maxLightningPrefillStages(spec, /*outputs=*/false);
-  if (spec.segments != 0 || spec.heads <= 0)
-    return;
-  // Whole waves: the outputs kernel runs one block per SM; two waves.
-  int64_t ns = 2 * smCount / spec.heads;
-  ns = std::min(ns, std::max<int64_t>(1, spec.maxTokens / spec.minSegmentTokens));
-  spec.segments = std::max<int64_t>(ns, 1);
 }
 
 FailureOr<LightningPrefillPlan>
@@ -630,6 +641,15 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
     fail() << "segments = " << spec.segments << " must be >= 0 (0: automatic)";
     return failure();
   }
+  if (spec.valueSlices < 1 ||
+      (spec.valueSlices > 1 &&
+       (!spec.wgmma || spec.dim % spec.valueSlices != 0 || spec.dim / spec.valueSlices < 64))) {
+    fail() << "valueSlices = " << spec.valueSlices
+           << " is not supported: 1, or a split of the value dimension into "
+              "slices of at least 64 columns with the wgmma kernels (D = "
+           << spec.dim << (spec.wgmma ? "" : ", mma.sync kernels") << ")";
+    return failure();
+  }
   for (auto [what, n] : {std::pair<const char *, int64_t>{"stages", spec.stages},
                          {"stateStages", spec.stateStages}})
     if (n != 0 && (n < 2 || n > 8)) {
@@ -648,16 +668,20 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
   cfg.WN = cfg.W / cfg.WM;
   cfg.MTW = cfg.D / cfg.WM / 16;
   cfg.NTS = cfg.D / cfg.WN / 8;
+  cfg.VS = spec.valueSlices;
   if (spec.segments == 0) {
     LightningPrefillSpec chosen = spec;
     chooseLightningPrefillTiles(chosen, /*smCount=*/132);
     cfg.NS = chosen.segments;
+    cfg.VS = chosen.valueSlices;
   } else {
     cfg.NS = spec.segments;
   }
+  cfg.Dv = cfg.D / cfg.VS;
   cfg.base = ("lightning_prefill_h" + llvm::Twine(cfg.H) + "_d" + llvm::Twine(cfg.D) +
               "_bf16_c" + llvm::Twine(cfg.C) + "_s" + llvm::Twine(cfg.NS) +
-              (spec.siluInputs ? "_silu" : "") + (spec.stateHiLo ? "" : "_bf16state") + (spec.wgmma ? "_wg" : ""))
+              (spec.siluInputs ? "_silu" : "") + (spec.stateHiLo ? "" : "_bf16state") + (spec.wgmma ? "_wg" : "") +
+              (cfg.VS > 1 ? "_v" + std::to_string(cfg.VS) : ""))
                  .str();
 
   // Requested pipelines must fit a block's shared memory.
@@ -681,6 +705,8 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
       buildChunkKernel(builder, module, cfg, mode, gk, loc);
   };
   LightningPrefillPlan plan;
+  plan.segments = cfg.NS;
+  plan.valueSlices = cfg.VS;
   if (cfg.split()) {
     GeneratedKernel states, scan;
     buildChunk(Mode::LocalStates, states);

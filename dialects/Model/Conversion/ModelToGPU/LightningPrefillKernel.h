@@ -58,7 +58,8 @@ struct LightningPrefillSpec {
   /// with 1024; docs/benchmarks/prefill-split-sweep-*). A multiple of
   /// `chunk`, at most minSegmentTokens.
   int64_t shortestSegmentTokens = 512;
-  /// State update S += K̃ᵀV with the decayed K̃ = K ⊙ e^{-λ(m-1-j)} as bf16
+  /// State update S += K̃ᵀV with the decayed K̃ = K ⊙ e^{-λ(m-1-j)} (the
+  /// wgmma kernels: S += Kᵀ Ṽ, Ṽ = V ⊙ e^{-λ(m-1-j)}) as bf16
   /// hi + lo (true: ~16-bit K̃, fp32-grade state, state error ~3e-6; the
   /// update costs 2 MMAs) or rounded to bf16 once (false: 1 MMA, 25% fewer
   /// tensor-core ops in the outputs kernel and 50% in the local-states one;
@@ -72,11 +73,19 @@ struct LightningPrefillSpec {
   /// ahead) of the outputs kernel and of the local-states kernel; 0: as many
   /// as fit (≤ 4) one outputs block per SM and two local-states blocks.
   int64_t stages = 0, stateStages = 0;
+  /// Thread blocks per (segment, head) that split the value dimension: each
+  /// computes D/valueSlices columns of O and of the state (the full Q Kᵀ
+  /// each; the partners run side by side, so Q and K come from DRAM once and
+  /// from L2 for the other). Lets a call with many heads fill the GPU
+  /// without a sequence split, whose local-states kernel reads K and V a
+  /// second time. wgmma kernels only, D/valueSlices >= 64 (1 or 2 at D = 128).
+  int64_t valueSlices = 1;
 };
 
 struct LightningPrefillPlan {
   std::vector<mm01::gpu::GeneratedKernel> kernels; // launched in order
   std::string workspaceBytes;                      // engine expression, "0" if none
+  int64_t segments = 1, valueSlices = 1;           // the split that was built
 };
 
 /// The deepest pipeline (≤ 4 stages) whose shared memory fits one outputs
@@ -86,10 +95,12 @@ int64_t maxLightningPrefillStages(const LightningPrefillSpec &spec, bool outputs
 
 /// Fills in the tile configuration for a GPU of `smCount` SMs: chunk 64,
 /// 8 warps, wgmma for D 64/128, the deepest pipelines that fit, and,
-/// unless `spec.segments` is set, the sequence split that
-/// gives whole waves of the outputs kernel (one block per SM, two waves) at
-/// batch 1, limited by `maxTokens / minSegmentTokens`. Decode-sized calls
-/// (maxTokens = maxBatch) get no split.
+/// unless `spec.segments` is set, the split at batch 1: two value slices
+/// and no sequence split where that fills most of the GPU (heads ≥ 7/16 of
+/// the SMs at D = 128), else the sequence split that gives whole waves of
+/// the outputs kernel (one block per SM, two waves), limited by
+/// `maxTokens / minSegmentTokens`. Decode-sized calls (maxTokens = maxBatch)
+/// get no split.
 void chooseLightningPrefillTiles(LightningPrefillSpec &spec, int64_t smCount);
 
 /// Builds the kernels of `spec` at the end of `module` (names start with

@@ -101,6 +101,10 @@ struct TestLightningPrefillKernelPass
       *this, "state-stages",
       llvm::cl::desc("local-states kernel pipeline depth (0: automatic)"),
       llvm::cl::init(0)};
+  Option<int64_t> valueSlices{
+      *this, "value-slices",
+      llvm::cl::desc("thread blocks splitting the value dimension (wgmma)"),
+      llvm::cl::init(1)};
   ListOption<double> decays{*this, "decay",
                             llvm::cl::desc("λ per head (default 2^(-8(h+1)/H))")};
 
@@ -149,6 +153,7 @@ struct TestLightningPrefillKernelPass
     spec.wgmma = wgmma;
     spec.stages = stages;
     spec.stateStages = stateStages;
+    spec.valueSlices = valueSlices;
 
     auto gm = mm01::gpu::getOrCreateGPUModule(module, "mm01_lightning_prefill");
     OpBuilder b(ctx);
@@ -159,11 +164,8 @@ struct TestLightningPrefillKernelPass
 
     std::string text;
     llvm::raw_string_ostream os(text);
-    int64_t ns = 1;
-    for (auto &k : plan->kernels)
-      if (k.grid[1] == std::to_string(H))
-        ns = std::stoll(k.grid[0]);
-    os << "H=" << H << " D=" << D << " NS=" << ns << " silu=" << int(spec.siluInputs)
+    os << "H=" << H << " D=" << D << " NS=" << plan->segments
+       << " VS=" << plan->valueSlices << " silu=" << int(spec.siluInputs)
        << " hilo=" << int(spec.stateHiLo)
        << " max_batch=" << spec.maxBatch << " max_tokens=" << spec.maxTokens
        << " q=" << spec.qTokenStride << "," << spec.qHeadStride

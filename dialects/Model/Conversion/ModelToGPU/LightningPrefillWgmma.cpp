@@ -6,24 +6,29 @@
 // shared memory; WgmmaBuilder.h) and the work split by role between two
 // warpgroups (docs/lightning-prefill.md, "wgmma kernels"):
 //
+// A block computes Dv = D / valueSlices columns of O and of the state (all
+// D without value slices; block x = segment·valueSlices + slice).
+//
 //   outputs warpgroup (threads 0-127, outputs kernel only), per chunk:
-//     P  = Q Kᵀ                     8 x m64n64k16   (A: Q, B: K; K-major)
-//     O  = Q · Sb                   D/16 x m64nDk16 (B: Sb, the bf16 state, N-major)
+//     P  = Q Kᵀ                     8 x m64n64k16    (A: Q, B: K; K-major)
+//     O  = Q · Sb                   D/16 x m64nDvk16 (B: Sb, the bf16 state, N-major)
 //     P ⊙= M (decay mask), O ⊙= e^{-λ(i+1)} in registers; P → bf16 A fragments
-//     O += P · V                    C/16 x m64nDk16 (A: registers, B: V N-major)
+//     O += P · V                    C/16 x m64nDvk16 (A: registers, B: V N-major)
 //     O → the chunk's Q tile (swizzled) → 16-byte row pieces to global memory
 //   state warpgroup (threads 128-255; all 128 threads of the local-states
 //   kernel), per chunk:
-//     K̃ = K ⊙ e^{-λ(m-1-j)} as bf16 hi (+ lo) into shared memory
-//     S = e^{-λm} S + K̃ᵀ V          D/64 x C/16 (x 2 for hi + lo) m64nDk16
-//                                   (A: K̃ M-major, B: V N-major), fp32 S in
-//                                   the accumulators for the whole segment
+//     Ṽ = V ⊙ e^{-λ(m-1-j)} as bf16 hi (+ lo) into shared memory
+//     S = e^{-λm} S + Kᵀ Ṽ          D/64 x C/16 (x 2 for hi + lo) m64nDvk16
+//                                   (A: K from its stage, M-major; B: Ṽ
+//                                   N-major), fp32 S in the accumulators for
+//                                   the whole segment
 //     Sb = bf16(S)                  (outputs kernel: B of the next chunk's Q·S,
 //                                   once the outputs warpgroup's Q·S is done)
 //
-// Both warpgroups load: each thread issues cp.async of its 16-byte pieces of
-// the chunk's Q (outputs kernel), K and V rows into the swizzled tiles of a
-// ring of stages, stages-1 chunks ahead; one block-wide barrier per chunk
+// Loads: cp.async of 16-byte pieces of the chunk's Q (outputs kernel), K and
+// V (the block's columns) rows into the swizzled tiles of a ring of stages,
+// stages-1 chunks ahead, issued by every thread (the state warpgroup alone
+// in an outputs kernel with value slices); one block-wide barrier per chunk
 // publishes the chunk (and the Sb the state warpgroup wrote during the
 // previous one), so the state update of chunk c runs beside the outputs of
 // chunk c. Named barriers order the rest (kStateBarrier and below). Each
@@ -58,11 +63,11 @@ constexpr int64_t kStateBarrier = 1, kSbFreeBarrier = 2, kOutputsBarrier = 3;
 
 /// Shared memory (byte offsets from a 1024-aligned base; see the file comment).
 struct WgLayout {
-  int64_t tileBytes;  // one swizzled [C][D] bf16 tile
-  int64_t stageBytes; // Q (outputs only), K, V of one chunk
+  int64_t tileBytes;  // one swizzled [C][D] bf16 tile (Q, K)
+  int64_t stageBytes; // Q (outputs only), K, V ([C][Dv]) of one chunk
   int64_t stages;
-  int64_t kt;         // K̃ hi (and lo) tiles
-  int64_t sb;         // the [D][D] bf16 state (outputs only)
+  int64_t vt;         // Ṽ hi (and lo) tiles, [C][Dv] each
+  int64_t sb;         // the [D][Dv] bf16 state (outputs only)
   int64_t total;      // including the alignment slack
 };
 
@@ -70,15 +75,15 @@ WgLayout wgLayout(const Config &cfg, Mode mode) {
   const bool outputs = mode == Mode::Outputs;
   WgLayout l;
   l.tileBytes = cfg.C * cfg.D * 2;
-  l.stageBytes = (outputs ? 3 : 2) * l.tileBytes;
-  int64_t ktBytes = (cfg.spec.stateHiLo ? 2 : 1) * l.tileBytes;
-  int64_t sbBytes = outputs ? cfg.D * cfg.D * 2 : 0;
+  l.stageBytes = (outputs ? 2 : 1) * l.tileBytes + cfg.C * cfg.Dv * 2;
+  int64_t vtBytes = (cfg.spec.stateHiLo ? 2 : 1) * cfg.C * cfg.Dv * 2;
+  int64_t sbBytes = outputs ? cfg.D * cfg.Dv * 2 : 0;
   // Outputs: one block per SM; local states: two.
   int64_t budget = (outputs ? kMaxSmemPerBlock : kMaxSmemPerBlock / 2) - kSwizzleAlign;
-  l.stages = chooseStages(requestedStages(cfg, mode), budget, ktBytes + sbBytes,
+  l.stages = chooseStages(requestedStages(cfg, mode), budget, vtBytes + sbBytes,
                           l.stageBytes);
-  l.kt = l.stages * l.stageBytes;
-  l.sb = l.kt + ktBytes;
+  l.vt = l.stages * l.stageBytes;
+  l.sb = l.vt + vtBytes;
   l.total = l.sb + sbBytes + kSwizzleAlign;
   return l;
 }
@@ -97,7 +102,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
                                            const Config &cfg, Mode mode,
                                            GeneratedKernel &gk, Location loc) {
   const LightningPrefillSpec &sp = cfg.spec;
-  const int64_t H = cfg.H, D = cfg.D, C = cfg.C;
+  const int64_t H = cfg.H, D = cfg.D, C = cfg.C, Dv = cfg.Dv;
   const bool outputs = mode == Mode::Outputs;
   const int64_t threads = outputs ? 256 : 128;
   Type f32 = builder.getF32Type();
@@ -118,7 +123,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   ChunkBlock blk = enterChunkBlock(g, cfg, mode, cu);
   Value smem = g.mul(g.div(g.add(blk.smem, kSwizzleAlign - 1), kSwizzleAlign),
                      kSwizzleAlign);
-  Value s = blk.s, h = blk.h, bIdx = blk.bIdx;
+  Value s = blk.s, h = blk.h, bIdx = blk.bIdx, v0 = blk.v0;
   const Segment &seg = blk.seg;
 
   Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
@@ -133,19 +138,34 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   Value nch = g.cdiv(g.sub(seg.segEnd, seg.segStart), C);
 
   // ---- global → shared: cp.async of 16-byte pieces into swizzled tiles ----
-  // Piece p = tid + threads·r of a tile: row p / (D/8), piece p % (D/8).
-  // The row step is a multiple of 8, so a thread's swizzle is fixed.
-  const int64_t piecesPerRow = D / 8;
-  const int64_t piecesPerThread = C * piecesPerRow / threads;
-  const int64_t rowStep = threads / piecesPerRow;
-  // Row and swizzled byte offset of a thread's first piece; piece r is
-  // `step`·r rows further, the same swizzle (step % 8 == 0), so its offset
-  // is a constant away (folded into the shared-memory instructions).
-  auto pieceOffset = [&](Value thread, int64_t r, int64_t step) {
-    Value row0 = g.div(thread, piecesPerRow);
-    Value col = g.mul(g.rem(thread, piecesPerRow), 8);
+  // Piece p = tid + threads·r of a tile of `cols` columns: row p / (cols/8),
+  // piece p % (cols/8). The row step is a multiple of 8, so a thread's
+  // swizzle is fixed.
+  const int64_t vPiecesPerRow = Dv / 8;
+  // Row and swizzled byte offset of a thread's first piece of a [C][cols]
+  // tile; piece r is `step`·r rows further, the same swizzle (step % 8 ==
+  // 0), so its offset is a constant away (folded into the shared-memory
+  // instructions).
+  auto pieceOffset = [&](Value thread, int64_t r, int64_t step, int64_t cols = 0) {
+    const int64_t ppr = (cols ? cols : D) / 8;
+    Value row0 = g.div(thread, ppr);
+    Value col = g.mul(g.rem(thread, ppr), 8);
     return std::make_pair(g.add(row0, r * step),
                           g.add(wg.swizzled(row0, col, C), r * step * 128));
+  };
+  // Who issues the loads: every thread, or (outputs kernel with value
+  // slices) the state warpgroup alone, whose state update is half as wide
+  // while the outputs warpgroup still forms the whole Q Kᵀ (B1 H64 T32K on
+  // an H100: 0.79 ms against 0.86-0.88 ms with both or the outputs
+  // warpgroup loading).
+  const bool stateLoads = outputs && cfg.VS > 1;
+  const int64_t lThreads = stateLoads ? 128 : threads;
+  Value lTid = stateLoads ? wtid : tid;
+  auto piecesOf = [&](int64_t cols, Value colBase) {
+    const int64_t ppr = cols / 8, step = lThreads / ppr;
+    return Pieces{C * ppr / lThreads, step, g.div(lTid, ppr),
+                  g.add(g.mul(g.rem(lTid, ppr), 8), colBase),
+                  [&, step, cols](int64_t r) { return pieceOffset(lTid, r, step, cols).second; }};
   };
   auto tileOf = [&](Value stage, int64_t which) { // which: 0 Q, 1 K, 2 V
     return g.add(stage, (outputs ? which : which - 1) * L.tileBytes);
@@ -155,19 +175,22 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   };
   ChunkLoader loader{g, cfg, outputs, seg, h, nch,
                      outputs ? g.baseAddr(q) : Value(), g.baseAddr(k), g.baseAddr(v),
-                     piecesPerThread, rowStep, g.div(tid, piecesPerRow),
-                     g.mul(g.rem(tid, piecesPerRow), 8),
-                     [&](int64_t r) { return pieceOffset(tid, r, rowStep).second; },
+                     piecesOf(D, g.c(0)), piecesOf(Dv, v0),
                      [&](Value ci, int64_t which) { return tileOf(stageOf(ci), which); }};
-  // Start of every chunk (both roles): its pieces landed (and SiLU'd), made
-  // visible to wgmma, block barrier, then the next chunk's loads.
-  auto chunkHead = [&](Value ci) {
-    NVVM::CpAsyncWaitGroupOp::create(b, loc, L.stages - 2);
-    if (sp.siluInputs)
-      loader.silu(ci);
+  // Start of every chunk (both roles): its pieces landed (and SiLU'd) (the
+  // loading threads wait), made visible to wgmma, block barrier, then the
+  // next chunk's loads.
+  auto chunkHead = [&](Value ci, bool stateWG) {
+    bool loads = !stateLoads || stateWG;
+    if (loads) {
+      NVVM::CpAsyncWaitGroupOp::create(b, loc, L.stages - 2);
+      if (sp.siluInputs)
+        loader.silu(ci);
+    }
     wg.fenceProxyAsync();
     g.barrier();
-    loader.issue(g.add(ci, L.stages - 1));
+    if (loads)
+      loader.issue(g.add(ci, L.stages - 1));
   };
   auto chunkLen = [&](Value ci) {
     Value chunkStart = g.add(seg.segStart, g.mul(ci, C));
@@ -177,13 +200,14 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   // ---- accumulator coordinates (m64nN: value 4·j + 2·hf + e) ----
   auto accRow = [&](int64_t idx) { return g.add(r0, 8 * ((idx % 4) / 2)); };
   auto accCol = [&](int64_t idx) { return g.add(t2, 8 * (idx / 4) + idx % 2); };
-  const int64_t nState = D / 64 * (D / 2); // state accumulators per thread
-  // State value i: half hm = i / (D/2) (rows 64·hm..), then the m64nD layout.
-  auto stateRow = [&](int64_t i) { return g.add(accRow(i % (D / 2)), 64 * (i / (D / 2))); };
-  auto stateCol = [&](int64_t i) { return accCol(i % (D / 2)); };
+  // The block's state slice [D][Dv]: D/64 m64nDv accumulators per thread.
+  const int64_t nState = D / 64 * (Dv / 2);
+  // State value i: half hm = i / (Dv/2) (rows 64·hm..), then the m64nDv layout.
+  auto stateRow = [&](int64_t i) { return g.add(accRow(i % (Dv / 2)), 64 * (i / (Dv / 2))); };
+  auto stateCol = [&](int64_t i) { return accCol(i % (Dv / 2)); };
   Value sbAddr = g.add(smem, L.sb);
-  // Accumulators (m64nD per 64 rows, `rows`/64 of them back to back) as
-  // bf16 pairs into a swizzled [rows][D] tile. Value i sits at row r0 +
+  // Accumulators (m64nDv per 64 rows, `rows`/64 of them back to back) as
+  // bf16 pairs into a swizzled [rows][Dv] tile. Value i sits at row r0 +
   // 8·hf + 64·hm (≡ gq mod 8) and column t2 + 8·j, so its offset is a
   // per-thread base, one of 8 XOR terms ((j % 8) ^ gq)·16 and a constant:
   // 9 registers, not one address per pair.
@@ -193,20 +217,26 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     for (int64_t k = 0; k < 8; ++k)
       xorTerm.push_back(g.mul(arith::XOrIOp::create(b, loc, gq, g.c(k)), 16));
     for (int64_t i = 0; i < int64_t(acc.size()); i += 2) {
-      int64_t hm = i / (D / 2), idx = i % (D / 2), j = idx / 4, hf = (idx % 4) / 2;
+      int64_t hm = i / (Dv / 2), idx = i % (Dv / 2), j = idx / 4, hf = (idx % 4) / 2;
       int64_t constant = (j / 8) * rows * 128 + (64 * hm + 8 * hf) * 128;
       g.sts32(g.add(g.add(base, xorTerm[j % 8]), constant), g.pack(acc[i], acc[i + 1]));
     }
   };
-  // Sb[d][e] = bf16(S): the N-major B of Q·S (rows d = K).
+  // Sb[d][e] = bf16(S): the N-major B of Q·S (rows d = K, Dv columns).
   auto writeSb = [&](Value sbBase, ArrayRef<Value> S) { writeTile(sbBase, D, S); };
 
-  for (int64_t p = 0; p + 1 < L.stages; ++p)
-    loader.issue(g.c(p));
+  auto prologue = [&] {
+    for (int64_t p = 0; p + 1 < L.stages; ++p)
+      loader.issue(g.c(p));
+  };
+  if (stateLoads)
+    g.ifThen(g.slt(g.c(127), tid), prologue);
+  else
+    prologue();
 
   auto v2f32 = VectorType::get({2}, f32);
   auto stateIdx = [&](Value base, int64_t i) {
-    return g.add(base, g.add(g.mul(stateRow(i), D), stateCol(i)));
+    return g.add(base, g.add(g.mul(stateRow(i), D), g.add(stateCol(i), v0)));
   };
 
   // ================= state warpgroup =================
@@ -229,57 +259,65 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       writeSb(sbAddr, sInit);
       wg.fenceProxyAsync();
     }
-    // K̃ pieces of this thread: rows j = wtid / (D/8) + r·128/(D/8).
-    const int64_t ktPieces = C * piecesPerRow / 128, ktStep = 128 / piecesPerRow;
+    // Ṽ pieces of this thread: rows j = wtid / (Dv/8) + r·128/(Dv/8).
+    const int64_t vtPieces = C * vPiecesPerRow / 128, vtStep = 128 / vPiecesPerRow;
     // (Offsets and decays are rebuilt per chunk from one row/offset:
     // cheaper than keeping 3 x 8 registers beside the 128 of the state.)
-    Value ktHi = g.add(smem, L.kt), ktLo = g.add(ktHi, L.tileBytes);
+    Value vtHi = g.add(smem, L.vt), vtLo = g.add(vtHi, C * Dv * 2);
 
     auto loop = scf::ForOp::create(b, loc, g.c(0), nch, g.c(1), sInit);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value ci = loop.getInductionVar();
     SmallVector<Value> S(loop.getRegionIterArgs().begin(), loop.getRegionIterArgs().end());
-    chunkHead(ci);
+    chunkHead(ci, true);
     Value m = chunkLen(ci);
     Value stage = stageOf(ci);
     Value Kb = tileOf(stage, 1), Vb = tileOf(stage, 2);
 
-    // K̃ = K ⊙ e^{-λ(m-1-j)} (0 for j ≥ m) as bf16 hi (+ lo), same layout as K.
+    // Ṽ = V ⊙ e^{-λ(m-1-j)} (0 for j ≥ m) as bf16 hi (+ lo), same layout as
+    // V: the decay rides on V's Dv columns rather than K's D (half the work
+    // with two value slices), and K is the A operand straight from its
+    // stage. Loads go out 4 pieces at a time, ahead of their arithmetic.
     auto v8 = VectorType::get({8}, g.bf16);
     auto v8f = VectorType::get({8}, f32);
-    for (int64_t r = 0; r < ktPieces; ++r) {
-      auto [row, off] = pieceOffset(wtid, r, ktStep);
-      Value kdec = g.exp2(g.fmul(nLam, g.indexToF32(g.sub(g.sub(m, g.c(1)), row))));
-      Value w = g.select(g.slt(row, m), kdec, g.cf(0.0));
-      Value raw = LLVM::LoadOp::create(b, loc, v8, g.smemPtr(g.add(Kb, off)), 16);
-      Value x = arith::ExtFOp::create(b, loc, v8f, raw);
-      Value kd = arith::MulFOp::create(b, loc, x, vector::BroadcastOp::create(b, loc, v8f, w));
-      Value hi = arith::TruncFOp::create(b, loc, v8, kd);
-      LLVM::StoreOp::create(b, loc, hi, g.smemPtr(g.add(ktHi, off)), 16);
-      if (sp.stateHiLo) {
-        Value lo = arith::TruncFOp::create(
-            b, loc, v8, arith::SubFOp::create(b, loc, kd, arith::ExtFOp::create(b, loc, v8f, hi)));
-        LLVM::StoreOp::create(b, loc, lo, g.smemPtr(g.add(ktLo, off)), 16);
+    for (int64_t r0p = 0; r0p < vtPieces; r0p += 4) {
+      const int64_t n = std::min<int64_t>(4, vtPieces - r0p);
+      SmallVector<Value> raw;
+      for (int64_t r = r0p; r < r0p + n; ++r)
+        raw.push_back(LLVM::LoadOp::create(
+            b, loc, v8, g.smemPtr(g.add(Vb, pieceOffset(wtid, r, vtStep, Dv).second)), 16));
+      for (int64_t r = r0p; r < r0p + n; ++r) {
+        auto [row, off] = pieceOffset(wtid, r, vtStep, Dv);
+        Value vdec = wg.ex2Ftz(g.fmul(nLam, g.indexToF32(g.sub(g.sub(m, g.c(1)), row))));
+        Value w = g.select(g.slt(row, m), vdec, g.cf(0.0));
+        Value x = arith::ExtFOp::create(b, loc, v8f, raw[r - r0p]);
+        Value vd = arith::MulFOp::create(b, loc, x, vector::BroadcastOp::create(b, loc, v8f, w));
+        Value hi = arith::TruncFOp::create(b, loc, v8, vd);
+        LLVM::StoreOp::create(b, loc, hi, g.smemPtr(g.add(vtHi, off)), 16);
+        if (sp.stateHiLo) {
+          Value lo = arith::TruncFOp::create(
+              b, loc, v8, arith::SubFOp::create(b, loc, vd, arith::ExtFOp::create(b, loc, v8f, hi)));
+          LLVM::StoreOp::create(b, loc, lo, g.smemPtr(g.add(vtLo, off)), 16);
+        }
       }
     }
     wg.fenceProxyAsync();
     wg.namedBarrier(kStateBarrier, 128);
 
-    // S = e^{-λm} S + K̃ᵀ V.
+    // S = e^{-λm} S + Kᵀ Ṽ.
     Value sdec = g.exp2(g.fmul(nLam, g.indexToF32(m)));
     for (Value &x : S)
       x = g.fmul(x, sdec);
     S = wg.fence(S);
-    const int64_t half = D / 2;
+    const int64_t half = Dv / 2;
     for (int64_t hm = 0; hm < D / 64; ++hm) {
       SmallVector<Value> acc(S.begin() + hm * half, S.begin() + (hm + 1) * half);
       for (int64_t kk = 0; kk < C / 16; ++kk) {
-        Value dV = wg.descMN(g.add(Vb, 2048 * kk), C * 128);
+        Value dA = wg.descMN(g.add(Kb, hm * C * 128 + 2048 * kk), C * 128);
         for (int64_t part = 0; part < (sp.stateHiLo ? 2 : 1); ++part) {
-          Value ktile = part ? ktLo : ktHi;
-          Value dA = wg.descMN(g.add(ktile, hm * C * 128 + 2048 * kk), C * 128);
-          acc = wg.mmaSS(D, acc, dA, dV, /*accumulate=*/true, /*transA=*/true,
+          Value dV = wg.descMN(g.add(part ? vtLo : vtHi, 2048 * kk), C * 128);
+          acc = wg.mmaSS(Dv, acc, dA, dV, /*accumulate=*/true, /*transA=*/true,
                          /*transB=*/true);
         }
       }
@@ -325,13 +363,13 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     // would spill.
     auto pdec = [&](int64_t idx) {
       Value d = g.sub(accRow(idx), accCol(idx));
-      return g.select(g.slt(d, g.c(0)), g.cf(0.0), g.exp2(g.fmul(nLam, g.indexToF32(d))));
+      return g.select(g.slt(d, g.c(0)), g.cf(0.0), wg.ex2Ftz(g.fmul(nLam, g.indexToF32(d))));
     };
     auto loop = scf::ForOp::create(b, loc, g.c(0), nch, g.c(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value ci = loop.getInductionVar();
-    chunkHead(ci);
+    chunkHead(ci, false);
     Value m = chunkLen(ci);
     Value tokBase = g.add(seg.start, g.add(seg.segStart, g.mul(ci, C)));
     Value stage = stageOf(ci);
@@ -341,7 +379,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     auto kStep = [&](Value tile, int64_t rows, int64_t kk) {
       return wg.descK(g.add(tile, (kk / 4) * rows * 128 + (kk % 4) * 32));
     };
-    SmallVector<Value> accP(C / 2, g.cf(0.0)), accO(D / 2, g.cf(0.0));
+    SmallVector<Value> accP(C / 2, g.cf(0.0)), accO(Dv / 2, g.cf(0.0));
     SmallVector<Value> both(accP);
     both.append(accO);
     both = wg.fence(both);
@@ -351,7 +389,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       accP = wg.mmaSS(C, accP, kStep(Qb, C, kk), kStep(Kb, C, kk), kk > 0, false, false);
     wg.commit();
     for (int64_t kk = 0; kk < D / 16; ++kk)
-      accO = wg.mmaSS(D, accO, kStep(Qb, C, kk), wg.descMN(g.add(sbAddr, 2048 * kk), D * 128),
+      accO = wg.mmaSS(Dv, accO, kStep(Qb, C, kk), wg.descMN(g.add(sbAddr, 2048 * kk), D * 128),
                       kk > 0, false, true);
     wg.commit();
     accP = wg.wait(1, accP);
@@ -361,15 +399,15 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       aP.push_back(g.pack(g.fmul(accP[idx], pdec(idx)), g.fmul(accP[idx + 1], pdec(idx + 1))));
     accO = wg.wait(0, accO);
     wg.namedBarrierArrive(kSbFreeBarrier, 256); // Sb may take the next state
-    for (int64_t idx = 0; idx < D / 2; ++idx)
+    for (int64_t idx = 0; idx < Dv / 2; ++idx)
       accO[idx] = g.fmul(accO[idx], qdec[(idx % 4) / 2]);
     both.assign(accO.begin(), accO.end());
     both.append(aP);
     both = wg.fence(both);
-    accO.assign(both.begin(), both.begin() + D / 2);
-    aP.assign(both.begin() + D / 2, both.end());
+    accO.assign(both.begin(), both.begin() + Dv / 2);
+    aP.assign(both.begin() + Dv / 2, both.end());
     for (int64_t st = 0; st < C / 16; ++st)
-      accO = wg.mmaRS(D, accO, ArrayRef<Value>(aP).slice(4 * st, 4),
+      accO = wg.mmaRS(Dv, accO, ArrayRef<Value>(aP).slice(4 * st, 4),
                       wg.descMN(g.add(Vb, 2048 * st), C * 128), true, true);
     wg.commit();
     accO = wg.wait(0, accO);
@@ -380,13 +418,13 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     writeTile(Qb, C, accO);
     wg.namedBarrier(kOutputsBarrier, 128);
     auto v8 = VectorType::get({8}, g.bf16);
-    for (int64_t r = 0; r < C * piecesPerRow / 128; ++r) {
-      auto [row, off] = pieceOffset(wtid, r, 128 / piecesPerRow);
+    for (int64_t r = 0; r < C * vPiecesPerRow / 128; ++r) {
+      auto [row, off] = pieceOffset(wtid, r, 128 / vPiecesPerRow, Dv);
       g.ifThen(g.slt(row, m), [&] {
         Value x = LLVM::LoadOp::create(b, loc, v8, g.smemPtr(g.add(Qb, off)), 16);
         Value idx = g.add(g.add(g.mul(g.add(tokBase, row), sp.outTokenStride),
                                 g.mul(h, sp.outHeadStride)),
-                          g.mul(g.rem(wtid, piecesPerRow), 8));
+                          g.add(g.mul(g.rem(wtid, vPiecesPerRow), 8), v0));
         vector::StoreOp::create(b, loc, x, out, ValueRange{idx}, false,
                                 llvm::MaybeAlign(16));
       });

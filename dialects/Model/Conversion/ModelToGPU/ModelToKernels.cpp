@@ -634,7 +634,8 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
         .get("shortest_segment_tokens", spec.shortestSegmentTokens)
         .get("wgmma", spec.wgmma)
         .get("stages", spec.stages)
-        .get("state_stages", spec.stateStages);
+        .get("state_stages", spec.stateStages)
+        .get("value_slices", spec.valueSlices);
   if (failed(tr->finish()))
     return failure();
   if (!isDecode && spec.segments < 1)
@@ -648,7 +649,7 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
                         spec.outTokenStride)(spec.outHeadStride)(spec.maxBatch)(
                         spec.maxTokens)(spec.chunk)(spec.warps)(spec.segments)(
                         spec.minSegmentTokens)(spec.shortestSegmentTokens)(
-                        spec.wgmma)(spec.stages)(spec.stateStages)
+                        spec.wgmma)(spec.stages)(spec.stateStages)(spec.valueSlices)
                         .str();
   // Decode (one token per sequence, token b = slot b): the recurrent decode
   // kernel instead of a 64-token chunk per token. Same q/k/v/state/out

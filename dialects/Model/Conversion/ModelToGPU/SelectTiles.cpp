@@ -66,7 +66,8 @@ struct TileSelector {
                                {"shortest_segment_tokens", spec.shortestSegmentTokens},
                                {"wgmma", spec.wgmma},
                                {"stages", spec.stages},
-                               {"state_stages", spec.stateStages}});
+                               {"state_stages", spec.stateStages},
+                               {"value_slices", spec.valueSlices}});
   }
 
   DictionaryAttr lightningDecode() {
