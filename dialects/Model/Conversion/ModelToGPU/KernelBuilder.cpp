@@ -5,62 +5,12 @@ using namespace mlir;
 
 namespace mm01::gpu {
 
-Value KernelBuilder::idx(int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-Value KernelBuilder::f32(double v) {
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(v)));
-}
-Value KernelBuilder::add(Value x, Value y) {
-  return arith::AddIOp::create(b, loc, x, y);
-}
-Value KernelBuilder::mul(Value x, Value y) {
-  return arith::MulIOp::create(b, loc, x, y);
-}
-Value KernelBuilder::div(Value x, int64_t y) {
-  return arith::DivUIOp::create(b, loc, x, idx(y));
-}
-Value KernelBuilder::rem(Value x, int64_t y) {
-  return arith::RemUIOp::create(b, loc, x, idx(y));
-}
-Value KernelBuilder::lt(Value x, Value y) {
-  return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
-}
-Value KernelBuilder::indexOf(Value i32) {
-  return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), i32);
-}
 Value KernelBuilder::threadId(mlir::gpu::Dimension d) {
   return mlir::gpu::ThreadIdOp::create(b, loc, d);
 }
 Value KernelBuilder::blockId(mlir::gpu::Dimension d) {
   return mlir::gpu::BlockIdOp::create(b, loc, d);
 }
-Value KernelBuilder::fadd(Value x, Value y) {
-  return arith::AddFOp::create(b, loc, x, y);
-}
-Value KernelBuilder::fmul(Value x, Value y) {
-  return arith::MulFOp::create(b, loc, x, y);
-}
-Value KernelBuilder::toF32(Value x) {
-  if (x.getType().isF32())
-    return x;
-  return arith::ExtFOp::create(b, loc, b.getF32Type(), x);
-}
-Value KernelBuilder::round(Value x, Type elt) {
-  if (elt.isF32())
-    return x;
-  return arith::TruncFOp::create(b, loc, elt, x);
-}
-Value KernelBuilder::roundTrip(Value x, Type elt) {
-  return elt.isF32() ? x : toF32(round(x, elt));
-}
-Value KernelBuilder::load(Value memref, Value index) {
-  return memref::LoadOp::create(b, loc, memref, ValueRange{index});
-}
-void KernelBuilder::store(Value v, Value memref, Value index) {
-  memref::StoreOp::create(b, loc, v, memref, ValueRange{index});
-}
-
 void KernelBuilder::forLoop(Value lb, Value ub, Value step,
                             const std::function<void(Value)> &body) {
   auto loop = scf::ForOp::create(b, loc, lb, ub, step);
@@ -81,13 +31,6 @@ Value KernelBuilder::forLoopAcc(Value lb, Value ub, Value step, Value init,
   // The builder-created body has an implicit empty yield only when no
   // iter_args are given; with iter_args we added the yield ourselves.
   return loop.getResult(0);
-}
-
-void KernelBuilder::ifThen(Value cond, const std::function<void()> &body) {
-  auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
-  OpBuilder::InsertionGuard g(b);
-  b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-  body();
 }
 
 Value KernelBuilder::warpSum(Value x) {

@@ -62,25 +62,13 @@ struct DecodeGen : KernelBuilder {
     Value f = toF32(x);
     return t.siluInputs ? silu(f) : f;
   }
-  /// One f32 -> f32 PTX instruction as inline asm (math.exp2 would be a
-  /// libdevice call, __nv_exp2f, left unresolved when no toolkit is found).
-  Value ptxUnary(const char *asmText, Value x) {
-    MLIRContext *ctx = b.getContext();
-    return LLVM::InlineAsmOp::create(
-               b, loc, b.getF32Type(), ValueRange{x}, asmText, "=f,f",
-               /*has_side_effects=*/false, /*is_align_stack=*/false,
-               LLVM::tailcallkind::TailCallKind::None,
-               LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),
-               /*operand_attrs=*/ArrayAttr())
-        .getResult(0);
-  }
   /// SiLU(y) = y · 1 / (1 + 2^{-y·log2 e}), rounded to the activation type:
   /// ex2.approx and rcp.approx (each within ~2 ulp of f32), no IEEE
   /// division — a few ulp of f32, well inside the rounding to bf16 and ~1e-7
   /// relative for f32 activations.
   Value silu(Value f) {
-    Value e = ptxUnary("ex2.approx.f32 $0, $1;", fmul(f, f32(-kLog2e)));
-    Value r = ptxUnary("rcp.approx.f32 $0, $1;", fadd(f32(1.0), e));
+    Value e = ptxUnary("ex2.approx.f32 $0, $1;", fmul(f, f32c(-kLog2e)));
+    Value r = ptxUnary("rcp.approx.f32 $0, $1;", fadd(f32c(1.0), e));
     return roundTrip(fmul(f, r), t.elt);
   }
   Value element(Value vec, int64_t e) {
@@ -116,7 +104,7 @@ struct DecodeGen : KernelBuilder {
       return;
     }
     for (int64_t e = 0; e < kVec; ++e)
-      memref::StoreOp::create(b, loc, round(element(sum, e), t.elt), at.memref,
+      memref::StoreOp::create(b, loc, fromF32(element(sum, e), t.elt), at.memref,
                               shifted(at, e));
   }
   Value loadAt(const DecodeAccess &at) {
@@ -272,7 +260,7 @@ mlir::gpu::GPUFuncOp buildLightningDecodeFunc(
         } else if (base >= D) {
           stage(DecodeOperand::K, g.add(s, -D));
         } else {
-          auto isQ = scf::IfOp::create(b, loc, g.lt(s, g.idx(D)),
+          auto isQ = scf::IfOp::create(b, loc, g.ult(s, g.idx(D)),
                                        /*withElseRegion=*/true);
           OpBuilder::InsertionGuard ig(b);
           b.setInsertionPointToStart(isQ.thenBlock());
@@ -284,7 +272,7 @@ mlir::gpu::GPUFuncOp buildLightningDecodeFunc(
       if (base + t.threads <= slots)
         body();
       else
-        g.ifThen(g.lt(s, g.idx(slots)), body);
+        g.ifThen(g.ult(s, g.idx(slots)), body);
     }
     mlir::gpu::BarrierOp::create(b, loc);
     auto pairType = VectorType::get({2}, f32);
@@ -326,7 +314,7 @@ mlir::gpu::GPUFuncOp buildLightningDecodeFunc(
     acc = vector::FromElementsOp::create(b, loc, g.vecF32, lanes);
   }
 
-  Value isFirstRowGroup = g.lt(tid, g.idx(CG));
+  Value isFirstRowGroup = g.ult(tid, g.idx(CG));
   Value sum = acc;
   if (NW > 1) {
     // Lane < CG of each warp writes the warp's partial sums, then the first
@@ -334,7 +322,7 @@ mlir::gpu::GPUFuncOp buildLightningDecodeFunc(
     Value smem = kernel.getWorkgroupAttributions()[0];
     Value warp = g.div(tid, 32);
     Value c = g.mul(cg, kVec);
-    g.ifThen(g.lt(g.rem(tid, 32), g.idx(CG)), [&] {
+    g.ifThen(g.ult(g.rem(tid, 32), g.idx(CG)), [&] {
       vector::StoreOp::create(b, loc, acc, smem, ValueRange{warp, c},
                               /*nontemporal=*/false, stateAlign);
     });

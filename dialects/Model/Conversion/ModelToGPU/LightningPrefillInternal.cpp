@@ -74,7 +74,7 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu) {
   // together, so their shared Q and K reads meet in L2).
   Value x = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x);
   blk.s = cfg.VS > 1 ? g.div(x, cfg.VS) : x;
-  blk.v0 = cfg.VS > 1 ? g.mul(g.rem(x, cfg.VS), cfg.Dv) : g.c(0);
+  blk.v0 = cfg.VS > 1 ? g.mul(g.rem(x, cfg.VS), cfg.Dv) : g.idx(0);
   blk.h = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y);
   blk.bIdx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::z);
   Value batch = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::z);
@@ -90,7 +90,7 @@ void ChunkLoader::issue(Value ci) {
   const LightningPrefillSpec &sp = cfg.spec;
   g.ifThen(g.slt(ci, nch), [&] {
     Value chunkStart = g.add(seg.segStart, g.mul(ci, cfg.C));
-    Value last = g.sub(seg.segEnd, g.c(1));
+    Value last = g.sub(seg.segEnd, g.idx(1));
     // Q, K then V of each piece index r (V's pieces may be fewer).
     for (int64_t r = 0; r < std::max(qk.pieces, v.pieces); ++r) {
       auto one = [&](const Pieces &p, Value src, int64_t which, int64_t ts, int64_t hs) {
@@ -124,7 +124,7 @@ static void siluInPlace(Gen &g, Value addr) {
   for (int64_t e = 0; e < 8; ++e) {
     Value y = vector::ExtractOp::create(b, loc, xf, ArrayRef<int64_t>{e});
     // y · σ(y) = y / (1 + 2^{-y·log2 e})
-    y = g.fdiv(y, g.fadd(g.cf(1.0), g.exp2(g.fmul(y, g.cf(-kLog2e)))));
+    y = g.fdiv(y, g.fadd(g.f32c(1.0), g.exp2(g.fmul(y, g.f32c(-kLog2e)))));
     el.push_back(g.truncBF16(y));
   }
   LLVM::StoreOp::create(b, loc, vector::FromElementsOp::create(b, loc, v8, el), ptr, 16);

@@ -51,9 +51,9 @@ inline int64_t extent(int64_t maxTokens, int64_t tokenStride, int64_t heads,
 
 /// λ_h·log2(e) of head `h` (a select chain over the compile-time rates).
 inline mlir::Value negLambdaLog2e(Gen &g, const Config &cfg, Value h) {
-  Value v = g.cf(-cfg.spec.decay[0] * kLog2e);
+  Value v = g.f32c(-cfg.spec.decay[0] * kLog2e);
   for (int64_t i = 1; i < cfg.H; ++i)
-    v = g.select(g.eq(h, g.c(i)), g.cf(-cfg.spec.decay[i] * kLog2e), v);
+    v = g.select(g.eq(h, g.idx(i)), g.f32c(-cfg.spec.decay[i] * kLog2e), v);
   return v;
 }
 
@@ -71,7 +71,7 @@ inline Segment segmentOf(Gen &g, const Config &cfg, Value cu, Value bIdx, Value 
   seg.len = g.sub(g.loadIndex(cu, g.add(bIdx, 1)), seg.start);
   if (!cfg.split()) {
     seg.segLen = seg.len;
-    seg.segStart = g.c(0);
+    seg.segStart = g.idx(0);
     seg.segEnd = seg.len;
     return seg;
   }
@@ -81,8 +81,8 @@ inline Segment segmentOf(Gen &g, const Config &cfg, Value cu, Value bIdx, Value 
   // C))), so that short calls still spread over the GPU.
   auto roundUp = [&](Value n) { return g.mul(g.cdiv(g.cdiv(n, cfg.NS), cfg.C), cfg.C); };
   Value total = g.loadIndex(cu, batch);
-  Value shortest = g.minS(g.c(cfg.spec.minSegmentTokens),
-                          g.maxS(g.c(cfg.spec.shortestSegmentTokens), roundUp(total)));
+  Value shortest = g.minS(g.idx(cfg.spec.minSegmentTokens),
+                          g.maxS(g.idx(cfg.spec.shortestSegmentTokens), roundUp(total)));
   seg.segLen = g.maxS(roundUp(seg.len), shortest);
   seg.segStart = g.mul(s, seg.segLen);
   seg.segEnd = g.minS(seg.len, g.add(seg.segStart, seg.segLen));

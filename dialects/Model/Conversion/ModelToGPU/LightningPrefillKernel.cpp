@@ -174,7 +174,7 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
         Value j = g.add(g.add(g.mul(cw, 32), t2), 8 * nt + (e % 2));
         Value d = g.sub(i, j);
         Value f = g.exp2(g.fmul(nLam, g.indexToF32(d)));
-        pdec[nt][e] = g.select(g.slt(d, g.c(0)), g.cf(0.0), f);
+        pdec[nt][e] = g.select(g.slt(d, g.idx(0)), g.f32c(0.0), f);
       }
   }
   auto kIndex = [&](int64_t kk, int64_t e, int64_t hf) {
@@ -185,7 +185,7 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
     for (int64_t hf = 0; hf < 2; ++hf)
       for (int64_t e = 0; e < 2; ++e)
         kdecBase.push_back(g.exp2(g.fmul(
-            nLam, g.indexToF32(g.sub(g.c(C - 1), kIndex(kk, e, hf))))));
+            nLam, g.indexToF32(g.sub(g.idx(C - 1), kIndex(kk, e, hf))))));
 
   // ---- state fragments: S[sr0 + 16·mi + gq (+8)][sc0 + 8·nt + t2 (+1)] ----
   auto v2f32 = VectorType::get({2}, f32);
@@ -202,8 +202,8 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
     for (int64_t nt = 0; nt < cfg.NTS; ++nt)
       for (int64_t hf = 0; hf < 2; ++hf) {
         if (!outputs) {
-          sInit.push_back(g.cf(0.0));
-          sInit.push_back(g.cf(0.0));
+          sInit.push_back(g.f32c(0.0));
+          sInit.push_back(g.f32c(0.0));
           continue;
         }
         Value src = cfg.split() ? ws : state;
@@ -252,8 +252,8 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
 
   // ---- chunk loop (software pipelined: chunk ci+stages-1 loads during ci) ----
   for (int64_t p = 0; p + 1 < L.stages; ++p)
-    loader.issue(g.c(p));
-  auto loop = scf::ForOp::create(b, loc, g.c(0), nch, g.c(1), sInit);
+    loader.issue(g.idx(p));
+  auto loop = scf::ForOp::create(b, loc, g.idx(0), nch, g.idx(1), sInit);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
@@ -261,7 +261,7 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
     SmallVector<Value> S(loop.getRegionIterArgs().begin(),
                          loop.getRegionIterArgs().end());
     Value chunkStart = g.add(seg.segStart, g.mul(ci, C));
-    Value m = g.minS(g.c(C), g.sub(seg.segEnd, chunkStart));
+    Value m = g.minS(g.idx(C), g.sub(seg.segEnd, chunkStart));
     Value tokBase = g.add(seg.start, chunkStart);
     Value stage = stageOf(ci);
     Value Qb = outputs ? tileOf(stage, 0) : Value(), Kb = tileOf(stage, 1),
@@ -283,13 +283,13 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
       // -- P = (Q Kᵀ) ⊙ M, rows r0.., columns 32·cw.. --
       SmallVector<Frag4> aQ;
       for (int64_t kk = 0; kk < D / 16; ++kk)
-        aQ.push_back(g.ldsm4(g.add(at(Qb, r0, g.c(16 * kk), RP), offX), false));
+        aQ.push_back(g.ldsm4(g.add(at(Qb, r0, g.idx(16 * kk), RP), offX), false));
       // All 4 accumulators advance together (independent MMAs in flight).
       SmallVector<Frag4> pacc(4, g.zero4());
       for (int64_t kk = 0; kk < D / 16; ++kk)
         for (int64_t np = 0; np < 2; ++np) {
           Value n0 = g.add(g.mul(cw, 32), 16 * np);
-          Frag4 bk = g.ldsm4(g.add(at(Kb, n0, g.c(16 * kk), RP), offY), false);
+          Frag4 bk = g.ldsm4(g.add(at(Kb, n0, g.idx(16 * kk), RP), offY), false);
           pacc[2 * np] = g.mma(aQ[kk], {bk[0], bk[1]}, pacc[2 * np]);
           pacc[2 * np + 1] = g.mma(aQ[kk], {bk[2], bk[3]}, pacc[2 * np + 1]);
         }
@@ -310,14 +310,14 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
       // -- O = (Q·S) ⊙ e^{-λ(i+1)} + P·V, rows r0.., columns cw·D/2.. --
       SmallVector<Frag4> aP;
       for (int64_t kk = 0; kk < C / 16; ++kk)
-        aP.push_back(g.ldsm4(g.add(at(Ps, r0, g.c(16 * kk), PP), offXP), false));
+        aP.push_back(g.ldsm4(g.add(at(Ps, r0, g.idx(16 * kk), PP), offXP), false));
       // All D/16 output tiles of the warp advance together.
       const int64_t NP = D / 32;
       auto nCol = [&](int64_t np) { return g.add(g.mul(cw, D / 2), 16 * np); };
       SmallVector<Frag4> oacc(2 * NP, g.zero4());
       for (int64_t kk = 0; kk < D / 16; ++kk)
         for (int64_t np = 0; np < NP; ++np) {
-          Frag4 bs = g.ldsm4(g.add(at(sbAddr, g.c(16 * kk), nCol(np), RP), offX), true);
+          Frag4 bs = g.ldsm4(g.add(at(sbAddr, g.idx(16 * kk), nCol(np), RP), offX), true);
           oacc[2 * np] = g.mma(aQ[kk], {bs[0], bs[1]}, oacc[2 * np]);
           oacc[2 * np + 1] = g.mma(aQ[kk], {bs[2], bs[3]}, oacc[2 * np + 1]);
         }
@@ -326,7 +326,7 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
           acc[e] = g.fmul(acc[e], qdec[e / 2]);
       for (int64_t kk = 0; kk < C / 16; ++kk)
         for (int64_t np = 0; np < NP; ++np) {
-          Frag4 bv = g.ldsm4(g.add(at(Vb, g.c(16 * kk), nCol(np), RP), offX), true);
+          Frag4 bv = g.ldsm4(g.add(at(Vb, g.idx(16 * kk), nCol(np), RP), offX), true);
           oacc[2 * np] = g.mma(aP[kk], {bv[0], bv[1]}, oacc[2 * np]);
           oacc[2 * np + 1] = g.mma(aP[kk], {bv[2], bv[3]}, oacc[2 * np + 1]);
         }
@@ -352,7 +352,7 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
     // -- S = e^{-λm} S + K̃ᵀ V, K̃ = K ⊙ e^{-λ(m-1-j)} (zero for j ≥ m) split
     //    in registers into bf16 hi + lo (A fragments by ldmatrix.trans of K) --
     Value sdec = g.exp2(g.fmul(nLam, g.indexToF32(m)));
-    Value cm = g.exp2(g.fmul(nLam, g.indexToF32(g.sub(m, g.c(C)))));
+    Value cm = g.exp2(g.fmul(nLam, g.indexToF32(g.sub(m, g.idx(C)))));
     SmallVector<Value> acc;
     for (Value x : S)
       acc.push_back(g.fmul(x, sdec));
@@ -362,12 +362,12 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
         for (int64_t e = 0; e < 2; ++e)
           w[2 * hf + e] = g.select(g.slt(kIndex(kk, e, hf), m),
                                    g.fmul(kdecBase[(kk * 2 + hf) * 2 + e], cm),
-                                   g.cf(0.0));
+                                   g.f32c(0.0));
       const bool hiLo = sp.stateHiLo;
       SmallVector<Frag4> aHi, aLo;
       for (int64_t mi = 0; mi < cfg.MTW; ++mi) {
         Frag4 raw = g.ldsm4(
-            g.add(at(Kb, g.c(16 * kk), g.add(sr0, 16 * mi), RP), offY), true);
+            g.add(at(Kb, g.idx(16 * kk), g.add(sr0, 16 * mi), RP), offY), true);
         Frag4 hi, lo;
         for (int64_t r = 0; r < 4; ++r) {
           int64_t hf = r / 2; // a0, a1: columns t2, t2+1; a2, a3: +8
@@ -399,12 +399,12 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
         }
       };
       if (cfg.NTS == 1) {
-        auto bv = g.ldsm2(g.add(at(Vb, g.c(16 * kk), sc0, RP), offX), true);
+        auto bv = g.ldsm2(g.add(at(Vb, g.idx(16 * kk), sc0, RP), offX), true);
         update(0, bv[0], bv[1]);
       } else {
         for (int64_t np = 0; np < cfg.NTS / 2; ++np) {
           Frag4 bv = g.ldsm4(
-              g.add(at(Vb, g.c(16 * kk), g.add(sc0, 16 * np), RP), offX), true);
+              g.add(at(Vb, g.idx(16 * kk), g.add(sc0, 16 * np), RP), offX), true);
           update(2 * np, bv[0], bv[1]);
           update(2 * np + 1, bv[2], bv[3]);
         }
@@ -478,27 +478,27 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
   Value bIdx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y);
   Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
   Value batch = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::y);
-  Segment seg = segmentOf(g, cfg, cu, bIdx, g.c(0), batch);
+  Segment seg = segmentOf(g, cfg, cu, bIdx, g.idx(0), batch);
   Value nseg = arith::DivSIOp::create( // cdiv(len, segLen)
-      b, loc, g.add(seg.len, g.sub(seg.segLen, g.c(1))), seg.segLen);
+      b, loc, g.add(seg.len, g.sub(seg.segLen, g.idx(1))), seg.segLen);
   Value slot = g.add(g.mul(bIdx, H), h);
   Value off = g.mul(g.add(g.mul(part, threads), tid), 4);
   Value stateIdx = g.add(g.mul(slot, D * D), off);
   Value wsIdx = g.add(g.mul(g.mul(slot, cfg.NS), D * D), off);
   auto v4 = VectorType::get({4}, f32);
-  g.ifThen(g.slt(g.c(0), seg.len), [&] {
+  g.ifThen(g.slt(g.idx(0), seg.len), [&] {
     Value dec = g.exp2(g.fmul(negLambdaLog2e(g, cfg, h), g.indexToF32(seg.segLen)));
     Value decV = vector::BroadcastOp::create(b, loc, v4, dec);
     Value x0 = vector::LoadOp::create(b, loc, v4, state, ValueRange{stateIdx}, false,
                                       llvm::MaybeAlign(16));
     vector::StoreOp::create(b, loc, x0, ws, ValueRange{wsIdx}, false,
                             llvm::MaybeAlign(16));
-    auto loop = scf::ForOp::create(b, loc, g.c(1), nseg, g.c(batchSegs),
+    auto loop = scf::ForOp::create(b, loc, g.idx(1), nseg, g.idx(batchSegs),
                                    ValueRange{x0});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value s0 = loop.getInductionVar();
-    Value lastSeg = g.sub(nseg, g.c(1));
+    Value lastSeg = g.sub(nseg, g.idx(1));
     SmallVector<Value> ys, idxs, valid;
     for (int64_t u = 0; u < batchSegs; ++u) {
       Value si = g.add(s0, u);

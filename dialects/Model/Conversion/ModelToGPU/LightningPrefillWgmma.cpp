@@ -175,7 +175,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   };
   ChunkLoader loader{g, cfg, outputs, seg, h, nch,
                      outputs ? g.baseAddr(q) : Value(), g.baseAddr(k), g.baseAddr(v),
-                     piecesOf(D, g.c(0)), piecesOf(Dv, v0),
+                     piecesOf(D, g.idx(0)), piecesOf(Dv, v0),
                      [&](Value ci, int64_t which) { return tileOf(stageOf(ci), which); }};
   // Start of every chunk (both roles): its pieces landed (and SiLU'd) (the
   // loading threads wait), made visible to wgmma, block barrier, then the
@@ -194,7 +194,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   };
   auto chunkLen = [&](Value ci) {
     Value chunkStart = g.add(seg.segStart, g.mul(ci, C));
-    return g.minS(g.c(C), g.sub(seg.segEnd, chunkStart));
+    return g.minS(g.idx(C), g.sub(seg.segEnd, chunkStart));
   };
 
   // ---- accumulator coordinates (m64nN: value 4·j + 2·hf + e) ----
@@ -215,7 +215,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     Value base = g.add(tile, g.add(g.mul(r0, 128), g.mul(t2, 2)));
     SmallVector<Value> xorTerm;
     for (int64_t k = 0; k < 8; ++k)
-      xorTerm.push_back(g.mul(arith::XOrIOp::create(b, loc, gq, g.c(k)), 16));
+      xorTerm.push_back(g.mul(arith::XOrIOp::create(b, loc, gq, g.idx(k)), 16));
     for (int64_t i = 0; i < int64_t(acc.size()); i += 2) {
       int64_t hm = i / (Dv / 2), idx = i % (Dv / 2), j = idx / 4, hf = (idx % 4) / 2;
       int64_t constant = (j / 8) * rows * 128 + (64 * hm + 8 * hf) * 128;
@@ -227,10 +227,10 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
 
   auto prologue = [&] {
     for (int64_t p = 0; p + 1 < L.stages; ++p)
-      loader.issue(g.c(p));
+      loader.issue(g.idx(p));
   };
   if (stateLoads)
-    g.ifThen(g.slt(g.c(127), tid), prologue);
+    g.ifThen(g.slt(g.idx(127), tid), prologue);
   else
     prologue();
 
@@ -245,7 +245,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     SmallVector<Value> sInit;
     for (int64_t i = 0; i < nState; i += 2) {
       if (!outputs) {
-        sInit.append({g.cf(0.0), g.cf(0.0)});
+        sInit.append({g.f32c(0.0), g.f32c(0.0)});
         continue;
       }
       Value src = cfg.split() ? ws : state;
@@ -265,7 +265,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     // cheaper than keeping 3 x 8 registers beside the 128 of the state.)
     Value vtHi = g.add(smem, L.vt), vtLo = g.add(vtHi, C * Dv * 2);
 
-    auto loop = scf::ForOp::create(b, loc, g.c(0), nch, g.c(1), sInit);
+    auto loop = scf::ForOp::create(b, loc, g.idx(0), nch, g.idx(1), sInit);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value ci = loop.getInductionVar();
@@ -289,8 +289,8 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
             b, loc, v8, g.smemPtr(g.add(Vb, pieceOffset(wtid, r, vtStep, Dv).second)), 16));
       for (int64_t r = r0p; r < r0p + n; ++r) {
         auto [row, off] = pieceOffset(wtid, r, vtStep, Dv);
-        Value vdec = wg.ex2Ftz(g.fmul(nLam, g.indexToF32(g.sub(g.sub(m, g.c(1)), row))));
-        Value w = g.select(g.slt(row, m), vdec, g.cf(0.0));
+        Value vdec = g.exp2Ftz(g.fmul(nLam, g.indexToF32(g.sub(g.sub(m, g.idx(1)), row))));
+        Value w = g.select(g.slt(row, m), vdec, g.f32c(0.0));
         Value x = arith::ExtFOp::create(b, loc, v8f, raw[r - r0p]);
         Value vd = arith::MulFOp::create(b, loc, x, vector::BroadcastOp::create(b, loc, v8f, w));
         Value hi = arith::TruncFOp::create(b, loc, v8, vd);
@@ -363,9 +363,9 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     // would spill.
     auto pdec = [&](int64_t idx) {
       Value d = g.sub(accRow(idx), accCol(idx));
-      return g.select(g.slt(d, g.c(0)), g.cf(0.0), wg.ex2Ftz(g.fmul(nLam, g.indexToF32(d))));
+      return g.select(g.slt(d, g.idx(0)), g.f32c(0.0), g.exp2Ftz(g.fmul(nLam, g.indexToF32(d))));
     };
-    auto loop = scf::ForOp::create(b, loc, g.c(0), nch, g.c(1));
+    auto loop = scf::ForOp::create(b, loc, g.idx(0), nch, g.idx(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value ci = loop.getInductionVar();
@@ -379,7 +379,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     auto kStep = [&](Value tile, int64_t rows, int64_t kk) {
       return wg.descK(g.add(tile, (kk / 4) * rows * 128 + (kk % 4) * 32));
     };
-    SmallVector<Value> accP(C / 2, g.cf(0.0)), accO(Dv / 2, g.cf(0.0));
+    SmallVector<Value> accP(C / 2, g.f32c(0.0)), accO(Dv / 2, g.f32c(0.0));
     SmallVector<Value> both(accP);
     both.append(accO);
     both = wg.fence(both);
@@ -433,7 +433,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   };
 
   if (outputs) {
-    Value isState = g.slt(g.c(127), tid);
+    Value isState = g.slt(g.idx(127), tid);
     auto roles = scf::IfOp::create(b, loc, isState, /*withElseRegion=*/true);
     {
       OpBuilder::InsertionGuard guard(b);

@@ -79,117 +79,13 @@ int64_t cdiv(int64_t x, int64_t a) { return (x + a - 1) / a; }
 
 std::string eltName(Type t) { return t.isF32() ? "f32" : "bf16"; }
 
-/// Small arithmetic helpers on one builder (index arithmetic unless noted).
-struct KB {
-  OpBuilder &b;
-  Location loc;
-
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value i32c(int64_t v) {
-    return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
-  }
-  Value i1(bool v) { return arith::ConstantIntOp::create(b, loc, b.getI1Type(), v); }
-  Value f32c(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(v)));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value add(Value x, int64_t c) { return c ? add(x, idx(c)) : x; }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value mul(Value x, int64_t c) { return c == 1 ? x : mul(x, idx(c)); }
-  Value div(Value x, int64_t c) {
-    return c == 1 ? x : arith::DivUIOp::create(b, loc, x, idx(c)).getResult();
-  }
-  Value rem(Value x, int64_t c) { return arith::RemUIOp::create(b, loc, x, idx(c)); }
-  Value ult(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
-  }
-  Value ult(Value x, int64_t c) { return ult(x, idx(c)); }
-  Value eq(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
-  }
-  Value land(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
-  Value lor(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
-  Value sel(Value c, Value x, Value y) {
-    return arith::SelectOp::create(b, loc, c, x, y);
-  }
-  /// i32 (unsigned) -> index.
-  Value toIdx(Value v) {
-    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
-  }
-  Value toI32(Value v) {
-    return arith::IndexCastOp::create(b, loc, b.getI32Type(), v);
-  }
-  Value load(Value mem, Value i) { return memref::LoadOp::create(b, loc, mem, ValueRange{i}); }
-  void store(Value v, Value mem, Value i) {
-    memref::StoreOp::create(b, loc, v, mem, ValueRange{i});
-  }
-  Value toF32(Value v) {
-    Type t = getElementTypeOrSelf(v.getType());
-    if (t.isF32())
-      return v;
-    Type f32 = b.getF32Type();
-    if (auto vt = dyn_cast<VectorType>(v.getType()))
-      f32 = VectorType::get(vt.getShape(), f32);
-    return arith::ExtFOp::create(b, loc, f32, v);
-  }
-  /// f32 (scalar or vector) -> `elt`.
-  Value trunc(Value v, Type elt) {
-    if (elt.isF32())
-      return v;
-    Type t = elt;
-    if (auto vt = dyn_cast<VectorType>(v.getType()))
-      t = VectorType::get(vt.getShape(), elt);
-    return arith::TruncFOp::create(b, loc, t, v);
-  }
-  /// Rounds an f32 value through `elt` (identity for f32).
-  Value roundThrough(Value v, Type elt) {
-    return elt.isF32() ? v : toF32(trunc(v, elt));
-  }
-  Value addf(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value mulf(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value divf(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
-  Value subf(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  /// acc + x*y with `contract` (one fma.rn.f32; no libdevice call).
-  Value fma(Value x, Value y, Value acc) {
-    auto fmf = arith::FastMathFlagsAttr::get(b.getContext(),
-                                             arith::FastMathFlags::contract);
-    Value prod = arith::MulFOp::create(b, loc, x, y, fmf);
-    return arith::AddFOp::create(b, loc, acc, prod, fmf);
-  }
+/// ArithBuilder plus SiLU as the CPU lowering computes it.
+struct KB : ArithBuilder {
+  using ArithBuilder::ArithBuilder;
   /// `x / (1 + exp(-x))` as the CPU lowering (and HF) computes silu.
   Value silu(Value x) {
-    Value den = addf(f32c(1.0), math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x)));
-    return divf(x, den);
-  }
-  void barrier() { mlir::gpu::BarrierOp::create(b, loc); }
-
-  /// Emits an scf.if with no results; `body` fills the then block.
-  template <typename F> void ifThen(Value cond, F body) {
-    auto op = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(op.thenBlock());
-    body();
-  }
-  /// Emits scf.if cond { then() } else { other() } yielding one value each.
-  template <typename F, typename G> Value ifElse(Value cond, F then, G other) {
-    auto op = scf::IfOp::create(
-        b, loc, cond,
-        [&](OpBuilder &, Location) { scf::YieldOp::create(b, loc, then()); },
-        [&](OpBuilder &, Location) { scf::YieldOp::create(b, loc, other()); });
-    return op.getResult(0);
-  }
-  /// scf.for lb..ub step with iter args; `body(iv, args)` returns the new
-  /// args. Returns the results.
-  template <typename F>
-  SmallVector<Value> loop(Value lb, Value ub, Value step, ValueRange init, F body) {
-    auto op = scf::ForOp::create(
-        b, loc, lb, ub, step, init,
-        [&](OpBuilder &, Location, Value iv, ValueRange args) {
-          SmallVector<Value> next = body(iv, args);
-          scf::YieldOp::create(b, loc, next);
-        });
-    return SmallVector<Value>(op.getResults().begin(), op.getResults().end());
+    Value den = fadd(f32c(1.0), math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x)));
+    return fdiv(x, den);
   }
 };
 
@@ -284,10 +180,10 @@ FailureOr<GeneratedKernel> buildMoERoute(OpBuilder &builder,
 
   Block &entry = kernel.getBody().front();
   OpBuilder b = OpBuilder::atBlockEnd(&entry);
-  KB kb{b, loc};
+  KB kb(b, loc);
   Value logits = entry.getArgument(0), weights = entry.getArgument(1),
         ids = entry.getArgument(2);
-  Value tokens = kb.toIdx(entry.getArgument(3));
+  Value tokens = kb.toIndexU(entry.getArgument(3));
   Value smem = kernel.getWorkgroupAttributions()[0];
   Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
   Value bid = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x);
@@ -320,13 +216,13 @@ FailureOr<GeneratedKernel> buildMoERoute(OpBuilder &builder,
     })[0];
     Value sum = kb.loop(zero, eEnd, one, {kb.f32c(0.0)}, [&](Value e, ValueRange a) {
       Value l = kb.load(smem, at(e));
-      Value ex = math::ExpOp::create(b, loc, kb.subf(l, mx));
-      return SmallVector<Value>{kb.addf(a[0], ex)};
+      Value ex = math::ExpOp::create(b, loc, kb.fsub(l, mx));
+      return SmallVector<Value>{kb.fadd(a[0], ex)};
     })[0];
     kb.loop(zero, eEnd, one, {}, [&](Value e, ValueRange) {
       Value l = kb.load(smem, at(e));
-      Value ex = math::ExpOp::create(b, loc, kb.subf(l, mx));
-      kb.store(kb.divf(ex, sum), smem, at(e));
+      Value ex = math::ExpOp::create(b, loc, kb.fsub(l, mx));
+      kb.store(kb.fdiv(ex, sum), smem, at(e));
       return SmallVector<Value>{};
     });
     // k rounds of argmax: a strictly larger p wins, an equal one the lower
@@ -340,7 +236,7 @@ FailureOr<GeneratedKernel> buildMoERoute(OpBuilder &builder,
             Value eqv = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, p, a[0]);
             Value lower = kb.ult(e, a[1]);
             Value take = kb.lor(gt, kb.land(eqv, lower));
-            return SmallVector<Value>{kb.sel(take, p, a[0]), kb.sel(take, e, a[1])};
+            return SmallVector<Value>{kb.select(take, p, a[0]), kb.select(take, e, a[1])};
           });
       vals.push_back(best[0]);
       idxs.push_back(best[1]);
@@ -349,10 +245,10 @@ FailureOr<GeneratedKernel> buildMoERoute(OpBuilder &builder,
     }
     Value norm = vals[0];
     for (int64_t j = 1; j < K; ++j)
-      norm = kb.addf(norm, vals[j]);
+      norm = kb.fadd(norm, vals[j]);
     Value outRow = kb.mul(t, K);
     for (int64_t j = 0; j < K; ++j) {
-      kb.store(kb.divf(vals[j], norm), weights, kb.add(outRow, j));
+      kb.store(kb.fdiv(vals[j], norm), weights, kb.add(outRow, j));
       kb.store(kb.toI32(idxs[j]), ids, kb.add(outRow, j));
     }
   });
@@ -429,7 +325,7 @@ struct ExpertsCtx {
 Value clampExpert(KB &kb, Value id, int64_t E) {
   Value lo = arith::MaxSIOp::create(kb.b, kb.loc, id, kb.i32c(0));
   Value c = arith::MinSIOp::create(kb.b, kb.loc, lo, kb.i32c(E - 1));
-  return kb.toIdx(c);
+  return kb.toIndexU(c);
 }
 
 /// permute: counts, scan, scatter; one block.
@@ -454,9 +350,9 @@ GeneratedKernel buildPermute(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
 
   Block &entry = kernel.getBody().front();
   OpBuilder b = OpBuilder::atBlockEnd(&entry);
-  KB kb{b, loc};
+  KB kb(b, loc);
   Value ids = entry.getArgument(0), ws = entry.getArgument(1);
-  Value tokens = kb.toIdx(entry.getArgument(2));
+  Value tokens = kb.toIndexU(entry.getArgument(2));
   Value counts = kernel.getWorkgroupAttributions()[0];
   Value cursor = kernel.getWorkgroupAttributions()[1];
   ExpertsCtx::Views v = c.views(kb, ws, tokens);
@@ -488,7 +384,7 @@ GeneratedKernel buildPermute(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
     Value e = clampExpert(kb, kb.load(ids, p), E);
     Value pos = memref::AtomicRMWOp::create(b, loc, addi, kb.i32c(1), cursor,
                                             ValueRange{e});
-    kb.store(kb.toI32(p), v.perm, kb.toIdx(pos));
+    kb.store(kb.toI32(p), v.perm, kb.toIndexU(pos));
     return SmallVector<Value>{};
   });
   mlir::gpu::ReturnOp::create(b, loc);
@@ -546,13 +442,13 @@ std::pair<Value, Value> findRowTile(KB &kb, const ExpertsCtx::Views &v, Value ti
   Value zero = kb.idx(0);
   SmallVector<Value> found = kb.loop(
       zero, kb.idx(E), kb.idx(1), {kb.idx(E), zero, zero}, [&](Value e, ValueRange a) {
-        Value o0 = kb.toIdx(kb.load(v.offsets, e));
-        Value o1 = kb.toIdx(kb.load(v.offsets, kb.add(e, 1)));
+        Value o0 = kb.toIndexU(kb.load(v.offsets, e));
+        Value o1 = kb.toIndexU(kb.load(v.offsets, kb.add(e, 1)));
         Value tiles = kb.div(kb.add(kb.sub(o1, o0), BM - 1), BM);
         Value cum = kb.add(a[2], tiles);
         Value hit = kb.land(kb.eq(a[0], kb.idx(E)), kb.ult(tile, cum));
         Value m0 = kb.mul(kb.sub(tile, a[2]), BM);
-        return SmallVector<Value>{kb.sel(hit, e, a[0]), kb.sel(hit, m0, a[1]), cum};
+        return SmallVector<Value>{kb.select(hit, e, a[0]), kb.select(hit, m0, a[1]), cum};
       });
   return {found[0], found[1]};
 }
@@ -568,8 +464,8 @@ struct ExpertTile {
 
   ExpertTile(KB &kb, const ExpertsCtx::Views &v, const GemmShape &shape, Value expert,
              Value m0, Value nTile, int64_t BN) {
-    Value o0 = kb.toIdx(kb.load(v.offsets, expert));
-    Value o1 = kb.toIdx(kb.load(v.offsets, kb.add(expert, 1)));
+    Value o0 = kb.toIndexU(kb.load(v.offsets, expert));
+    Value o1 = kb.toIndexU(kb.load(v.offsets, kb.add(expert, 1)));
     base = kb.add(o0, m0);
     rows = kb.sub(kb.sub(o1, o0), m0);
     n0 = kb.mul(nTile, BN);
@@ -587,9 +483,9 @@ struct ExpertTile {
            const GemmShape &shape, Value r) const {
     Row row;
     row.valid = kb.ult(r, rows);
-    Value sr = kb.sel(row.valid, kb.add(base, r), base);
+    Value sr = kb.select(row.valid, kb.add(base, r), base);
     if (shape.gateUp) {
-      Value pair = kb.toIdx(kb.load(v.perm, sr));
+      Value pair = kb.toIndexU(kb.load(v.perm, sr));
       row.src = kb.mul(kb.div(pair, c.s.topK), c.s.hidden);
     } else {
       row.src = kb.mul(sr, c.s.inter);
@@ -611,10 +507,10 @@ struct ExpertTile {
 /// g = round(round(silu(round(h1))) * round(h3)), returned in f32 (the
 /// caller's store rounds it).
 Value swiglu(KB &kb, Value acc1, Value acc3, Type elt) {
-  Value h1 = kb.roundThrough(acc1, elt);
-  Value h3 = kb.roundThrough(acc3, elt);
-  Value sl = kb.roundThrough(kb.silu(h1), elt);
-  return kb.mulf(sl, h3);
+  Value h1 = kb.roundTrip(acc1, elt);
+  Value h3 = kb.roundTrip(acc3, elt);
+  Value sl = kb.roundTrip(kb.silu(h1), elt);
+  return kb.fmul(sl, h3);
 }
 
 /// The SIMT grouped GEMM (f32 FMAs; see the file comment).
@@ -654,7 +550,7 @@ GeneratedKernel buildGroupedGemmSimt(OpBuilder &builder, mlir::gpu::GPUModuleOp 
 
   Block &entry = kernel.getBody().front();
   OpBuilder b = OpBuilder::atBlockEnd(&entry);
-  KB kb{b, loc};
+  KB kb(b, loc);
   unsigned np = params.size();
   Value x = gateUp ? entry.getArgument(0) : Value();
   SmallVector<Value> ws_B;
@@ -663,7 +559,7 @@ GeneratedKernel buildGroupedGemmSimt(OpBuilder &builder, mlir::gpu::GPUModuleOp 
   else
     ws_B = {entry.getArgument(0)};
   Value ws = entry.getArgument(np - 2);
-  Value tokens = kb.toIdx(entry.getArgument(np - 1));
+  Value tokens = kb.toIndexU(entry.getArgument(np - 1));
   auto wgArgs = kernel.getWorkgroupAttributions();
   Value As = wgArgs[0];
   SmallVector<Value> Bs(wgArgs.begin() + 1, wgArgs.end());
@@ -704,7 +600,7 @@ GeneratedKernel buildGroupedGemmSimt(OpBuilder &builder, mlir::gpu::GPUModuleOp 
         sl.smemCol = r;
         ExpertTile::Row row = isA ? et.aRow(kb, v, c, shape, r) : et.bRow(kb, shape, r, BN);
         sl.src = row.src;
-        sl.valid = row.valid ? row.valid : kb.i1(true);
+        sl.valid = row.valid ? row.valid : kb.i1c(true);
         if (sl.guard)
           sl.valid = kb.land(sl.guard, sl.valid);
         slots.push_back(sl);
@@ -767,7 +663,7 @@ GeneratedKernel buildGroupedGemmSimt(OpBuilder &builder, mlir::gpu::GPUModuleOp 
               for (int64_t i = 0; i < TM; ++i)
                 for (int64_t j = 0; j < TN; ++j) {
                   Value &r = cur[(m * TM + i) * TN + j];
-                  r = kb.fma(av[i], bv[m * TN + j], r);
+                  r = kb.fmaContract(av[i], bv[m * TN + j], r);
                 }
           }
           kb.barrier();
@@ -780,18 +676,18 @@ GeneratedKernel buildGroupedGemmSimt(OpBuilder &builder, mlir::gpu::GPUModuleOp 
       kb.ifThen(kb.ult(row, rows), [&] {
         Value r = kb.add(base, row);
         Value dst = gateUp ? kb.mul(r, I)
-                           : kb.mul(kb.toIdx(kb.load(v.perm, r)), d);
+                           : kb.mul(kb.toIndexU(kb.load(v.perm, r)), d);
         for (int64_t j = 0; j < TN; ++j) {
           Value n = kb.add(n0, kb.add(tx, j * TX));
           auto emit = [&] {
             Value out;
             if (gateUp) {
-              out = kb.trunc(swiglu(kb, acc[(0 * TM + i) * TN + j],
+              out = kb.fromF32(swiglu(kb, acc[(0 * TM + i) * TN + j],
                                     acc[(1 * TM + i) * TN + j], elt),
                              elt);
               kb.store(out, v.h, kb.add(dst, n));
             } else {
-              out = kb.trunc(acc[i * TN + j], elt);
+              out = kb.fromF32(acc[i * TN + j], elt);
               kb.store(out, v.y, kb.add(dst, n));
             }
           };
@@ -882,11 +778,11 @@ GeneratedKernel buildGroupedGemmTC(OpBuilder &builder, mlir::gpu::GPUModuleOp mo
 
   Block &entry = kernel.getBody().front();
   OpBuilder b = OpBuilder::atBlockEnd(&entry);
-  KB kb{b, loc};
+  KB kb(b, loc);
   GemmBuilder g(b, loc);
   unsigned np = shape.params.size();
   Value ws = entry.getArgument(np - 2);
-  Value tokens = kb.toIdx(entry.getArgument(np - 1));
+  Value tokens = kb.toIndexU(entry.getArgument(np - 1));
   ExpertsCtx::Views v = c.views(kb, ws, tokens);
   // Global byte addresses of A and of the B matrices.
   Value wsAddr = g.baseAddr(ws);
@@ -954,7 +850,7 @@ GeneratedKernel buildGroupedGemmTC(OpBuilder &builder, mlir::gpu::GPUModuleOp mo
         }
         Value off = kb.mul(kb.add(pc.srcRow, kg), 2);
         if (full) // a skipped piece reads nothing; keep its address in bounds
-          off = kb.sel(full, off, kb.idx(0));
+          off = kb.select(full, off, kb.idx(0));
         else
           full = arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1);
         g.cpAsync16OrZero(kb.add(tileAddr, pc.dst), kb.add(src, off), full);
@@ -1044,7 +940,7 @@ GeneratedKernel buildGroupedGemmTC(OpBuilder &builder, mlir::gpu::GPUModuleOp mo
         Value row = kb.add(wRow0, kb.add(gq, 16 * mi + 8 * hf));
         kb.ifThen(kb.ult(row, rows), [&] {
           Value r = kb.add(base, row);
-          Value dst = gateUp ? kb.mul(r, I) : kb.mul(kb.toIdx(kb.load(v.perm, r)), d);
+          Value dst = gateUp ? kb.mul(r, I) : kb.mul(kb.toIndexU(kb.load(v.perm, r)), d);
           for (int64_t nt = 0; nt < NTW; ++nt) {
             Value n = kb.add(n0, kb.add(wCol0, kb.add(t2, 8 * nt)));
             auto emit = [&] {
@@ -1098,10 +994,10 @@ GeneratedKernel buildCombine(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
 
   Block &entry = kernel.getBody().front();
   OpBuilder b = OpBuilder::atBlockEnd(&entry);
-  KB kb{b, loc};
+  KB kb(b, loc);
   Value weights = entry.getArgument(0), ws = entry.getArgument(1),
         out = entry.getArgument(2);
-  Value tokens = kb.toIdx(entry.getArgument(3));
+  Value tokens = kb.toIndexU(entry.getArgument(3));
   ExpertsCtx::Views v = c.views(kb, ws, tokens);
   Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
   Value t = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x);
@@ -1111,7 +1007,7 @@ GeneratedKernel buildCombine(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
 
   SmallVector<Value> w;
   for (int64_t j = 0; j < K; ++j) {
-    Value wj = kb.roundThrough(kb.load(weights, kb.add(kb.mul(t, K), j)), elt);
+    Value wj = kb.roundTrip(kb.load(weights, kb.add(kb.mul(t, K), j)), elt);
     w.push_back(vector::BroadcastOp::create(b, loc, vecF32, wj));
   }
   int64_t chunks = d / V;
@@ -1126,10 +1022,10 @@ GeneratedKernel buildCombine(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
         Value y = kb.toF32(vector::LoadOp::create(b, loc, vecElt, v.y,
                                                   ValueRange{kb.add(yrow, col)},
                                                   /*nontemporal=*/false, align16));
-        Value term = kb.roundThrough(kb.mulf(w[j], y), elt);
-        acc = kb.addf(acc, term);
+        Value term = kb.roundTrip(kb.fmul(w[j], y), elt);
+        acc = kb.fadd(acc, term);
       }
-      vector::StoreOp::create(b, loc, kb.trunc(acc, elt), out,
+      vector::StoreOp::create(b, loc, kb.fromF32(acc, elt), out,
                               ValueRange{kb.add(kb.mul(t, d), col)},
                               /*nontemporal=*/false, align16);
     };

@@ -35,7 +35,7 @@ std::string uniqueName(mlir::gpu::GPUModuleOp module, const std::string &base) {
 Value sigmoid(KernelBuilder &kb, Value x) {
   // 1 / (1 + e^{-x}) in f32.
   Value e = math::ExpOp::create(kb.b, kb.loc, arith::NegFOp::create(kb.b, kb.loc, x));
-  return arith::DivFOp::create(kb.b, kb.loc, kb.f32(1.0), kb.fadd(kb.f32(1.0), e));
+  return arith::DivFOp::create(kb.b, kb.loc, kb.f32c(1.0), kb.fadd(kb.f32c(1.0), e));
 }
 
 } // namespace
@@ -63,7 +63,7 @@ FailureOr<GeneratedKernel> buildEmbedding(OpBuilder &b,
   Value table = body.getArgument(0), ids = body.getArgument(1),
         out = body.getArgument(2);
   Value row = kb.blockId();
-  Value id = kb.indexOf(kb.load(ids, row));
+  Value id = kb.toIndexU(kb.load(ids, row));
   Value src = kb.mul(id, spec.hidden), dst = kb.mul(row, spec.hidden);
   kb.forLoop(kb.threadId(), kb.idx(spec.hidden), kb.idx(threads), [&](Value c) {
     kb.store(kb.load(table, kb.add(src, c)), out, kb.add(dst, c));
@@ -139,18 +139,18 @@ FailureOr<GeneratedKernel> buildRowNorm(OpBuilder &b,
     if (!spec.residual)
       return x;
     Value u = kb.toF32(kb.load(bIn, kb.add(bBase, c)));
-    Value ra = kb.roundTrip(kb.fmul(x, kb.f32(spec.alpha)), elt);
-    Value uc = kb.roundTrip(kb.fmul(u, kb.f32(spec.beta)), elt);
+    Value ra = kb.roundTrip(kb.fmul(x, kb.f32c(spec.alpha)), elt);
+    Value uc = kb.roundTrip(kb.fmul(u, kb.f32c(spec.beta)), elt);
     return kb.roundTrip(kb.fadd(ra, uc), elt);
   };
-  Value sumSq = kb.forLoopAcc(tid, kb.idx(W), kb.idx(T), kb.f32(0.0),
+  Value sumSq = kb.forLoopAcc(tid, kb.idx(W), kb.idx(T), kb.f32c(0.0),
                               [&](Value c, Value acc) {
                                 Value s = loadS(c);
                                 return kb.fadd(acc, kb.fmul(s, s));
                               });
   Value total = kb.blockSum(sumSq, scratch, T);
-  Value mean = arith::DivFOp::create(ib, loc, total, kb.f32(double(W)));
-  Value inv = math::RsqrtOp::create(ib, loc, kb.fadd(mean, kb.f32(spec.eps)));
+  Value mean = arith::DivFOp::create(ib, loc, total, kb.f32c(double(W)));
+  Value inv = math::RsqrtOp::create(ib, loc, kb.fadd(mean, kb.f32c(spec.eps)));
   kb.forLoop(tid, kb.idx(W), kb.idx(T), [&](Value c) {
     Value normed = kb.roundTrip(kb.fmul(loadS(c), inv), elt);
     Value y = kb.roundTrip(kb.fmul(kb.toF32(kb.load(w, c)), normed), elt);
@@ -158,7 +158,7 @@ FailureOr<GeneratedKernel> buildRowNorm(OpBuilder &b,
       Value gv = kb.toF32(kb.load(g, kb.add(gBase, c)));
       y = kb.fmul(y, kb.roundTrip(sigmoid(kb, gv), elt));
     }
-    kb.store(kb.round(y, elt), out, kb.add(oBase, c));
+    kb.store(kb.fromF32(y, elt), out, kb.add(oBase, c));
   });
   mlir::gpu::ReturnOp::create(ib, loc);
   GeneratedKernel k;
@@ -205,13 +205,13 @@ FailureOr<GeneratedKernel> buildElementwise(OpBuilder &b,
   Value a = body.getArgument(0);
   Value bIn = binary ? body.getArgument(1) : Value();
   Value out = body.getArgument(binary ? 2 : 1);
-  Value tokens = kb.indexOf(body.getArgument(binary ? 3 : 2));
+  Value tokens = kb.toIndexU(body.getArgument(binary ? 3 : 2));
   // Grid: (tokens, cdiv(W, T)): one row per blockIdx.x (x allows 2^31 - 1
   // blocks, y only 65535), column tiles by y.
   Value row = kb.blockId();
   Value c = kb.add(kb.mul(kb.blockId(mlir::gpu::Dimension::y), T), kb.threadId());
-  Value inRange = arith::AndIOp::create(ib, loc, kb.lt(c, kb.idx(W)),
-                                        kb.lt(row, tokens));
+  Value inRange = arith::AndIOp::create(ib, loc, kb.ult(c, kb.idx(W)),
+                                        kb.ult(row, tokens));
   kb.ifThen(inRange, [&] {
     Value x = kb.toF32(kb.load(a, kb.add(kb.mul(row, spec.aStride), c)));
     Value y;
@@ -227,13 +227,13 @@ FailureOr<GeneratedKernel> buildElementwise(OpBuilder &b,
       break;
     case Kind::Residual: {
       Value u = kb.toF32(kb.load(bIn, kb.add(kb.mul(row, spec.bStride), c)));
-      Value ra = kb.roundTrip(kb.fmul(x, kb.f32(spec.alpha)), elt);
-      Value uc = kb.roundTrip(kb.fmul(u, kb.f32(spec.beta)), elt);
+      Value ra = kb.roundTrip(kb.fmul(x, kb.f32c(spec.alpha)), elt);
+      Value uc = kb.roundTrip(kb.fmul(u, kb.f32c(spec.beta)), elt);
       y = kb.fadd(ra, uc);
       break;
     }
     }
-    kb.store(kb.round(y, elt), out, kb.add(kb.mul(row, spec.outStride), c));
+    kb.store(kb.fromF32(y, elt), out, kb.add(kb.mul(row, spec.outStride), c));
   });
   mlir::gpu::ReturnOp::create(ib, loc);
   GeneratedKernel k;

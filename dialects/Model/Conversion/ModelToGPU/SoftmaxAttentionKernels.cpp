@@ -231,104 +231,24 @@ LogicalResult verifySpec(const SoftmaxAttentionSpec &s, Location loc) {
   return success();
 }
 
-/// Small op-building helpers over one OpBuilder.
-struct KB {
-  OpBuilder &b;
-  Location loc;
-
-  Type f32() { return b.getF32Type(); }
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value f(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(v)));
-  }
-  Value f64(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF64FloatAttr(v));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value add(Value x, int64_t c) { return c ? add(x, idx(c)) : x; }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value mul(Value x, int64_t c) { return c == 1 ? x : mul(x, idx(c)); }
-  Value div(Value x, int64_t c) {
-    return c == 1 ? x : arith::DivUIOp::create(b, loc, x, idx(c)).getResult();
-  }
-  Value rem(Value x, int64_t c) {
-    return arith::RemUIOp::create(b, loc, x, idx(c));
-  }
-  Value ult(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
-  }
-  Value ult(Value x, int64_t c) { return ult(x, idx(c)); }
-  Value select(Value c, Value x, Value y) {
-    return arith::SelectOp::create(b, loc, c, x, y);
-  }
-  Value fadd(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value fsub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  Value fmul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value fma(Value x, Value y, Value z) { // x * y + z
-    return arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, x, y),
-                                 z);
-  }
-  /// max(x, y) for non-NaN operands as compare + select: arith.maxnumf
-  /// would become a libdevice call (__nv_fmaxf) in convert-gpu-to-nvvm.
-  Value fmax(Value x, Value y) {
-    Value gt = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, y);
-    return arith::SelectOp::create(b, loc, gt, x, y);
-  }
-  Value toIndex(Value i32) {
-    return arith::IndexCastOp::create(b, loc, b.getIndexType(), i32);
-  }
-  Value toF32(Value x) {
-    Type t = getElementTypeOrSelf(x.getType());
-    if (t.isF32())
-      return x;
-    if (auto vt = dyn_cast<VectorType>(x.getType()))
-      return arith::ExtFOp::create(b, loc, VectorType::get(vt.getShape(), f32()),
-                                   x);
-    return arith::ExtFOp::create(b, loc, f32(), x);
-  }
-  Value fromF32(Value x, Type elt) {
-    if (elt.isF32())
-      return x;
-    return arith::TruncFOp::create(b, loc, elt, x);
-  }
-  /// x rounded to `elt` and back (identity for f32).
-  Value roundTo(Value x, Type elt) {
-    return elt.isF32() ? x : toF32(fromF32(x, elt));
-  }
-  Value ptx1(StringRef code, Value x) { // one f32 in, one f32 out
-    MLIRContext *ctx = b.getContext();
-    return LLVM::InlineAsmOp::create(
-               b, loc, f32(), ValueRange{x}, b.getStringAttr(code),
-               b.getStringAttr("=f,f"), /*has_side_effects=*/UnitAttr(),
-               /*is_align_stack=*/UnitAttr(),
-               LLVM::TailCallKindAttr::get(ctx, LLVM::tailcallkind::TailCallKind::None),
-               LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),
-               /*operand_attrs=*/ArrayAttr())
-        .getResult(0);
-  }
-  Value exp2(Value x) { return ptx1("ex2.approx.ftz.f32 $0, $1;", x); }
+/// ArithBuilder plus the angle functions of RoPE.
+struct KB : ArithBuilder {
+  using ArithBuilder::ArithBuilder;
   /// (cos a, sin a) of an f32 angle a >= 0: reduced to [-pi, pi] in f64,
   /// then cos.approx / sin.approx.
   std::pair<Value, Value> cosSin(Value a) {
     Type f64t = b.getF64Type();
     Value a64 = arith::ExtFOp::create(b, loc, f64t, a);
     Value t = arith::AddFOp::create(
-        b, loc, arith::MulFOp::create(b, loc, a64, f64(1.0 / kTwoPi)),
-        f64(0.5));
+        b, loc, arith::MulFOp::create(b, loc, a64, f64c(1.0 / kTwoPi)),
+        f64c(0.5));
     Value k = arith::FPToSIOp::create(b, loc, b.getI64Type(), t);
     Value kf = arith::SIToFPOp::create(b, loc, f64t, k);
     Value r64 = arith::SubFOp::create(
-        b, loc, a64, arith::MulFOp::create(b, loc, kf, f64(kTwoPi)));
-    Value r = arith::TruncFOp::create(b, loc, f32(), r64);
-    return {ptx1("cos.approx.f32 $0, $1;", r),
-            ptx1("sin.approx.f32 $0, $1;", r)};
-  }
-  Value load(Value mem, Value i) {
-    return memref::LoadOp::create(b, loc, mem, ValueRange{i});
-  }
-  void store(Value x, Value mem, Value i) {
-    memref::StoreOp::create(b, loc, x, mem, ValueRange{i});
+        b, loc, a64, arith::MulFOp::create(b, loc, kf, f64c(kTwoPi)));
+    Value r = arith::TruncFOp::create(b, loc, b.getF32Type(), r64);
+    return {ptxUnary("cos.approx.f32 $0, $1;", r),
+            ptxUnary("sin.approx.f32 $0, $1;", r)};
   }
 };
 
@@ -429,7 +349,7 @@ GeneratedKernel buildCacheWrite(OpBuilder &builder, mlir::gpu::GPUModuleOp modul
 
   Block &entry = gk.func.getBody().front();
   OpBuilder b = OpBuilder::atBlockEnd(&entry);
-  KB kb{b, loc};
+  KB kb(b, loc);
   Value k = entry.getArgument(0), v = entry.getArgument(1),
         kc = entry.getArgument(2), vc = entry.getArgument(3),
         positions = entry.getArgument(4), tokenSeq = entry.getArgument(5);
@@ -440,7 +360,7 @@ GeneratedKernel buildCacheWrite(OpBuilder &builder, mlir::gpu::GPUModuleOp modul
   auto ifValid = scf::IfOp::create(b, loc, row.valid, /*withElse=*/false);
   {
     OpBuilder ib = OpBuilder::atBlockTerminator(ifValid.thenBlock());
-    KB ik{ib, loc};
+    KB ik(ib, loc);
     Value tableMem = memref::GetGlobalOp::create(
         ib, loc, MemRefType::get({half}, ib.getF32Type()), table);
     Value posF = arith::SIToFPOp::create(ib, loc, ib.getF32Type(), row.pos32);
@@ -450,7 +370,7 @@ GeneratedKernel buildCacheWrite(OpBuilder &builder, mlir::gpu::GPUModuleOp modul
     auto loop = scf::ForOp::create(ib, loc, tid, ik.idx(Hkv * (D / 2)),
                                    ik.idx(WT));
     OpBuilder lb = OpBuilder::atBlockTerminator(loop.getBody());
-    KB lk{lb, loc};
+    KB lk(lb, loc);
     Value item = loop.getInductionVar();
     Value h = lk.div(item, D / 2), p = lk.rem(item, D / 2);
     Value hOff = lk.mul(h, D);
@@ -465,7 +385,7 @@ GeneratedKernel buildCacheWrite(OpBuilder &builder, mlir::gpu::GPUModuleOp modul
     auto ifRot = scf::IfOp::create(lb, loc, lk.ult(p, half), /*withElse=*/true);
     {
       OpBuilder rb = OpBuilder::atBlockTerminator(ifRot.thenBlock());
-      KB rk{rb, loc};
+      KB rk(rb, loc);
       Value c1 = p, c2 = rk.add(p, half);
       Value x1 = rk.toF32(rk.load(k, rk.add(kBase, c1)));
       Value x2 = rk.toF32(rk.load(k, rk.add(kBase, c2)));
@@ -478,7 +398,7 @@ GeneratedKernel buildCacheWrite(OpBuilder &builder, mlir::gpu::GPUModuleOp modul
     }
     if (R < D) {
       OpBuilder eb = OpBuilder::atBlockTerminator(ifRot.elseBlock());
-      KB ek{eb, loc};
+      KB ek(eb, loc);
       Value c = ek.add(ek.mul(ek.sub(p, ek.idx(half)), 2), R);
       for (int64_t e = 0; e < 2; ++e) {
         Value ce = ek.add(c, e);
@@ -517,7 +437,7 @@ GeneratedKernel buildAttention(OpBuilder &builder, mlir::gpu::GPUModuleOp module
 
   Block &entry = gk.func.getBody().front();
   OpBuilder b = OpBuilder::atBlockEnd(&entry);
-  KB kb{b, loc};
+  KB kb(b, loc);
   Value q = entry.getArgument(0), kc = entry.getArgument(1),
         vc = entry.getArgument(2), out = entry.getArgument(3),
         positions = entry.getArgument(4), tokenSeq = entry.getArgument(5);
@@ -530,7 +450,7 @@ GeneratedKernel buildAttention(OpBuilder &builder, mlir::gpu::GPUModuleOp module
   // The condition is uniform over the block (barrier inside is fine).
   auto ifValid = scf::IfOp::create(b, loc, row.valid, /*withElse=*/false);
   OpBuilder ib = OpBuilder::atBlockTerminator(ifValid.thenBlock());
-  KB ik{ib, loc};
+  KB ik(ib, loc);
   auto eltVec = VectorType::get({V}, s.elt);
   unsigned eltBytes = s.elt.getIntOrFloatBitWidth() / 8;
   llvm::MaybeAlign vecAlign(V * eltBytes);
@@ -558,7 +478,7 @@ GeneratedKernel buildAttention(OpBuilder &builder, mlir::gpu::GPUModuleOp module
     cosE.push_back(cs);
     sinE.push_back(sn);
   }
-  Value qScale = ik.f(s.scale * kLog2e);
+  Value qScale = ik.f32c(s.scale * kLog2e);
   Value qTok = ik.mul(i, s.qTokenStride);
   SmallVector<SmallVector<Value>> qs(G); // [g][e], pre-scaled f32
   for (int64_t g = 0; g < G; ++g) {
@@ -575,7 +495,7 @@ GeneratedKernel buildAttention(OpBuilder &builder, mlir::gpu::GPUModuleOp module
       Value xCos = ik.fmul(x, cosE[e]);
       Value rot = ik.select(isLow[e], ik.fsub(xCos, xpSin), ik.fadd(xCos, xpSin));
       Value y = ik.select(inRot[e], rot, x);
-      qs[g].push_back(ik.fmul(ik.roundTo(y, s.elt), qScale));
+      qs[g].push_back(ik.fmul(ik.roundTrip(y, s.elt), qScale));
     }
   }
 
@@ -587,17 +507,17 @@ GeneratedKernel buildAttention(OpBuilder &builder, mlir::gpu::GPUModuleOp module
   const float negBig = -1.0e30f;
   SmallVector<Value> init;
   for (int64_t g = 0; g < G; ++g) {
-    init.push_back(ik.f(negBig)); // m
-    init.push_back(ik.f(0.0));    // l
+    init.push_back(ik.f32c(negBig)); // m
+    init.push_back(ik.f32c(0.0));    // l
     for (int64_t e = 0; e < V; ++e)
-      init.push_back(ik.f(0.0)); // acc
+      init.push_back(ik.f32c(0.0)); // acc
   }
   const int64_t per = 2 + V;
   auto loop = scf::ForOp::create(ib, loc, warp, n, ik.idx(NW), init);
   {
     // With iter_args the body has no terminator yet.
     OpBuilder lb = OpBuilder::atBlockEnd(loop.getBody());
-    KB lk{lb, loc};
+    KB lk(lb, loc);
     Value j = loop.getInductionVar();
     // Element index of [slot, j, kvh, c0].
     Value rowIdx = lk.mul(lk.add(slotRow, j), Hkv * D);
@@ -616,7 +536,7 @@ GeneratedKernel buildAttention(OpBuilder &builder, mlir::gpu::GPUModuleOp module
     for (int64_t g = 0; g < G; ++g) {
       Value dot = lk.fmul(qs[g][0], ks[0]);
       for (int64_t e = 1; e < V; ++e)
-        dot = lk.fma(qs[g][e], ks[e], dot);
+        dot = lk.mulAdd(qs[g][e], ks[e], dot);
       for (int32_t off = 16; off >= 1; off /= 2) {
         Value o = mlir::gpu::ShuffleOp::create(lb, loc, dot, off, 32,
                                                mlir::gpu::ShuffleMode::XOR)
@@ -625,12 +545,12 @@ GeneratedKernel buildAttention(OpBuilder &builder, mlir::gpu::GPUModuleOp module
       }
       Value m = args[g * per], l = args[g * per + 1];
       Value mNew = lk.fmax(m, dot);
-      Value corr = lk.exp2(lk.fsub(m, mNew));
-      Value p = lk.exp2(lk.fsub(dot, mNew));
+      Value corr = lk.exp2Ftz(lk.fsub(m, mNew));
+      Value p = lk.exp2Ftz(lk.fsub(dot, mNew));
       next.push_back(mNew);
-      next.push_back(lk.fma(l, corr, p));
+      next.push_back(lk.mulAdd(l, corr, p));
       for (int64_t e = 0; e < V; ++e)
-        next.push_back(lk.fma(args[g * per + 2 + e], corr, lk.fmul(p, vs[e])));
+        next.push_back(lk.mulAdd(args[g * per + 2 + e], corr, lk.fmul(p, vs[e])));
     }
     scf::YieldOp::create(lb, loc, next);
   }
@@ -647,7 +567,7 @@ GeneratedKernel buildAttention(OpBuilder &builder, mlir::gpu::GPUModuleOp module
                               ik.idx(0)),
         false);
     OpBuilder tb = OpBuilder::atBlockTerminator(ifLane0.thenBlock());
-    KB tk{tb, loc};
+    KB tk(tb, loc);
     tk.store(res[g * per], smem, tk.add(base, D));
     tk.store(res[g * per + 1], smem, tk.add(base, D + 1));
   }
@@ -656,7 +576,7 @@ GeneratedKernel buildAttention(OpBuilder &builder, mlir::gpu::GPUModuleOp module
   auto merge = scf::ForOp::create(ib, loc, tid, ik.idx(G * D), ik.idx(NT));
   {
     OpBuilder mb = OpBuilder::atBlockTerminator(merge.getBody());
-    KB mk{mb, loc};
+    KB mk(mb, loc);
     Value item = merge.getInductionVar();
     Value g = mk.div(item, D), c = mk.rem(item, D);
     SmallVector<Value> ms, ls, accs;
@@ -668,11 +588,11 @@ GeneratedKernel buildAttention(OpBuilder &builder, mlir::gpu::GPUModuleOp module
       accs.push_back(mk.load(smem, mk.add(base, c)));
       mMax = w ? mk.fmax(mMax, ms.back()) : ms.back();
     }
-    Value sum = mk.f(0.0), acc = mk.f(0.0);
+    Value sum = mk.f32c(0.0), acc = mk.f32c(0.0);
     for (int64_t w = 0; w < NW; ++w) {
-      Value f = mk.exp2(mk.fsub(ms[w], mMax));
-      sum = mk.fma(ls[w], f, sum);
-      acc = mk.fma(accs[w], f, acc);
+      Value f = mk.exp2Ftz(mk.fsub(ms[w], mMax));
+      sum = mk.mulAdd(ls[w], f, sum);
+      acc = mk.mulAdd(accs[w], f, acc);
     }
     Value o = arith::DivFOp::create(mb, loc, acc, sum);
     Value hq = mk.add(mk.mul(kvh, G), g);
@@ -684,24 +604,16 @@ GeneratedKernel buildAttention(OpBuilder &builder, mlir::gpu::GPUModuleOp module
 }
 
 /// TensorCoreBuilder plus what the tensor-core attention kernel needs beyond
-/// it: signed compares, shared-memory scalars, quad shuffles, fma, max.
+/// it: signed compares, shared-memory scalars, quad shuffles, fma.
 struct TileGen : TensorCoreBuilder {
   using TensorCoreBuilder::TensorCoreBuilder;
-  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, p, x, y);
-  }
   Value sle(Value x, Value y) { return cmp(arith::CmpIPredicate::sle, x, y); }
   Value sgt(Value x, Value y) { return cmp(arith::CmpIPredicate::sgt, x, y); }
-  Value land(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
-  Value lor(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
   Value lds(Type t, Value addr, unsigned align) {
     return LLVM::LoadOp::create(b, loc, t, smemPtr(addr), align);
   }
   void sts(Value x, Value addr, unsigned align) {
     LLVM::StoreOp::create(b, loc, x, smemPtr(addr), align);
-  }
-  Value toIndex(Value x) {
-    return arith::IndexCastOp::create(b, loc, b.getIndexType(), x);
   }
   Value shflXor(Value x, int32_t offset) {
     return mlir::gpu::ShuffleOp::create(b, loc, x, offset, 32,
@@ -711,11 +623,6 @@ struct TileGen : TensorCoreBuilder {
   /// x * y + z, one rounding (fma.rn.f32).
   Value fma(Value x, Value y, Value z) {
     return LLVM::FMAOp::create(b, loc, x, y, z);
-  }
-  /// max for non-NaN operands (compare + select; no libdevice call).
-  Value fmax(Value x, Value y) {
-    Value gt = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, y);
-    return select(gt, x, y);
   }
 };
 
@@ -755,7 +662,7 @@ GeneratedKernel buildTileAttention(OpBuilder &builder,
   Block &entry = gk.func.getBody().front();
   OpBuilder b = OpBuilder::atBlockEnd(&entry);
   TileGen g(b, loc);
-  KB kb{b, loc};
+  KB kb(b, loc);
   Value q = entry.getArgument(0), kc = entry.getArgument(1),
         vc = entry.getArgument(2), out = entry.getArgument(3),
         positions = entry.getArgument(4), tokenSeq = entry.getArgument(5),
@@ -767,11 +674,11 @@ GeneratedKernel buildTileAttention(OpBuilder &builder,
   Value bx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x);
   Value kvh = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y);
   Value nbx = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::x);
-  Value tileIdx = g.sub(g.sub(nbx, g.c(1)), bx);
+  Value tileIdx = g.sub(g.sub(nbx, g.idx(1)), bx);
   Value falseV = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
   auto find = scf::ForOp::create(
-      b, loc, g.c(0), batch, g.c(1),
-      ValueRange{g.c(0), g.loadIndex(cu, g.c(0)), g.c(0), g.c(0), g.c(0),
+      b, loc, g.idx(0), batch, g.idx(1),
+      ValueRange{g.idx(0), g.loadIndex(cu, g.idx(0)), g.idx(0), g.idx(0), g.idx(0),
                  falseV});
   {
     OpBuilder::InsertionGuard guard(b);
@@ -801,12 +708,12 @@ GeneratedKernel buildTileAttention(OpBuilder &builder,
   // per-token kernel). Uniform over the block (barriers below).
   auto ifSlot = scf::IfOp::create(
       b, loc,
-      g.land(g.sle(g.c(0), slot), g.slt(slot, g.c(s.maxBatch))), false);
+      g.land(g.sle(g.idx(0), slot), g.slt(slot, g.idx(s.maxBatch))), false);
   b.setInsertionPointToStart(ifSlot.thenBlock());
 
   Value rho0 = g.mul(tile, BM);
-  Value nRows = g.minS(g.c(BM), g.sub(g.mul(seqLen, G), rho0));
-  Value lastRow = g.sub(nRows, g.c(1));
+  Value nRows = g.minS(g.idx(BM), g.sub(g.mul(seqLen, G), rho0));
+  Value lastRow = g.sub(nRows, g.idx(1));
   Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
   Value warp = g.div(tid, 32), lane = g.rem(tid, 32);
   Value gq = g.div(lane, 4), t2 = g.mul(g.rem(lane, 4), 2);
@@ -847,7 +754,7 @@ GeneratedKernel buildTileAttention(OpBuilder &builder,
       if ((i + 1) * NT <= pieces)
         emit();
       else
-        g.ifThen(g.slt(p, g.c(pieces)), emit);
+        g.ifThen(g.slt(p, g.idx(pieces)), emit);
     }
   };
 
@@ -859,19 +766,19 @@ GeneratedKernel buildTileAttention(OpBuilder &builder,
     Value h = g.add(g.mul(kvh, G), g.rem(rho, G));
     Value elem = g.add(g.add(g.mul(tok, s.qTokenStride), g.mul(h, D)),
                        g.mul(col, 8));
-    g.cpAsync16(g.add(at(qs, row, g.c(0)), g.mul(col, 16)),
+    g.cpAsync16(g.add(at(qs, row, g.idx(0)), g.mul(col, 16)),
                 g.add(qAddr, g.mul(elem, 2)));
   });
   NVVM::CpAsyncCommitGroupOp::create(b, loc);
 
   // ---- 2. row positions; the causal limit of the tile ----
-  g.ifThen(g.slt(tid, g.c(BM)), [&] {
+  g.ifThen(g.slt(tid, g.idx(BM)), [&] {
     Value pos = memref::LoadOp::create(b, loc, positions, rowToken(tid));
     g.sts(pos, g.add(posBase, g.mul(tid, 4)), 4);
   });
   g.barrier();
   auto maxLoop = scf::ForOp::create(
-      b, loc, g.c(0), nRows, g.c(1),
+      b, loc, g.idx(0), nRows, g.idx(1),
       ValueRange{arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(-1))});
   {
     OpBuilder::InsertionGuard guard(b);
@@ -882,9 +789,9 @@ GeneratedKernel buildTileAttention(OpBuilder &builder,
         ValueRange{arith::MaxSIOp::create(b, loc, maxLoop.getRegionIterArgs()[0], p)});
   }
   // Keys 0 .. nKeys-1 (rows at or past the cache end are not attended).
-  Value nKeys = g.minS(g.add(g.toIndex(maxLoop.getResult(0)), 1), g.c(C));
-  Value nTiles = g.select(g.slt(g.c(0), nKeys), g.cdiv(nKeys, BN), g.c(0));
-  Value lastKey = g.sub(nKeys, g.c(1));
+  Value nKeys = g.minS(g.add(g.toIndex(maxLoop.getResult(0)), 1), g.idx(C));
+  Value nTiles = g.select(g.slt(g.idx(0), nKeys), g.cdiv(nKeys, BN), g.idx(0));
+  Value lastKey = g.sub(nKeys, g.idx(1));
 
   // ---- K/V tiles: cp.async into `stages` ring slots, one group per tile ----
   Value kAddr = g.baseAddr(kc), vAddr = g.baseAddr(vc);
@@ -901,7 +808,7 @@ GeneratedKernel buildTileAttention(OpBuilder &builder,
         Value j = g.minS(g.add(j0, row), lastKey);
         Value elem = g.add(g.mul(g.add(g.mul(g.add(slotRow, j), Hkv), kvh), D),
                            g.mul(col, 8));
-        Value dst = g.add(at(stage, row, g.c(0)), g.mul(col, 16));
+        Value dst = g.add(at(stage, row, g.idx(0)), g.mul(col, 16));
         Value byteOff = g.mul(elem, 2);
         g.cpAsync16(dst, g.add(kAddr, byteOff));
         g.cpAsync16(g.add(dst, L.kvTileBytes), g.add(vAddr, byteOff));
@@ -910,14 +817,14 @@ GeneratedKernel buildTileAttention(OpBuilder &builder,
     NVVM::CpAsyncCommitGroupOp::create(b, loc);
   };
   for (int64_t p = 0; p + 1 < ST; ++p)
-    issueIfValid(g.c(p));
+    issueIfValid(g.idx(p));
 
   // ---- 3. RoPE(q) in place, rounded to bf16 (the CPU path's rope result) --
   NVVM::CpAsyncWaitGroupOp::create(b, loc, ST - 1);
   g.barrier();
   Value tableMem =
       memref::GetGlobalOp::create(b, loc, MemRefType::get({half}, f32), table);
-  auto ropeLoop = scf::ForOp::create(b, loc, tid, g.c(BM * half), g.c(NT));
+  auto ropeLoop = scf::ForOp::create(b, loc, tid, g.idx(BM * half), g.idx(NT));
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ropeLoop.getBody());
@@ -940,26 +847,26 @@ GeneratedKernel buildTileAttention(OpBuilder &builder,
   Value r0 = g.mul(warp, 16);
   SmallVector<Frag4> aQ;
   for (int64_t kk = 0; kk < D / 16; ++kk)
-    aQ.push_back(g.ldsm4(g.add(at(qs, r0, g.c(16 * kk)), offX), false));
+    aQ.push_back(g.ldsm4(g.add(at(qs, r0, g.idx(16 * kk)), offX), false));
   std::array<Value, 2> rowL, pos; // rows gq and gq + 8 of the warp
   for (int64_t hf = 0; hf < 2; ++hf) {
     rowL[hf] = g.add(g.add(r0, gq), 8 * hf);
     pos[hf] = g.toIndex(g.lds(i32, g.add(posBase, g.mul(rowL[hf], 4)), 4));
   }
   Value minPos = g.minS(pos[0], pos[1]);
-  Value cScale = g.cf(s.scale * kLog2e);
-  Value negCScale = g.cf(-s.scale * kLog2e);
-  Value negInf = g.cf(-std::numeric_limits<double>::infinity());
+  Value cScale = g.f32c(s.scale * kLog2e);
+  Value negCScale = g.f32c(-s.scale * kLog2e);
+  Value negInf = g.f32c(-std::numeric_limits<double>::infinity());
 
   // ---- 5. key tiles: S = Q·Kᵀ, online softmax (base 2), O += P·V ----
   // Carried: m (raw-score max) and l (partial row sum over this thread's
   // columns) for both rows, then the O fragments (D/8 n-tiles × 4).
   const int64_t NS = BN / 8, NO = D / 8;
-  SmallVector<Value> init = {g.cf(-1.0e30), g.cf(-1.0e30), g.cf(0.0),
-                             g.cf(0.0)};
+  SmallVector<Value> init = {g.f32c(-1.0e30), g.f32c(-1.0e30), g.f32c(0.0),
+                             g.f32c(0.0)};
   for (int64_t i = 0; i < NO * 4; ++i)
-    init.push_back(g.cf(0.0));
-  auto loop = scf::ForOp::create(b, loc, g.c(0), nTiles, g.c(1), init);
+    init.push_back(g.f32c(0.0));
+  auto loop = scf::ForOp::create(b, loc, g.idx(0), nTiles, g.idx(1), init);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
@@ -975,7 +882,7 @@ GeneratedKernel buildTileAttention(OpBuilder &builder,
     SmallVector<Frag4> sacc(NS, g.zero4());
     for (int64_t kk = 0; kk < D / 16; ++kk)
       for (int64_t np = 0; np < NS / 2; ++np) {
-        Frag4 bk = g.ldsm4(g.add(at(kb0, g.c(16 * np), g.c(16 * kk)), offY),
+        Frag4 bk = g.ldsm4(g.add(at(kb0, g.idx(16 * np), g.idx(16 * kk)), offY),
                            false);
         sacc[2 * np] = g.mma(aQ[kk], {bk[0], bk[1]}, sacc[2 * np]);
         sacc[2 * np + 1] = g.mma(aQ[kk], {bk[2], bk[3]}, sacc[2 * np + 1]);
@@ -1014,17 +921,17 @@ GeneratedKernel buildTileAttention(OpBuilder &builder,
       mx = g.fmax(mx, g.shflXor(mx, 1));
       mx = g.fmax(mx, g.shflXor(mx, 2));
       mNew[hf] = g.fmax(it[hf], mx);
-      corr[hf] = kb.exp2(g.fmul(g.fsub(it[hf], mNew[hf]), cScale));
+      corr[hf] = kb.exp2Ftz(g.fmul(g.fsub(it[hf], mNew[hf]), cScale));
       negMc[hf] = g.fmul(mNew[hf], negCScale);
     }
     // P = 2^(s·c - m·c) rounded to bf16 pairs (A fragments of P·V); the row
     // sums take the rounded values.
     SmallVector<std::array<Value, 2>> pk(NS);
-    std::array<Value, 2> rowSum = {g.cf(0.0), g.cf(0.0)};
+    std::array<Value, 2> rowSum = {g.f32c(0.0), g.f32c(0.0)};
     for (int64_t nt = 0; nt < NS; ++nt)
       for (int64_t hf = 0; hf < 2; ++hf) {
-        Value p0 = kb.exp2(g.fma(sm[4 * nt + 2 * hf], cScale, negMc[hf]));
-        Value p1 = kb.exp2(g.fma(sm[4 * nt + 2 * hf + 1], cScale, negMc[hf]));
+        Value p0 = kb.exp2Ftz(g.fma(sm[4 * nt + 2 * hf], cScale, negMc[hf]));
+        Value p1 = kb.exp2Ftz(g.fma(sm[4 * nt + 2 * hf + 1], cScale, negMc[hf]));
         pk[nt][hf] = g.pack(p0, p1);
         rowSum[hf] = g.fadd(rowSum[hf], g.fadd(g.unpackBF16(pk[nt][hf], 0),
                                                g.unpackBF16(pk[nt][hf], 1)));
@@ -1042,7 +949,7 @@ GeneratedKernel buildTileAttention(OpBuilder &builder,
       Frag4 aP = {pk[2 * kk][0], pk[2 * kk][1], pk[2 * kk + 1][0],
                   pk[2 * kk + 1][1]};
       for (int64_t np = 0; np < NO / 2; ++np) {
-        Frag4 bv = g.ldsm4(g.add(at(vb0, g.c(16 * kk), g.c(16 * np)), offX),
+        Frag4 bv = g.ldsm4(g.add(at(vb0, g.idx(16 * kk), g.idx(16 * np)), offX),
                            true);
         oacc[2 * np] = g.mma(aP, {bv[0], bv[1]}, oacc[2 * np]);
         oacc[2 * np + 1] = g.mma(aP, {bv[2], bv[3]}, oacc[2 * np + 1]);
@@ -1060,7 +967,7 @@ GeneratedKernel buildTileAttention(OpBuilder &builder,
     l = g.fadd(l, g.shflXor(l, 1));
     l = g.fadd(l, g.shflXor(l, 2));
     Value valid = g.land(g.slt(rowL[hf], nRows),
-                         g.land(g.sle(g.c(0), pos[hf]), g.slt(pos[hf], g.c(C))));
+                         g.land(g.sle(g.idx(0), pos[hf]), g.slt(pos[hf], g.idx(C))));
     g.ifThen(valid, [&] {
       Value rho = g.add(rho0, rowL[hf]);
       Value tok = g.add(seqStart, g.div(rho, G));

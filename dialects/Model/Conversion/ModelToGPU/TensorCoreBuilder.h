@@ -1,7 +1,7 @@
 //===- TensorCoreBuilder.h - IR for tensor-core tiles --------*- C++ -*-===//
 //
 // The device primitives that generated tensor-core kernels call, as IR
-// builders: index and f32 arithmetic, bf16 packing, cp.async (16-byte
+// builders (on ArithBuilder's arithmetic): bf16 packing, cp.async (16-byte
 // global -> shared copies), ldmatrix fragments (x1/x2/x4, optionally
 // transposed) and mma.sync m16n8k16 (bf16 x bf16 -> f32). Fragment layouts
 // are PTX's: lane = 4*g + t, an A fragment holds rows g and g+8, columns
@@ -16,18 +16,12 @@
 #ifndef MM01_MODEL_CONVERSION_MODELTOGPU_TENSORCOREBUILDER_H
 #define MM01_MODEL_CONVERSION_MODELTOGPU_TENSORCOREBUILDER_H
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "Model/Conversion/ModelToGPU/ArithBuilder.h"
+
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/IR/Builders.h"
 
 #include <array>
-#include <functional>
 
 namespace mm01::gpu {
 
@@ -39,52 +33,14 @@ using Frag2 = std::array<mlir::Value, 2>; // B fragment (2 x i32)
 namespace tc_detail {
 using namespace mlir;
 /// Terse IR construction inside a tensor-core kernel body.
-struct TensorCoreBuilder {
-  OpBuilder &b;
-  Location loc;
+struct TensorCoreBuilder : ArithBuilder {
   Type f32, bf16, i32;
 
   TensorCoreBuilder(mlir::OpBuilder &b, mlir::Location loc)
-      : b(b), loc(loc), f32(b.getF32Type()), bf16(b.getBF16Type()),
+      : ArithBuilder(b, loc), f32(b.getF32Type()), bf16(b.getBF16Type()),
         i32(b.getI32Type()) {}
 
-  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value cf(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(v)));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value add(Value x, int64_t y) { return y ? add(x, c(y)) : x; }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value mul(Value x, int64_t y) { return y == 1 ? x : mul(x, c(y)); }
-  Value div(Value x, int64_t y) { return arith::DivUIOp::create(b, loc, x, c(y)); }
-  Value rem(Value x, int64_t y) { return arith::RemUIOp::create(b, loc, x, c(y)); }
-  Value minS(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value maxS(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
-  Value slt(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
-  }
-  Value eq(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
-  }
-  Value cdiv(Value x, int64_t y) { return div(add(x, y - 1), y); }
-  Value fadd(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value fsub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  Value fmul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value fdiv(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
-  Value exp2(Value x) { return math::Exp2Op::create(b, loc, x); }
-  Value select(Value cnd, Value x, Value y) {
-    return arith::SelectOp::create(b, loc, cnd, x, y);
-  }
-  /// A signed index as f32.
-  Value indexToF32(Value x) {
-    Value i = arith::IndexCastOp::create(b, loc, b.getI32Type(), x);
-    return arith::SIToFPOp::create(b, loc, f32, i);
-  }
-  Value loadIndex(Value memref, Value i) { // i32 element as index
-    Value v = memref::LoadOp::create(b, loc, memref, ValueRange{i});
-    return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
-  }
+  Value loadIndex(Value memref, Value i) { return toIndex(load(memref, i)); } // i32 element
   Value truncBF16(Value x) { return arith::TruncFOp::create(b, loc, bf16, x); }
   Value extF32(Value x) { return arith::ExtFOp::create(b, loc, f32, x); }
   /// Two f32 rounded to bf16 and packed into an i32 (x in the low half).
@@ -105,8 +61,6 @@ struct TensorCoreBuilder {
     vector::StoreOp::create(b, loc, v, mem, idx, /*nontemporal=*/false,
                             llvm::MaybeAlign(4));
   }
-  void barrier() { mlir::gpu::BarrierOp::create(b, loc); }
-
   // ---- raw addresses (index-typed byte addresses) ----
   /// The aligned base address of a memref (global or shared).
   Value baseAddr(Value memref) {
@@ -196,14 +150,8 @@ struct TensorCoreBuilder {
     return {ld2(memT, n, ka), ld2(memT, n, add(ka, 8))};
   }
   Frag4 zero4() {
-    Value z = cf(0.0);
+    Value z = f32c(0.0);
     return {z, z, z, z};
-  }
-  void ifThen(Value cond, const std::function<void()> &body) {
-    auto op = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(op.thenBlock());
-    body();
   }
 };
 

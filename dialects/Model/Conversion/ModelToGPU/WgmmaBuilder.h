@@ -64,21 +64,6 @@ struct WgmmaBuilder {
   }
   void ptx(StringRef code) { ptx(code, "", {}, {}); }
 
-  /// 2^x by ex2.approx.ftz.f32: one MUFU.EX2 (the non-ftz form adds a
-  /// rescale around it for results below 2^-126). A pure asm statement,
-  /// free to be scheduled and CSE'd.
-  Value ex2Ftz(Value x) {
-    MLIRContext *ctx = g.b.getContext();
-    auto op = LLVM::InlineAsmOp::create(
-        g.b, g.loc, TypeRange{g.f32}, ValueRange{x},
-        g.b.getStringAttr("ex2.approx.ftz.f32 $0, $1;"), g.b.getStringAttr("=f,f"),
-        /*has_side_effects=*/UnitAttr(), /*is_align_stack=*/UnitAttr(),
-        LLVM::TailCallKindAttr::get(ctx, LLVM::tailcallkind::TailCallKind::None),
-        LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),
-        /*operand_attrs=*/ArrayAttr());
-    return op.getResult(0);
-  }
-
   /// `code` with `regs` (f32 or i32) as tied in/out operands: the returned
   /// values are the registers after it.
   SmallVector<Value> guarded(StringRef code, ValueRange regs) {
