@@ -148,6 +148,23 @@ module {
 
 // -----
 
+// Value slices narrower than 64 columns are refused by the generator.
+module {
+  func.func @prefill(%p: tensor<1x256x384xbf16>, %s: tensor<1x2x64x64xf32> {mm01.name = "layer0.lightning_state"})
+      -> (tensor<1x256x2x64xbf16> {mm01.name = "out"}) attributes {mm01.entry = "prefill"} {
+    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, min_segment_tokens = 1024, segments = 1, shortest_segment_tokens = 512, stages = 0, state_stages = 0, value_slices = 2, warps = 8, wgmma = 1}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
+      %a = mm01.silu %p : tensor<1x256x384xbf16>
+      %q, %k, %v = mm01.split_qkv %a : tensor<1x256x384xbf16> -> tensor<1x256x2x64xbf16>
+      // expected-error @below {{valueSlices = 2 is not supported: 1, or a split of the value dimension into slices of at least 64 columns with the wgmma kernels (D = 64)}}
+      %r, %s1 = mm01.lightning_attention %q, %k, %v, %s decay([0.5, 0.25]) : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32>
+      mm01.yield %r, %s1 : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32>
+    }
+    return %o#0 : tensor<1x256x2x64xbf16>
+  }
+}
+
+// -----
+
 // 64 heads of 128 at batch 1: two value slices fill 128 SMs without a
 // sequence split (no local-states pass, no scan).
 // KEEP-LABEL: func.func @prefill_h64
