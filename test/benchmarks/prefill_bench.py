@@ -15,7 +15,7 @@ lightning-attn: lightning_attn_func(q, k, v, s=lambda) ([B, H, T, D], no
 initial state, equal lengths only): timed; its output checked against the
 float64 reference with a zero initial state (T <= 32K).
 Our second row ("bf16state", if b_h{H}_d128_bf16state.bin.mlir is in the
-bindir): the same kernels with the state update's decayed K rounded to bf16
+bindir): the same kernels with the state update's decayed V rounded to bf16
 once instead of split into bf16 hi + lo (fewer tensor-core ops, fla-grade
 state accuracy).
 Timing: CUDA events, warm-up, median. Bytes that must move: Q, K, V read + O
@@ -280,7 +280,7 @@ def write_outputs(args, records, dev, cg, la_note):
              f"Copy bandwidth (1 GiB DtoD, read+write): {cg:.0f} GB/s. D=128, bf16 q/k/v/o, f32 state carried in, "
              "λ_h = 2^(-8(h+1)/H). Times in ms (median). GB/s on the bytes that must move; ×: peer time / ours. "
              "Errors: max|a−b|/max|b| vs a float64 reference. "
-             "\"bf16-state\": our kernels with the state update's decayed K rounded to bf16 once "
+             "\"bf16-state\": our kernels with the state update's decayed operand (V in the wgmma kernels) rounded to bf16 once "
              "(state-hilo=0) instead of bf16 hi + lo.", "",
              "| shape | ours ms | fla ms | lightning-attn ms | torch loop ms | ours GB/s | % copy | TFLOP/s | × fla | × l-attn | × loop | o err ours | o err fla | state err ours | state err fla | bf16-state ms | bf16-state % copy | bf16-state × fla | bf16-state o err | bf16-state state err |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
