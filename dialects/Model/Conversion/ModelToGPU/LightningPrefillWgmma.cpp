@@ -156,7 +156,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   // Who issues the loads: every thread, or (outputs kernel with value
   // slices) the state warpgroup alone, whose state update is half as wide
   // while the outputs warpgroup still forms the whole Q Kᵀ (B1 H64 T32K on
-  // an H100: 0.79 ms against 0.86-0.88 ms with both or the outputs
+  // an H100, one run: 0.79 ms against 0.86-0.88 ms with both or the outputs
   // warpgroup loading).
   const bool stateLoads = outputs && cfg.VS > 1;
   const int64_t lThreads = stateLoads ? 128 : threads;
