@@ -18,7 +18,9 @@ Our second row ("bf16state", if b_h{H}_d128_bf16state.bin.mlir is in the
 bindir): the same kernels with the state update's decayed V rounded to bf16
 once instead of split into bf16 hi + lo (fewer tensor-core ops, fla-grade
 state accuracy).
-Timing: CUDA events, warm-up, median. Bytes that must move: Q, K, V read + O
+Timing: CUDA events, warm-up, median; fla also replayed from a CUDA graph
+("fla graph": its device time without Python and launch overhead, which moved
+its eager time by up to 2x between runs). Bytes that must move: Q, K, V read + O
 written (bf16) + state read and written (f32). FLOPs: 4·D·(C+D) per token and
 head at C = 64 (QK^T, PV, QS, K^T V; the masked half counted).
 """
@@ -74,6 +76,32 @@ def time_fn(fn, warm=2, reps=7):
         e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         e0.record(); fn(); e1.record(); e1.synchronize()
         ts.append(e0.elapsed_time(e1))
+    ts.sort()
+    return ts[len(ts) // 2]
+
+
+def time_graph(fn, reps=7, per_replay=4):
+    """fn captured `per_replay` times in one CUDA graph; median ms per call.
+    Without Python and launch overhead: the peer's device time."""
+    s = torch.cuda.Stream()
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        for _ in range(2):
+            fn()
+    torch.cuda.current_stream().wait_stream(s)
+    torch.cuda.synchronize()
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g):
+        for _ in range(per_replay):
+            fn()
+    g.replay()
+    torch.cuda.synchronize()
+    ts = []
+    for _ in range(reps):
+        e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        e0.record(); g.replay(); e1.record(); e1.synchronize()
+        ts.append(e0.elapsed_time(e1) / per_replay)
+    del g
     ts.sort()
     return ts[len(ts) // 2]
 
@@ -213,6 +241,15 @@ def main():
         del o_fla, s_fla
         reps = 3 if T >= 131072 else 7
         peer = {"fla_chunk_simple_gla": time_fn(fla_call, reps=reps)}
+        # fla's eager time includes its Python and Triton launch overhead
+        # and moved by 2x between runs at T = 32K; its CUDA-graph replay is
+        # the device time (a capture failure is logged, the row kept).
+        try:
+            peer["fla_chunk_simple_gla_cudagraph"] = time_graph(fla_call, reps=reps,
+                                                                per_replay=1 if T >= 131072 else 4)
+        except Exception as e:  # noqa: BLE001
+            log(f"{name}: CUDA-graph capture of fla failed: {type(e).__name__}: {e}")
+            torch.cuda.synchronize()
         if lightning_attn_func is not None and B == 1:
             ql, kl, vl = (x.permute(1, 0, 2).unsqueeze(0).contiguous() for x in (q, k, v))
             sl = lam.float().cuda().view(H, 1, 1)
@@ -279,20 +316,23 @@ def write_outputs(args, records, dev, cg, la_note):
              f"torch {torch.__version__}, triton {triton.__version__}, fla {meta['fla']}; {la_note}. "
              f"Copy bandwidth (1 GiB DtoD, read+write): {cg:.0f} GB/s. D=128, bf16 q/k/v/o, f32 state carried in, "
              "λ_h = 2^(-8(h+1)/H). Times in ms (median). GB/s on the bytes that must move; ×: peer time / ours. "
+             "fla graph: fla's calls replayed from a CUDA graph (its device time, no Python/launch overhead). "
              "Errors: max|a−b|/max|b| vs a float64 reference. "
              "\"bf16-state\": our kernels with the state update's decayed operand (V in the wgmma kernels) rounded to bf16 once "
              "(state-hilo=0) instead of bf16 hi + lo.", "",
-             "| shape | ours ms | fla ms | lightning-attn ms | torch loop ms | ours GB/s | % copy | TFLOP/s | × fla | × l-attn | × loop | o err ours | o err fla | state err ours | state err fla | bf16-state ms | bf16-state % copy | bf16-state × fla | bf16-state o err | bf16-state state err |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| shape | ours ms | fla ms | fla graph ms | lightning-attn ms | torch loop ms | ours GB/s | % copy | TFLOP/s | × fla | × fla graph | × l-attn | × loop | o err ours | o err fla | state err ours | state err fla | bf16-state ms | bf16-state % copy | bf16-state × fla | bf16-state o err | bf16-state state err |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         p, sp, m = r["peer_ms"], r["speedup"] or {}, r["max_rel_err"]
         e2, sp2 = r["errors"], r.get("speedup_bf16state") or {}
         g2 = r.get("effective_gbps_bf16state")
-        lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
-            r["name"], f(r["ours_ms"]), f(p.get("fla_chunk_simple_gla")), f(p.get("lightning_attn")),
+        lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            r["name"], f(r["ours_ms"]), f(p.get("fla_chunk_simple_gla")),
+            f(p.get("fla_chunk_simple_gla_cudagraph")), f(p.get("lightning_attn")),
             f(p.get("pytorch_block_loop")), f(r["effective_gbps"], "{:.0f}"),
             f(r["effective_gbps"] and 100 * r["effective_gbps"] / cg, "{:.0f}%"), f(r["tflops"], "{:.0f}"),
-            f(sp.get("fla_chunk_simple_gla"), "{:.2f}"), f(sp.get("lightning_attn"), "{:.2f}"),
+            f(sp.get("fla_chunk_simple_gla"), "{:.2f}"),
+            f(sp.get("fla_chunk_simple_gla_cudagraph"), "{:.2f}"), f(sp.get("lightning_attn"), "{:.2f}"),
             f(sp.get("pytorch_block_loop"), "{:.1f}"), f(m["ours_o"], "{:.1e}"), f(m["fla_o"], "{:.1e}"),
             f(m["ours_state"], "{:.1e}"), f(m["fla_state"], "{:.1e}"),
             f(r.get("ours_bf16state_ms")), f(g2 and 100 * g2 / cg, "{:.0f}%"),
@@ -313,7 +353,7 @@ def write_outputs(args, records, dev, cg, la_note):
             ax.loglog(T, [r["ours_ms"] for r in b1], "o-", label="mm01 (ours)")
             if all(r.get("ours_bf16state_ms") for r in b1):
                 ax.loglog(T, [r["ours_bf16state_ms"] for r in b1], "o:", label="mm01 (ours, bf16 state update)")
-            for kk in ("fla_chunk_simple_gla", "lightning_attn", "pytorch_block_loop"):
+            for kk in ("fla_chunk_simple_gla", "fla_chunk_simple_gla_cudagraph", "lightning_attn", "pytorch_block_loop"):
                 pts = [(r["shape"]["T"], r["peer_ms"][kk]) for r in b1 if kk in r["peer_ms"]]
                 if pts:
                     ax.loglog(*zip(*pts), "s--", label=kk)
