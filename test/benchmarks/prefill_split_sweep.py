@@ -39,6 +39,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--work", default="/tmp/mm01-split-sweep")
     ap.add_argument("--shapes", default="", help="comma-separated names (default: all)")
+    ap.add_argument("--extra", default="",
+                    help="more shapes, comma-separated H:LEN[+LEN...] (e.g. 8:8192,8:2048+6000)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(args.work, exist_ok=True)
@@ -55,7 +57,15 @@ def main():
     gen = torch.Generator(device="cuda")
     gen.manual_seed(20261127)
     records = []
-    for name, H, lens in SHAPES:
+    shapes = list(SHAPES)
+    for e in filter(None, args.extra.split(",")):
+        H, lens = e.split(":")
+        lens = [int(x) for x in lens.split("+")]
+        name = f"b{len(lens)}_h{H}_t{sum(lens)}"
+        shapes.append((name, int(H), lens))
+        if args.shapes:
+            args.shapes += "," + name
+    for name, H, lens in shapes:
         if (args.shapes and name not in args.shapes.split(",")) or H not in variants:
             continue
         B, T = len(lens), sum(lens)

@@ -13,6 +13,10 @@
 // The split reads the call's total tokens, cu_seqlens[batch] (batch: the
 // grid's extent over sequences), to size the segments of a short call.
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=2" | FileCheck %s --check-prefix=TOTAL
+// A short call's segments: two waves, roundup(total / NS, 64) capped at
+// min-segment-tokens, while that is at least shortest-segment-tokens; one
+// wave, roundup(2·total / NS, 64) capped at shortest-segment-tokens, below.
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 min-segment-tokens=256 shortest-segment-tokens=128 wgmma=1" | FileCheck %s --check-prefix=SHORT
 
 module {}
 
@@ -74,6 +78,23 @@ module {}
 // ERR-ELT: lightning prefill kernel generator: activation element type 'f32' is not supported (bf16 only
 // ERR-DECAY: lightning prefill kernel generator: expects 2 decay rates, got 1
 // ERR-SHORT: lightning prefill kernel generator: shortestSegmentTokens = 2048 must be a positive multiple of the chunk (64) and at most minSegmentTokens (1024)
+// SHORT-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s4_wg_out(
+// SHORT: %[[TOT32:.*]] = memref.load %arg5[%grid_dim_z]
+// SHORT: %[[TOT:.*]] = arith.index_cast %[[TOT32]]
+// SHORT: %[[A:.*]] = arith.addi %[[TOT]], %c3
+// SHORT: %[[B:.*]] = arith.divui %[[A]], %c4
+// SHORT: %[[TWO:.*]] = arith.muli %{{.*}}, %c64
+// SHORT: %[[TOT2:.*]] = arith.muli %[[TOT]], %c2
+// SHORT: arith.addi %[[TOT2]], %c3
+// SHORT: %[[ONE:.*]] = arith.muli %{{.*}}, %c64
+// SHORT-DAG: %[[C128:.*]] = arith.constant 128 : index
+// SHORT-DAG: %[[C256:.*]] = arith.constant 256 : index
+// SHORT: %[[CAPTWO:.*]] = arith.minsi %[[C256]], %[[TWO]]
+// SHORT: %[[CAPONE:.*]] = arith.minsi %[[C128]], %[[ONE]]
+// SHORT: %[[SHORTWAVES:.*]] = arith.cmpi slt, %[[TWO]], %[[C128]]
+// SHORT: %[[SHORTEST:.*]] = arith.select %[[SHORTWAVES]], %[[CAPONE]], %[[CAPTWO]]
+// SHORT: arith.maxsi %{{.*}}, %[[SHORTEST]]
+
 // TOTAL-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s2_states(
 // TOTAL: gpu.grid_dim z
 // TOTAL-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s2_scan(

@@ -52,11 +52,13 @@ struct LightningPrefillSpec {
   /// than segments × minSegmentTokens uses fewer segments ...
   int64_t minSegmentTokens = 1024;
   /// ... unless the whole call (all sequences) has fewer than segments ×
-  /// minSegmentTokens tokens: then segments may shrink to
-  /// max(shortestSegmentTokens, total / segments), so that a short call
-  /// still fills the GPU (B1 H8 T4K on an H100: 1.8x faster with 512 than
-  /// with 1024; docs/benchmarks/prefill-split-sweep-*). A multiple of
-  /// `chunk`, at most minSegmentTokens.
+  /// minSegmentTokens tokens: then segments shrink to total / segments (two
+  /// waves of the outputs kernel at the chooser's split) while those are at
+  /// least shortestSegmentTokens long, and below that to 2·total / segments,
+  /// at most shortestSegmentTokens (one wave), so that a short call still
+  /// fills the GPU without blocks too short to pay for themselves
+  /// (docs/lightning-prefill.md, "Short calls"). A multiple of `chunk`, at
+  /// most minSegmentTokens.
   int64_t shortestSegmentTokens = 512;
   /// State update S += K̃ᵀV with the decayed K̃ = K ⊙ e^{-λ(m-1-j)} (the
   /// wgmma kernels: S += Kᵀ Ṽ, Ṽ = V ⊙ e^{-λ(m-1-j)}) as bf16
