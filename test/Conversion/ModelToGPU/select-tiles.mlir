@@ -17,6 +17,9 @@
 // RUN: mm01-opt %s --split-input-file --mm01-fuse --mm01-select-tiles | FileCheck %s --check-prefix=KEEP
 // RUN: mm01-opt %s --split-input-file --verify-diagnostics --mm01-fuse --mm01-select-tiles --mm01-model-to-kernels | FileCheck %s --check-prefix=HONOUR
 // RUN: not mm01-opt %s --split-input-file --mm01-select-tiles=sm-count=0 2>&1 | FileCheck %s --check-prefix=SMCOUNT
+// Value slices only where 2 x heads fill >= 7/8 of the SMs in one wave:
+// 128 blocks are 80% of 160 SMs, too few.
+// RUN: mm01-opt %s --split-input-file --mm01-fuse --mm01-select-tiles=sm-count=160 | FileCheck %s --check-prefix=WIDE
 
 // TINY-LABEL: func.func @prefill
 // TINY: mm01.rms_norm {{.*}} {mm01k.tiles = {threads = 128 : i64}}
@@ -169,6 +172,8 @@ module {
 // sequence split (no local-states pass, no scan).
 // KEEP-LABEL: func.func @prefill_h64
 // KEEP: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, min_segment_tokens = 1024 : i64, segments = 1 : i64, shortest_segment_tokens = 512 : i64, stages = 4 : i64, state_stages = 4 : i64, value_slices = 2 : i64, warps = 8 : i64, wgmma = 1 : i64}}
+// WIDE-LABEL: func.func @prefill_h64
+// WIDE: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {{{.*}}segments = 1 : i64{{.*}}value_slices = 1 : i64
 // HONOUR-LABEL: func.func @prefill_h64
 // HONOUR-NOT: _states
 // HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h64_d128_bf16_c64_s1_silu_wg_v2_out grid ["2", "64", "batch"] block [256, 1, 1]{{.*}}dynamic_smem = 197632
