@@ -124,6 +124,40 @@ struct ChunkBlock {
 /// (outputs), a non-last one (local states).
 ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu);
 
+/// Where a chunk kernel block's fp32 [D][D] state comes from and goes to,
+/// as (memref, element offset): an outputs block starts from the incoming
+/// state (with a split: the scanned workspace slot s) and the sequence's
+/// last segment writes the final state; a local-states block writes
+/// workspace slot s + 1 (slot 0 is the scan's incoming state).
+struct StateSlots {
+  const Config &cfg;
+  Mode mode;
+  Value s, state, ws;       // segment, parameters (state: outputs only)
+  Value stateBase, wsBase;  // (b, h)'s state; its NS workspace slots (split)
+  std::pair<Value, Value> incoming(Gen &g) const {
+    if (!cfg.split())
+      return {state, stateBase};
+    return {ws, g.add(wsBase, g.mul(s, cfg.D * cfg.D))};
+  }
+  /// Emits `store(memref, offset)` of the block's final state where it goes.
+  void storeOutgoing(Gen &g, const Segment &seg,
+                     const std::function<void(Value, Value)> &store) const {
+    if (mode == Mode::LocalStates)
+      store(ws, g.add(wsBase, g.mul(g.add(s, 1), cfg.D * cfg.D)));
+    else if (cfg.split())
+      g.ifThen(g.eq(seg.segEnd, seg.len), [&] { store(state, stateBase); });
+    else
+      store(state, stateBase);
+  }
+};
+inline StateSlots stateSlotsOf(Gen &g, const Config &cfg, Mode mode,
+                               const ChunkBlock &blk, Value state, Value ws) {
+  Value slot = g.add(g.mul(blk.bIdx, cfg.H), blk.h); // (b, h)
+  Value stateBase = g.mul(slot, cfg.D * cfg.D);
+  Value wsBase = cfg.split() ? g.mul(g.mul(slot, cfg.NS), cfg.D * cfg.D) : Value();
+  return StateSlots{cfg, mode, blk.s, state, ws, stateBase, wsBase};
+}
+
 /// One thread's share of the cp.async loads of a tile: piece r < `pieces`
 /// is row row0 + r·rowStep, 8 elements from (global) column `col`, at byte
 /// `dst(r)` of its tile.

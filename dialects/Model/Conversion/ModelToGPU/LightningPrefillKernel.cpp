@@ -111,7 +111,7 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
                                       const Config &cfg, Mode mode,
                                       GeneratedKernel &gk, Location loc) {
   const LightningPrefillSpec &sp = cfg.spec;
-  const int64_t H = cfg.H, D = cfg.D, C = cfg.C;
+  const int64_t D = cfg.D, C = cfg.C;
   const bool outputs = mode == Mode::Outputs;
   Type f32 = builder.getF32Type();
 
@@ -129,7 +129,7 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
   gk.dynamicSmemBytes = L.total;
   const int64_t RP = L.rowPitch, PP = L.psPitch;
   ChunkBlock blk = enterChunkBlock(g, cfg, mode, cu);
-  Value smem = blk.smem, s = blk.s, h = blk.h, bIdx = blk.bIdx;
+  Value smem = blk.smem, h = blk.h;
   const Segment &seg = blk.seg;
 
   Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
@@ -141,9 +141,7 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
   Value sr0 = g.mul(sm, 16 * cfg.MTW); // state rows of this warp
   Value sc0 = g.mul(sn, 8 * cfg.NTS);  // state columns of this warp
   Value nLam = negLambdaLog2e(g, cfg, h);
-  Value slot = g.add(g.mul(bIdx, H), h); // (b, h)
-  Value stateBase = g.mul(slot, D * D);
-  Value wsBase = cfg.split() ? g.mul(g.mul(slot, cfg.NS), D * D) : Value();
+  const StateSlots slots = stateSlotsOf(g, cfg, mode, blk, state, ws);
 
   // ldmatrix lane offsets (bytes): lane l addresses row (l%8) of matrix l/8.
   //   offX: row ((l/8)%2)·8 + l%8, column (l/16)·8   (A row-major, B from [k][n] .trans)
@@ -206,8 +204,7 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
           sInit.push_back(g.f32c(0.0));
           continue;
         }
-        Value src = cfg.split() ? ws : state;
-        Value base = cfg.split() ? g.add(wsBase, g.mul(s, D * D)) : stateBase;
+        auto [src, base] = slots.incoming(g);
         Value x = vector::LoadOp::create(
             b, loc, v2f32, src, ValueRange{stateIndex(base, fragRow(mi, hf), fragCol(nt))},
             false, llvm::MaybeAlign(8));
@@ -427,14 +424,7 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
                                   false, llvm::MaybeAlign(8));
         }
   };
-  if (outputs) {
-    if (cfg.split())
-      g.ifThen(g.eq(seg.segEnd, seg.len), [&] { storeState(state, stateBase); });
-    else
-      storeState(state, stateBase);
-  } else {
-    storeState(ws, g.add(wsBase, g.mul(g.add(s, 1), D * D)));
-  }
+  slots.storeOutgoing(g, seg, storeState);
   b.setInsertionPointToEnd(&entry);
   mlir::gpu::ReturnOp::create(b, loc);
   return fn;

@@ -102,7 +102,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
                                            const Config &cfg, Mode mode,
                                            GeneratedKernel &gk, Location loc) {
   const LightningPrefillSpec &sp = cfg.spec;
-  const int64_t H = cfg.H, D = cfg.D, C = cfg.C, Dv = cfg.Dv;
+  const int64_t D = cfg.D, C = cfg.C, Dv = cfg.Dv;
   const bool outputs = mode == Mode::Outputs;
   const int64_t threads = outputs ? 256 : 128;
   Type f32 = builder.getF32Type();
@@ -123,7 +123,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   ChunkBlock blk = enterChunkBlock(g, cfg, mode, cu);
   Value smem = g.mul(g.div(g.add(blk.smem, kSwizzleAlign - 1), kSwizzleAlign),
                      kSwizzleAlign);
-  Value s = blk.s, h = blk.h, bIdx = blk.bIdx, v0 = blk.v0;
+  Value h = blk.h, v0 = blk.v0;
   const Segment &seg = blk.seg;
 
   Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
@@ -132,9 +132,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   Value gq = g.div(lane, 4), t2 = g.mul(g.rem(lane, 4), 2);
   Value r0 = g.add(g.mul(warp, 16), gq);        // accumulator row (and +8)
   Value nLam = negLambdaLog2e(g, cfg, h);
-  Value slot = g.add(g.mul(bIdx, H), h);
-  Value stateBase = g.mul(slot, D * D);
-  Value wsBase = cfg.split() ? g.mul(g.mul(slot, cfg.NS), D * D) : Value();
+  const StateSlots slots = stateSlotsOf(g, cfg, mode, blk, state, ws);
   Value nch = g.cdiv(g.sub(seg.segEnd, seg.segStart), C);
 
   // ---- global → shared: cp.async of 16-byte pieces into swizzled tiles ----
@@ -248,8 +246,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
         sInit.append({g.f32c(0.0), g.f32c(0.0)});
         continue;
       }
-      Value src = cfg.split() ? ws : state;
-      Value base = cfg.split() ? g.add(wsBase, g.mul(s, D * D)) : stateBase;
+      auto [src, base] = slots.incoming(g);
       Value x = vector::LoadOp::create(b, loc, v2f32, src, ValueRange{stateIdx(base, i)},
                                        false, llvm::MaybeAlign(8));
       for (int64_t e = 0; e < 2; ++e)
@@ -342,14 +339,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
                                 llvm::MaybeAlign(8));
       }
     };
-    if (outputs) {
-      if (cfg.split())
-        g.ifThen(g.eq(seg.segEnd, seg.len), [&] { storeState(state, stateBase); });
-      else
-        storeState(state, stateBase);
-    } else {
-      storeState(ws, g.add(wsBase, g.mul(g.add(s, 1), D * D)));
-    }
+    slots.storeOutgoing(g, seg, storeState);
   };
 
   // ================= outputs warpgroup =================
