@@ -246,6 +246,8 @@ ojson stepToJson(const Step &step) {
       }
     }
     j["args"] = std::move(args);
+    if (launch->overlapPrevious)
+      j["overlap_previous"] = true;
   } else if (const auto *gemm = std::get_if<GemmCall>(&step.body)) {
     j["m"] = dimToJson(gemm->m);
     j["n"] = dimToJson(gemm->n);
@@ -567,6 +569,8 @@ Step parseStep(const json &v, const std::string &path) {
                           describe(a));
       }
     }
+    if (const json *o = optional(v, "overlap_previous"))
+      launch.overlapPrevious = asBool(*o, member(path, "overlap_previous"));
     step.body = std::move(launch);
   } else if (op == "gemm") {
     GemmCall g;
@@ -1030,8 +1034,20 @@ private:
       for (size_t i = 0; i < list->size(); ++i)
         if (!m_.findBuffer((*list)[i]))
           fail(element(path + "." + key, i), "names no buffer ('" + (*list)[i] + "')");
-    for (size_t s = 0; s < e.steps.size(); ++s)
+    for (size_t s = 0; s < e.steps.size(); ++s) {
       checkStep(e.steps[s].body, element(path + ".steps", s));
+      // An overlapping launch waits for its predecessor's grid with
+      // griddepcontrol.wait, which only a kernel's grid satisfies.
+      const auto *launch = std::get_if<KernelLaunch>(&e.steps[s].body);
+      if (launch && launch->overlapPrevious &&
+          (s == 0 || !std::holds_alternative<KernelLaunch>(e.steps[s - 1].body)))
+        fail(element(path + ".steps", s) + ".overlap_previous",
+             s == 0 ? "is set on the first step (there is no previous kernel to "
+                      "overlap)"
+                    : "is set, but the previous step is a " +
+                          std::string(stepKindName(e.steps[s - 1].body)) +
+                          ", not a kernel launch");
+    }
   }
 
   void checkStep(const StepBody &body, const std::string &path) {

@@ -32,6 +32,7 @@ Result<Driver> load() {
       !(s = fetch("cuModuleGetFunction", d.moduleGetFunction)) ||
       !(s = fetch("cuFuncSetAttribute", d.funcSetAttribute)) ||
       !(s = fetch("cuLaunchKernel", d.launchKernel)) ||
+      !(s = fetch("cuLaunchKernelEx", d.launchKernelEx)) ||
       !(s = fetch("cuGetErrorName", d.getErrorName)))
     return Error{s.error()};
   return d;

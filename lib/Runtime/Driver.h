@@ -1,7 +1,7 @@
 //===- Driver.h - the CUDA driver API, reached through the runtime -*- C++ -*-===//
 //
 // Kernel images are loaded and launched with the driver API (cuModuleLoad-
-// DataEx, cuLaunchKernel). Linking libcuda.so directly would make every
+// DataEx, cuLaunchKernel[Ex]). Linking libcuda.so directly would make every
 // binary that links the runtime, mm01-run included, unable to start on a
 // machine without the NVIDIA driver, where mm01-run must still run the CPU
 // target. So the driver entry points are fetched at run time through the
@@ -27,6 +27,7 @@ struct Driver {
   PFN_cuModuleGetFunction_v2000 moduleGetFunction = nullptr;
   PFN_cuFuncSetAttribute_v9000 funcSetAttribute = nullptr;
   PFN_cuLaunchKernel_v4000 launchKernel = nullptr;
+  PFN_cuLaunchKernelEx_v11060 launchKernelEx = nullptr;
   PFN_cuGetErrorName_v6000 getErrorName = nullptr;
 
   /// The entry points, fetched once (thread-safe).

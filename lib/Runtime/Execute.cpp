@@ -39,12 +39,37 @@ Status GpuEngine::execute(const EntryPoint &entry, const std::vector<ResolvedSte
       params.reserve(k->offsets.size());
       for (size_t off : k->offsets)
         params.push_back(const_cast<uint8_t *>(k->params.data()) + off);
-      CUresult r = driver_->launchKernel(
-          static_cast<CUfunction>(functions_[k->kernel]), k->grid[0], k->grid[1],
-          k->grid[2], k->block[0], k->block[1], k->block[2], k->sharedBytes, stream,
-          params.empty() ? nullptr : params.data(), nullptr);
+      auto fn = static_cast<CUfunction>(functions_[k->kernel]);
+      void **args = params.empty() ? nullptr : params.data();
+      CUresult r;
+      if (k->overlapPrevious) {
+        // Programmatic dependent launch: the kernel's blocks may start once
+        // every block of the previous kernel has started (or triggered);
+        // the kernel waits for that grid itself (griddepcontrol.wait). In a
+        // captured graph this becomes a programmatic edge.
+        CUlaunchAttribute attr{};
+        attr.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+        attr.value.programmaticStreamSerializationAllowed = 1;
+        CUlaunchConfig config{};
+        config.gridDimX = k->grid[0];
+        config.gridDimY = k->grid[1];
+        config.gridDimZ = k->grid[2];
+        config.blockDimX = k->block[0];
+        config.blockDimY = k->block[1];
+        config.blockDimZ = k->block[2];
+        config.sharedMemBytes = k->sharedBytes;
+        config.hStream = stream;
+        config.attrs = &attr;
+        config.numAttrs = 1;
+        r = driver_->launchKernelEx(&config, fn, args, nullptr);
+      } else {
+        r = driver_->launchKernel(fn, k->grid[0], k->grid[1], k->grid[2], k->block[0],
+                                  k->block[1], k->block[2], k->sharedBytes, stream, args,
+                                  nullptr);
+      }
       if (r != CUDA_SUCCESS)
-        s = makeError("cuLaunchKernel of kernel '" + manifest().kernels[k->kernel].name +
+        s = makeError(std::string(k->overlapPrevious ? "cuLaunchKernelEx" : "cuLaunchKernel") +
+                      " of kernel '" + manifest().kernels[k->kernel].name +
                       "' failed: " + driver_->errorName(r));
     } else if (auto *g = std::get_if<ResolvedGemm>(&step.body)) {
       s = gemm_->run(*g, stream);

@@ -124,6 +124,7 @@ Result<ResolvedLaunch> StepResolver::launch(const KernelLaunch &call) const {
   if (kernel->dynamicSmemBytes > std::numeric_limits<uint32_t>::max())
     return fail("kernel '" + kernel->name + "' dynamic_smem is too large");
   out.sharedBytes = static_cast<uint32_t>(kernel->dynamicSmemBytes);
+  out.overlapPrevious = call.overlapPrevious;
   if (call.args.size() != kernel->params.size())
     return fail("kernel '" + kernel->name + "' takes " + str(kernel->params.size()) +
                 " parameters, the step passes " + str(call.args.size()));

@@ -12,6 +12,9 @@ kernel family of the same plan, e.g. _wg for wgmma=1), e.g.
   mm01-opt /dev/null "--mm01-test-lightning-prefill-kernel=heads=64 dim=128
       max-batch=1 max-tokens=32768 segments=2"
       "--mm01-gpu-kernel-codegen=format=bin" -o DIR/b_h64_d128_s2.bin.mlir
+With --overlap-ab every variant also runs with the launcher's --no-overlap
+(the scan and outputs kernels launched plainly instead of overlapping the
+kernel before them): what programmatic dependent launch gives.
 Every variant runs on the same inputs; their outputs and final states must
 agree (they differ only in where the sequence is split: fp32 state sums in a
 different order, outputs rounded to bf16), which is checked against the first
@@ -41,6 +44,8 @@ def main():
     ap.add_argument("--shapes", default="", help="comma-separated names (default: all)")
     ap.add_argument("--extra", default="",
                     help="more shapes, comma-separated H:LEN[+LEN...] (e.g. 8:8192,8:2048+6000)")
+    ap.add_argument("--overlap-ab", action="store_true",
+                    help="also time each variant with the launcher's --no-overlap")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(args.work, exist_ok=True)
@@ -79,8 +84,11 @@ def main():
         del qkv, s0
         nbytes = 4 * T * H * D * 2 + 2 * B * H * D * D * 4  # q, k, v read, o written; state in and out
         first = None
-        for ns, mn, sh, tag, cubin in sorted(variants[H]):
-            p = subprocess.run([args.launcher, "--io", f"{d}:{B}", cubin], capture_output=True, text=True)
+        runs = [(v, overlap) for v in sorted(variants[H])
+                for overlap in ([True, False] if args.overlap_ab else [True])]
+        for (ns, mn, sh, tag, cubin), overlap in runs:
+            cmd = [args.launcher, "--io", f"{d}:{B}", cubin] + ([] if overlap else ["--no-overlap"])
+            p = subprocess.run(cmd, capture_output=True, text=True)
             r = next((json.loads(l[7:]) for l in p.stdout.splitlines() if l.startswith("RESULT ")), None)
             if r is None:
                 print(p.stdout + p.stderr, flush=True)
@@ -97,12 +105,13 @@ def main():
             gbps = nbytes / (r["ms"] * 1e-3) / 1e9
             rec = {"op": "lightning_prefill_split", "shape": name, "heads": H, "lens": lens,
                    "segments": ns, "min_segment_tokens": mn, "shortest_segment_tokens": sh,
-                   "kernels": tag or "mma.sync",
+                   "kernels": tag or "mma.sync", "overlap": overlap,
                    "device": dev, "ours_ms": r["ms"],
                    "effective_gbps": gbps, "copy_gbps": cg, "o_vs_first_max_rel": do,
                    "state_vs_first_max_rel": ds}
             records.append(rec)
-            print(f"{name:18s} NS={ns:3d} min={mn:5d} shortest={sh:5d} {tag or 'mma':4s} {r['ms']:8.3f} ms  {gbps:7.0f} GB/s  "
+            print(f"{name:18s} NS={ns:3d} min={mn:5d} shortest={sh:5d} {tag or 'mma':4s} "
+                  f"{'pdl' if overlap else 'plain':5s} {r['ms']:8.3f} ms  {gbps:7.0f} GB/s  "
                   f"{100 * gbps / cg:4.0f}% copy   o/first {do:.1e}  state/first {ds:.1e}  kernels "
                   + " ".join(f"{x:.3f}" for x in r.get("kernel_ms", [])), flush=True)
             # Splits change only the summation order: agreement within a

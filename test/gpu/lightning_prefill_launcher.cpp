@@ -19,7 +19,12 @@
 // plan (CUDA events around the whole kernel sequence; warm-up, median) and
 // print `RESULT {json}`. No host reference in this mode.
 //
-// usage: mm01-gpu-lightning-prefill [--quick] [--io DIR:B]... FILE.bin.mlir...
+// Kernels the plan marks overlap=1 are launched with programmatic stream
+// serialization (they wait for their predecessor with griddepcontrol.wait);
+// --no-overlap launches them plainly.
+//
+// usage: mm01-gpu-lightning-prefill [--quick] [--no-overlap] [--io DIR:B]...
+//          FILE.bin.mlir...
 // Exit: 0 pass, 1 failure, 77 skip (no driver / no GPU / not sm_90).
 //
 //===----------------------------------------------------------------------===//
@@ -61,6 +66,7 @@ struct KernelInfo {
   int block = 256;
   int smem = 0;
   std::vector<std::string> params;
+  bool overlap = false; // overlaps the previous kernel (plan key overlap=1)
   CUfunction fn = nullptr;
 };
 
@@ -149,6 +155,7 @@ bool loadPlan(const std::string &file, Plan &plan) {
       } else if (key == "block") k.block = std::stoi(v);
       else if (key == "smem") k.smem = std::stoi(v);
       else if (key == "params") k.params = split(v, ',');
+      else if (key == "overlap") k.overlap = v == "1";
     }
     plan.kernels.push_back(k);
   }
@@ -177,8 +184,13 @@ long long evalGrid(const std::string &e, int batch) {
   return std::stoll(e);
 }
 
+/// Programmatic dependent launch of the kernels marked `overlap` (off with
+/// --no-overlap, to measure what it gives).
+bool gOverlap = true;
+
 void launchPlan(const Plan &plan, DeviceBuffers &d, int batch, CUstream stream) {
-  for (const KernelInfo &k : plan.kernels) {
+  for (size_t i = 0; i < plan.kernels.size(); ++i) {
+    const KernelInfo &k = plan.kernels[i];
     std::vector<void *> args;
     for (const std::string &p : k.params) {
       CUdeviceptr *ptr = p == "q" ? &d.q : p == "k" ? &d.k : p == "v" ? &d.v
@@ -193,9 +205,24 @@ void launchPlan(const Plan &plan, DeviceBuffers &d, int batch, CUstream stream) 
     }
     unsigned gx = evalGrid(k.grid[0], batch), gy = evalGrid(k.grid[1], batch),
              gz = evalGrid(k.grid[2], batch);
-    if (gx && gy && gz)
+    if (!(gx && gy && gz))
+      continue;
+    if (gOverlap && k.overlap && i > 0) {
+      CUlaunchAttribute attr{};
+      attr.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+      attr.value.programmaticStreamSerializationAllowed = 1;
+      CUlaunchConfig cfg{};
+      cfg.gridDimX = gx, cfg.gridDimY = gy, cfg.gridDimZ = gz;
+      cfg.blockDimX = k.block, cfg.blockDimY = 1, cfg.blockDimZ = 1;
+      cfg.sharedMemBytes = k.smem;
+      cfg.hStream = stream;
+      cfg.attrs = &attr;
+      cfg.numAttrs = 1;
+      CU_CHECK(cuLaunchKernelEx(&cfg, k.fn, args.data(), nullptr));
+    } else {
       CU_CHECK(cuLaunchKernel(k.fn, gx, gy, gz, k.block, 1, 1, k.smem, stream,
                               args.data(), nullptr));
+    }
   }
 }
 
@@ -431,7 +458,7 @@ bool runIO(const Plan &plan, const std::string &dir, int B) {
   std::vector<double> perKernel;
   for (size_t kI = 0; kI < plan.kernels.size(); ++kI) {
     Plan one = plan;
-    one.kernels = {plan.kernels[kI]};
+    one.kernels = {plan.kernels[kI]}; // alone: launched plainly
     std::vector<double> kt;
     for (int it = 0; it < 5; ++it) {
       CU_CHECK(cuEventRecord(e0, nullptr));
@@ -468,6 +495,8 @@ int main(int argc, char **argv) {
     std::string a = argv[i];
     if (a == "--quick")
       quick = true;
+    else if (a == "--no-overlap")
+      gOverlap = false;
     else if (a == "--io" && i + 1 < argc) {
       std::string s = argv[++i];
       size_t c = s.rfind(':');
@@ -476,7 +505,8 @@ int main(int argc, char **argv) {
       files.push_back(a);
   }
   if (files.empty()) {
-    std::fprintf(stderr, "usage: %s [--quick] [--io DIR:B]... FILE.bin.mlir...\n", argv[0]);
+    std::fprintf(stderr, "usage: %s [--quick] [--no-overlap] [--io DIR:B]... FILE.bin.mlir...\n",
+                 argv[0]);
     return 1;
   }
   CUresult rc = cuInit(0);

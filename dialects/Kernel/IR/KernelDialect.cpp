@@ -69,6 +69,17 @@ LogicalResult LaunchOp::verify() {
     if (r.getType() != o.getType())
       return emitOpError() << "result type " << r.getType()
                            << " differs from its outs operand " << o.getType();
+  // An overlapping launch waits for the grid before it (griddepcontrol.wait),
+  // which only a kernel launch provides.
+  if (getOverlapPrevious()) {
+    Operation *prev = (*this)->getPrevNode();
+    while (prev && !isa<LaunchOp, GemmOp>(prev))
+      prev = prev->getPrevNode();
+    if (!prev || !isa<LaunchOp>(prev))
+      return emitOpError() << "overlap_previous needs a kernel launch as the "
+                              "previous step, found "
+                           << (prev ? "'mm01k.gemm'" : "none");
+  }
   // Before code generation the kernel is a gpu.func inside a gpu.module;
   // afterwards the module is a gpu.binary holding its image.
   auto module = (*this)->getParentOfType<ModuleOp>();

@@ -46,6 +46,12 @@ def MM01K_LaunchOp : MM01K_Op<"launch", [AttrSizedOperandSegments]> {
     expression `param_exprs[i]`. Result `j` is `outs[j]` after the kernel
     wrote it.
 
+    With `overlap_previous` the launch may overlap the previous launch of
+    the schedule (programmatic dependent launch): the kernel reads what that
+    launch wrote only after `nvvm.griddepcontrol wait`, and everything else
+    it reads was written before that launch started. The engine export
+    rejects it where the previous step is not a kernel launch.
+
     ```mlir
     %y = mm01k.launch @mm01_kernels::@rms_norm_d256_bf16 grid ["tokens", "1", "1"] block [256, 1, 1]
            ins(%x, %w : tensor<2048x256xbf16>, tensor<256xbf16>) outs(%e : tensor<2048x256xbf16>)
@@ -60,6 +66,7 @@ def MM01K_LaunchOp : MM01K_Op<"launch", [AttrSizedOperandSegments]> {
                        DenseI64ArrayAttr:$param_operands,
                        DenseI64ArrayAttr:$param_offsets,
                        StrArrayAttr:$param_exprs,
+                       UnitAttr:$overlap_previous,
                        Variadic<AnyRankedTensor>:$inputs,
                        Variadic<AnyRankedTensor>:$outs);
   let results = (outs Variadic<AnyRankedTensor>:$results);

@@ -145,6 +145,11 @@ struct KernelArg {
 struct KernelLaunch {
   std::string kernel;
   std::vector<KernelArg> args;
+  /// Programmatic dependent launch: the kernel may start before the
+  /// previous step (a kernel launch) finishes. The kernel reads what that
+  /// step wrote only after `griddepcontrol.wait`; all else it reads was
+  /// written before that step started (docs/engine-format.md).
+  bool overlapPrevious = false;
 };
 
 /// A cuBLASLt matmul, row-major: C[M, N] = alpha · op(A) · op(B) + beta · C,

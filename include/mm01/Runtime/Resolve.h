@@ -33,6 +33,7 @@ struct ResolvedLaunch {
   size_t kernel = 0; // index in manifest.kernels
   std::array<uint32_t, 3> grid{}, block{};
   uint32_t sharedBytes = 0;
+  bool overlapPrevious = false; // programmatic dependent launch
   /// The parameter values, each at its natural alignment, and where each
   /// starts: cuLaunchKernel's kernelParams[i] = params.data() + offsets[i].
   std::vector<uint8_t> params;

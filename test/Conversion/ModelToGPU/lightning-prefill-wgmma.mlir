@@ -6,6 +6,8 @@
 // no local memory).
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1" | FileCheck %s --check-prefix=IR
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-hilo=0" | FileCheck %s --check-prefix=BF16STATE
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1" | FileCheck %s --check-prefix=PDL
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=1 wgmma=1" | FileCheck %s --check-prefix=NOPDL
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1" | FileCheck %s --check-prefix=DESC
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=1 wgmma=1 silu=1" | FileCheck %s --check-prefix=D64
 // RUN: mm01-opt %s --pass-pipeline="builtin.module(mm01-test-lightning-prefill-kernel{heads=8 dim=128 segments=4 wgmma=1},nvvm-attach-target{chip=sm_90a features=+ptx80 O=3},gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})" | FileCheck %s --check-prefix=PTX
@@ -24,7 +26,7 @@
 
 module {}
 
-// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=4,8,batch block=128 smem=99328 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=214016 params=q,k,v,state,out,cu_seqlens,workspace"
+// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=4,8,batch block=128 smem=99328 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace overlap=1;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=214016 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
 // Local states: Ṽ hi and lo formed in shared memory, then per chunk
 // 2 (state rows) x 4 (k16 steps) x 2 (hi, lo) m64n128k16 with A (K, from
 // its stage) M-major and B (Ṽ) N-major (trans 1, 1), accumulating (scale-d 1).
@@ -165,3 +167,33 @@ module {}
 
 // ERR-VS: lightning prefill kernel generator: valueSlices = 4 is not supported: 1, or a split of the value dimension into slices of at least 64 columns with the wgmma kernels (D = 128)
 // ERR-VS-MMA: lightning prefill kernel generator: valueSlices = 2 is not supported: 1, or a split of the value dimension into slices of at least 64 columns with the wgmma kernels (D = 128, mma.sync kernels)
+
+// Programmatic dependent launch: the scan and outputs kernels are marked to
+// overlap the kernel before them. The local-states kernel lets the scan be
+// scheduled at once; the scan lets the outputs kernel be scheduled, then
+// waits for the local states; the outputs kernel's state warpgroup waits
+// only after the prologue's Q, K, V loads, right before reading its scanned
+// workspace slot (%arg6).
+// PDL: mm01.lightning_prefill = "{{[^;]*}};kernel {{[a-z0-9_]+}}_states {{[^;]*}}params=k,v,cu_seqlens,workspace;kernel {{[a-z0-9_]+}}_scan {{[^;]*}} overlap=1;kernel {{[a-z0-9_]+}}_out {{[^;]*}} overlap=1"
+// PDL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
+// PDL: nvvm.griddepcontrol launch_dependents
+// PDL-NEXT: gpu.block_id x
+// PDL-NOT: griddepcontrol
+// PDL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_scan(
+// PDL-NEXT: nvvm.griddepcontrol launch_dependents
+// PDL-NEXT: nvvm.griddepcontrol wait
+// PDL-NOT: griddepcontrol
+// PDL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_out(
+// PDL-NOT: griddepcontrol
+// PDL-NOT: %arg6[
+// PDL: nvvm.cp.async.shared.global
+// PDL-NOT: %arg6[
+// PDL: nvvm.griddepcontrol wait
+// PDL-NOT: griddepcontrol
+// PDL: vector.load %arg6[
+// PDL-NOT: griddepcontrol
+// PDL: gpu.return
+
+// Without a split there is nothing to overlap.
+// NOPDL-NOT: overlap=1
+// NOPDL-NOT: griddepcontrol

@@ -20,10 +20,11 @@
 
 module {}
 
-// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=1 {{.*}} workspace=batch*2097152 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_states grid=4,8,batch block=256 smem=104448 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_out grid=4,8,batch block=256 smem=200704 params=q,k,v,state,out,cu_seqlens,workspace"
+// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=1 {{.*}} workspace=batch*2097152 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_states grid=4,8,batch block=256 smem=104448 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace overlap=1;kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_out grid=4,8,batch block=256 smem=200704 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
 // IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_silu_states(
 // IR-SAME: known_block_size = array<i32: 256, 1, 1>
 // IR: gpu.dynamic_shared_memory
+// IR: nvvm.griddepcontrol launch_dependents
 // IR: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
 // IR: nvvm.cp.async.commit.group
 // IR: scf.for
@@ -32,11 +33,18 @@ module {}
 // IR: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<col>
 // IR-COUNT-8: nvvm.mma.sync
 // IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_silu_scan(
+// IR-NEXT: nvvm.griddepcontrol launch_dependents
+// IR-NEXT: nvvm.griddepcontrol wait
 // IR: scf.for
 // IR: vector.fma
 // IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_silu_out(
 // IR: gpu.dynamic_shared_memory
 // IR: math.exp2
+// IR-NOT: %arg6[
+// IR: nvvm.griddepcontrol wait
+// IR-NEXT: arith.constant
+// IR-NEXT: arith.muli %block_id_x
+// IR: vector.load %arg6[
 // IR: scf.for
 // IR: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>
 // IR: nvvm.mma.sync
@@ -47,6 +55,7 @@ module {}
 // NOSPLIT-SAME: ;kernel lightning_prefill_h2_d64_bf16_c64_s1_out grid=1,2,batch block=256 smem=129024 params=q,k,v,state,out,cu_seqlens"
 // NOSPLIT-NOT: _scan
 // NOSPLIT: gpu.func @lightning_prefill_h2_d64_bf16_c64_s1_out(%{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<{{[0-9]+}}xf32>, %{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<17xi32>)
+// NOSPLIT-NOT: griddepcontrol
 
 // One MMA per state-update tile (no lo part): 4 k-steps × 1 m-tile × 4 n-tiles.
 // BF16STATE: mm01.lightning_prefill = "H=2 D=64 NS=2 VS=1 silu=0 hilo=0
@@ -61,6 +70,7 @@ module {}
 // PTX: .target sm_90a
 // PTX: .visible .entry lightning_prefill_h8_d128_bf16_c64_s4_states(
 // PTX: .maxntid 256, 1, 1
+// PTX: griddepcontrol.launch_dependents;
 // PTX: cp.async.cg.shared.global
 // PTX: cp.async.commit_group
 // PTX: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
@@ -68,7 +78,9 @@ module {}
 // PTX: cp.async.wait_group
 // PTX: bar.sync
 // PTX: .visible .entry lightning_prefill_h8_d128_bf16_c64_s4_scan(
+// PTX: griddepcontrol.wait;
 // PTX: .visible .entry lightning_prefill_h8_d128_bf16_c64_s4_out(
+// PTX: griddepcontrol.wait;
 // PTX: {{ex2.approx|__nv_exp2f}}
 // PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32

@@ -89,3 +89,50 @@ module {
     return %y : tensor<4xf32>
   }
 }
+
+// -----
+
+// overlap_previous: the launch waits for the grid of the step before it, so
+// that step must be a kernel launch.
+module {
+  gpu.module @k { gpu.func @f() kernel { gpu.return } }
+  func.func @overlap_first(%x: tensor<4xf32>) -> tensor<4xf32> {
+    // expected-error @below {{overlap_previous needs a kernel launch as the previous step, found none}}
+    %y = mm01k.launch @k::@f grid ["1", "1", "1"] block [32, 1, 1] outs(%x : tensor<4xf32>)
+           {dynamic_smem = 0 : i64, overlap_previous, param_names = ["x"], param_operands = array<i64: 0>,
+            param_offsets = array<i64: 0>, param_exprs = [""]} -> tensor<4xf32>
+    return %y : tensor<4xf32>
+  }
+}
+
+// -----
+
+module {
+  gpu.module @k { gpu.func @f() kernel { gpu.return } }
+  func.func @overlap_gemm(%a: tensor<4x4xbf16>, %x: tensor<4x4xbf16>) -> tensor<4x4xbf16> {
+    %g = mm01k.gemm %a, %a outs(%x) {k = "4", m = "4", n = "4"} : tensor<4x4xbf16>, tensor<4x4xbf16>, tensor<4x4xbf16> -> tensor<4x4xbf16>
+    %e = tensor.empty() : tensor<4x4xbf16>
+    // expected-error @below {{overlap_previous needs a kernel launch as the previous step, found 'mm01k.gemm'}}
+    %y = mm01k.launch @k::@f grid ["1", "1", "1"] block [32, 1, 1] ins(%g : tensor<4x4xbf16>) outs(%e : tensor<4x4xbf16>)
+           {dynamic_smem = 0 : i64, overlap_previous, param_names = ["x", "y"], param_operands = array<i64: 0, 1>,
+            param_offsets = array<i64: 0, 0>, param_exprs = ["", ""]} -> tensor<4x4xbf16>
+    return %y : tensor<4x4xbf16>
+  }
+}
+
+// -----
+
+// Valid: the step before is a launch (other ops in between are not steps).
+module {
+  gpu.module @k { gpu.func @f() kernel { gpu.return } }
+  func.func @overlap_launch(%x: tensor<4xf32>) -> tensor<4xf32> {
+    %a = mm01k.launch @k::@f grid ["1", "1", "1"] block [32, 1, 1] outs(%x : tensor<4xf32>)
+           {dynamic_smem = 0 : i64, param_names = ["x"], param_operands = array<i64: 0>,
+            param_offsets = array<i64: 0>, param_exprs = [""]} -> tensor<4xf32>
+    %e = tensor.empty() : tensor<4xf32>
+    %y = mm01k.launch @k::@f grid ["1", "1", "1"] block [32, 1, 1] ins(%a : tensor<4xf32>) outs(%e : tensor<4xf32>)
+           {dynamic_smem = 0 : i64, overlap_previous, param_names = ["x", "y"], param_operands = array<i64: 0, 1>,
+            param_offsets = array<i64: 0, 0>, param_exprs = ["", ""]} -> tensor<4xf32>
+    return %y : tensor<4xf32>
+  }
+}

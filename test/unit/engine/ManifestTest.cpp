@@ -129,6 +129,27 @@ TEST(EngineManifest, OptionalFieldsRoundTrip) {
   EXPECT_EQ(pb.reduce, ReduceOp::Max);
 }
 
+TEST(EngineManifest, OverlapPreviousRoundTrip) {
+  EngineWriter writer = sample();
+  std::get<KernelLaunch>(writer.manifest().entryPoints[0].steps[2].body).overlapPrevious =
+      true;
+  std::string text = manifestToJson(writer.manifest());
+  json j = json::parse(text);
+  EXPECT_EQ(j["entry_points"][0]["steps"][2]["overlap_previous"], true);
+  EXPECT_FALSE(j["entry_points"][0]["steps"][1].contains("overlap_previous"));
+  Result<Manifest> parsed = parseManifest(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_EQ(manifestToJson(*parsed), text);
+  EXPECT_TRUE(std::get<KernelLaunch>(parsed->entryPoints[0].steps[2].body).overlapPrevious);
+  EXPECT_FALSE(std::get<KernelLaunch>(parsed->entryPoints[0].steps[1].body).overlapPrevious);
+  // Not a boolean.
+  Result<Manifest> bad = parseEdited(
+      [](json &m) { m["entry_points"][0]["steps"][2]["overlap_previous"] = 1; });
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("entry_points[0].steps[2].overlap_previous"), std::string::npos)
+      << bad.error();
+}
+
 TEST(EngineManifest, MissingRequiredFields) {
   const char *pointers[] = {
       "/format_version", "/mm01_version", "/arch", "/model", "/options",
@@ -376,6 +397,23 @@ TEST(EngineManifest, Validation) {
        "field 'entry_points[1].inputs[1]' names no buffer ('tokens')"},
       {"duplicate entry point", [](Manifest &m) { m.entryPoints[1].name = "prefill"; },
        "field 'entry_points[1].name' repeats the entry point 'prefill'"},
+      {"overlapping a kernel",
+       [](Manifest &m) {
+         std::get<KernelLaunch>(m.entryPoints[0].steps[2].body).overlapPrevious = true;
+       },
+       nullptr},
+      {"overlapping a memset",
+       [](Manifest &m) {
+         std::get<KernelLaunch>(m.entryPoints[0].steps[1].body).overlapPrevious = true;
+       },
+       "field 'entry_points[0].steps[1].overlap_previous' is set, but the previous step "
+       "is a memset, not a kernel launch"},
+      {"overlapping nothing",
+       [](Manifest &m) {
+         std::get<KernelLaunch>(m.entryPoints[1].steps[0].body).overlapPrevious = true;
+       },
+       "field 'entry_points[1].steps[0].overlap_previous' is set on the first step "
+       "(there is no previous kernel to overlap)"},
   };
   for (const Case &c : cases) {
     SCOPED_TRACE(c.what);

@@ -161,3 +161,14 @@ TEST(Resolve, OnlyBatchOnlyEntryPointsBecomeGraphs) {
   EXPECT_ERROR_CONTAINS(checkDependsOnBatchOnly(ctx, ctx.entryPoints[1]),
                         "step 4 (zero_aux) dst.offset = '(context - 1) * 4' uses 'context'");
 }
+
+TEST(Resolve, CarriesOverlapPrevious) {
+  Manifest m = toyManifest();
+  EntryPoint &prefill = m.entryPoints[0];
+  ASSERT_EQ(prefill.name, "prefill");
+  std::get<KernelLaunch>(prefill.steps[1].body).overlapPrevious = true;
+  auto steps = resolveEntryPoint(m, prefill, prefillEnv(3, 5, 9, 11), bases());
+  ASSERT_TRUE(steps.ok()) << steps.error();
+  EXPECT_FALSE(std::get<ResolvedLaunch>((*steps)[0].body).overlapPrevious);
+  EXPECT_TRUE(std::get<ResolvedLaunch>((*steps)[1].body).overlapPrevious);
+}

@@ -38,6 +38,12 @@ struct GeneratedKernel {
   int64_t dynamicSmemBytes = 0;
   /// One entry per gpu.func argument, in order.
   std::vector<KernelParamDesc> params;
+  /// In a sequence of kernels (a generator returning several), this one may
+  /// start before the previous one finishes (programmatic dependent
+  /// launch): it reads what that kernel wrote only after
+  /// `nvvm.griddepcontrol wait`, and all else it reads was written before
+  /// the sequence started.
+  bool overlapsPrevious = false;
 };
 
 /// A 1-D static memref of `elements` values of `elt`: the type of a pointer

@@ -70,6 +70,9 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu) {
       b, loc, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                               MemRefLayoutAttrInterface(), wgSpace));
   blk.smem = g.baseAddr(dsm);
+  // The scan kernel may be scheduled once all local-states blocks started.
+  if (mode == Mode::LocalStates)
+    gridDependency(g, NVVM::GridDepActionKind::launch_dependents);
   // x = s·VS + value slice: a segment's slices are neighbours (scheduled
   // together, so their shared Q and K reads meet in L2).
   Value x = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x);

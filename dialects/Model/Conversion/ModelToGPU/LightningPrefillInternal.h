@@ -100,6 +100,18 @@ inline Segment segmentOf(Gen &g, const Config &cfg, Value cu, Value bIdx, Value 
 
 enum class Mode { Outputs, LocalStates };
 
+/// Programmatic dependent launch within the split plan (_states, _scan,
+/// _out; the later two launched to overlap the kernel before them):
+/// `launch_dependents` lets the next kernel's blocks be scheduled once every
+/// block of this grid has issued it (at the start, so they only take SMs
+/// this grid no longer needs: its last blocks are already running); `wait`
+/// holds the thread until the previous grid has finished and its writes are
+/// visible (a no-op in a launch without the attribute).
+inline void gridDependency(Gen &g, mlir::NVVM::GridDepActionKind kind) {
+  mlir::NVVM::GriddepcontrolOp::create(
+      g.b, g.loc, mlir::NVVM::GridDepActionKindAttr::get(g.b.getContext(), kind));
+}
+
 /// A chunk kernel's function and its parameters (absent ones null).
 struct ChunkKernel {
   mlir::gpu::GPUFuncOp fn;
@@ -134,6 +146,12 @@ struct StateSlots {
   Mode mode;
   Value s, state, ws;       // segment, parameters (state: outputs only)
   Value stateBase, wsBase;  // (b, h)'s state; its NS workspace slots (split)
+  /// With a split, the incoming slot is written by the scan kernel, which
+  /// the outputs kernel overlaps: a thread waits for it before reading.
+  void awaitIncoming(Gen &g) const {
+    if (mode == Mode::Outputs && cfg.split())
+      gridDependency(g, mlir::NVVM::GridDepActionKind::wait);
+  }
   std::pair<Value, Value> incoming(Gen &g) const {
     if (!cfg.split())
       return {state, stateBase};

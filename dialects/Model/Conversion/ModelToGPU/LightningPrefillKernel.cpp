@@ -196,6 +196,7 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
   auto fragCol = [&](int64_t nt) { return g.add(g.add(sc0, t2), 8 * nt); };
   // Order: ((mi·NTS + nt)·4 + 2·hf + e): the C fragments.
   SmallVector<Value> sInit;
+  slots.awaitIncoming(g);
   for (int64_t mi = 0; mi < cfg.MTW; ++mi)
     for (int64_t nt = 0; nt < cfg.NTS; ++nt)
       for (int64_t hf = 0; hf < 2; ++hf) {
@@ -463,6 +464,11 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
   Gen g(b, loc);
   Value state = entry.getArgument(0), cu = entry.getArgument(1),
         ws = entry.getArgument(2);
+  // Overlapped by the outputs kernel, overlapping the local-states kernel:
+  // let the outputs blocks be scheduled (they fill their load rings, then
+  // wait for this grid), then wait for the local states.
+  gridDependency(g, NVVM::GridDepActionKind::launch_dependents);
+  gridDependency(g, NVVM::GridDepActionKind::wait);
   Value bx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x);
   Value h = g.div(bx, parts), part = g.rem(bx, parts);
   Value bIdx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y);
@@ -701,6 +707,7 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
     GeneratedKernel states, scan;
     buildChunk(Mode::LocalStates, states);
     buildScanKernel(builder, module, cfg, scan, loc);
+    scan.overlapsPrevious = true;
     plan.kernels.push_back(std::move(states));
     plan.kernels.push_back(std::move(scan));
     plan.workspaceBytes = "batch*" + std::to_string(cfg.H * cfg.NS * cfg.D * cfg.D * 4);
@@ -709,6 +716,7 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
   }
   GeneratedKernel outK;
   buildChunk(Mode::Outputs, outK);
+  outK.overlapsPrevious = cfg.split();
   plan.kernels.push_back(std::move(outK));
   return plan;
 }

@@ -7,7 +7,8 @@
 //
 //   "H=8 D=128 NS=32 silu=1 hilo=1 max_batch=.. max_tokens=.. q=TS,HS k=TS,HS v=TS,HS
 //    out=TS,HS workspace=EXPR decay=λ0,λ1,..;kernel NAME grid=X,Y,Z block=N
-//    smem=BYTES params=a,b,..;kernel ..."
+//    smem=BYTES params=a,b,..[ overlap=1];kernel ..."  (overlap=1: launched to
+//    overlap the kernel before it, see GeneratedKernel::overlapsPrevious)
 //
 // Layout option: `interleaved` (the model's: q, k, v at element offsets 0, D,
 // 2D of one [T, H, 3D] buffer, token stride 3·H·D, head stride 3·D; out
@@ -181,6 +182,8 @@ struct TestLightningPrefillKernelPass
          << " smem=" << k.dynamicSmemBytes << " params=";
       for (auto [i, p] : llvm::enumerate(k.params))
         os << (i ? "," : "") << p.name;
+      if (k.overlapsPrevious)
+        os << " overlap=1";
     }
     module->setAttr("mm01.lightning_prefill", StringAttr::get(ctx, os.str()));
   }

@@ -241,6 +241,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   auto stateRole = [&] {
     // Incoming state (outputs kernel) or zero (local states).
     SmallVector<Value> sInit;
+    slots.awaitIncoming(g);
     for (int64_t i = 0; i < nState; i += 2) {
       if (!outputs) {
         sInit.append({g.f32c(0.0), g.f32c(0.0)});

@@ -174,14 +174,18 @@ private:
   /// Value), sized for the largest call.
   FailureOr<Value> workspaceFor(const std::string &bytes, Operation *op,
                                 StringRef what);
-  /// Emits an mm01k.launch of `k` binding its parameters by name; returns
+  /// Emits an mm01k.launch of `k` binding its parameters by name
+  /// (`overlapPrevious`: marked to overlap the previous launch); returns
   /// the results in the order of the `isOut` bindings.
   FailureOr<SmallVector<Value>>
   launch(const mg::GeneratedKernel &k,
-         const llvm::StringMap<Binding> &bindings, Location loc);
+         const llvm::StringMap<Binding> &bindings, Location loc,
+         bool overlapPrevious = false);
   /// Launches `kernels` in order with the same bindings; after each launch
   /// the out bindings the kernel wrote are rebound to its results, so the
-  /// next kernel reads what the previous one wrote.
+  /// next kernel reads what the previous one wrote. A kernel after the
+  /// first that waits for its predecessor itself (overlapsPrevious)
+  /// overlaps it.
   LogicalResult launchSequence(ArrayRef<mg::GeneratedKernel> kernels,
                                llvm::StringMap<Binding> &bindings,
                                Location loc);
@@ -336,7 +340,8 @@ Value EntryLowering::callInput(StringRef name, int64_t elements) {
 
 FailureOr<SmallVector<Value>>
 EntryLowering::launch(const mg::GeneratedKernel &k,
-                      const llvm::StringMap<Binding> &bindings, Location loc) {
+                      const llvm::StringMap<Binding> &bindings, Location loc,
+                      bool overlapPrevious) {
   mlir::gpu::GPUFuncOp func = k.func;
   SmallVector<Value> ins, outs;
   SmallVector<Attribute> names, exprs;
@@ -384,7 +389,7 @@ EntryLowering::launch(const mg::GeneratedKernel &k,
       b.getDenseI64ArrayAttr({k.block[0], k.block[1], k.block[2]}),
       b.getI64IntegerAttr(k.dynamicSmemBytes), b.getArrayAttr(names),
       b.getDenseI64ArrayAttr(operandIdx), b.getDenseI64ArrayAttr(offsets),
-      b.getArrayAttr(exprs), ins, outs);
+      b.getArrayAttr(exprs), overlapPrevious ? b.getUnitAttr() : UnitAttr(), ins, outs);
   return SmallVector<Value>(op.getResults());
 }
 
@@ -393,7 +398,8 @@ EntryLowering::launchSequence(ArrayRef<mg::GeneratedKernel> kernels,
                               llvm::StringMap<Binding> &bindings,
                               Location loc) {
   for (const mg::GeneratedKernel &kern : kernels) {
-    auto res = launch(kern, bindings, loc);
+    auto res = launch(kern, bindings, loc,
+                      kern.overlapsPrevious && &kern != &kernels.front());
     if (failed(res))
       return failure();
     // Results follow the order of the kernel's out parameters.
