@@ -48,16 +48,16 @@ struct LightningPrefillSpec {
   /// Thread blocks per sequence and head (sequence split), 1: no split.
   /// 0: chosen by chooseLightningPrefillTiles for 132 SMs.
   int64_t segments = 0;
-  /// Shortest segment (tokens, a multiple of `chunk`): a sequence shorter
-  /// than segments × minSegmentTokens uses fewer segments ...
+  /// The shortest segment the chooser plans for (tokens, a multiple of
+  /// `chunk`): it caps `segments` at maxTokens / minSegmentTokens.
   int64_t minSegmentTokens = 1024;
-  /// ... unless the whole call (all sequences) has fewer than segments ×
-  /// minSegmentTokens tokens: then segments shrink to total / segments (two
-  /// waves of the outputs kernel at the chooser's split) while those are at
-  /// least shortestSegmentTokens long, and below that to 2·total / segments,
-  /// at most shortestSegmentTokens (one wave), so that a short call still
-  /// fills the GPU without blocks too short to pay for themselves
-  /// (docs/lightning-prefill.md, "Short calls"). A multiple of `chunk`, at
+  /// The kernels size segments from the call's total tokens: total /
+  /// segments (about two waves of the outputs kernel at the chooser's split,
+  /// whatever the batch) while those are at least shortestSegmentTokens
+  /// long, and below that 2·total / segments, at most shortestSegmentTokens
+  /// (one wave), so that a short call still fills the GPU without blocks too
+  /// short to pay for themselves (docs/lightning-prefill.md, "Short calls").
+  /// A sequence never has more than `segments`. A multiple of `chunk`, at
   /// most minSegmentTokens.
   int64_t shortestSegmentTokens = 512;
   /// State update S += K̃ᵀV with the decayed K̃ = K ⊙ e^{-λ(m-1-j)} (the
