@@ -34,7 +34,11 @@ import sys
 import time
 
 import numpy as np
-import torch
+
+try:
+    import torch
+except ImportError:  # --replot needs neither torch nor a GPU
+    torch = None
 
 D = 128
 SHAPES = [("b1_h8_t4k", 8, [4096]), ("b1_h8_t32k", 8, [32768]),
@@ -157,14 +161,50 @@ def errs(got, ref):
     return {"norm_rel": (d.norm() / ref.norm()).item(), "max_rel": (d.abs().max() / ref.abs().max()).item()}
 
 
+def write_plot(records, dev, stem):
+    """Time vs T at B1 H8 (ours and the peers) into stem.png."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        b1 = [r for r in records if r["shape"]["B"] == 1 and r["shape"]["H"] == 8]
+        if b1:
+            T = [r["shape"]["T"] for r in b1]
+            ax.loglog(T, [r["ours_ms"] for r in b1], "o-", label="mm01 (ours)")
+            if all(r.get("ours_bf16state_ms") for r in b1):
+                ax.loglog(T, [r["ours_bf16state_ms"] for r in b1], "o:", label="mm01 (ours, bf16 state update)")
+            for kk in ("fla_chunk_simple_gla", "fla_chunk_simple_gla_cudagraph", "lightning_attn", "pytorch_block_loop"):
+                pts = [(r["shape"]["T"], r["peer_ms"][kk]) for r in b1 if kk in r["peer_ms"]]
+                if pts:
+                    ax.loglog(*zip(*pts), "s--", label=kk)
+            ax.set_xlabel("T (tokens), B=1, H=8, D=128")
+            ax.set_ylabel("ms")
+            ax.set_title(f"lightning prefill, {dev}")
+            ax.legend()
+            ax.grid(True, which="both", alpha=0.3)
+            fig.savefig(stem + ".png", dpi=120, bbox_inches="tight")
+    except ImportError:
+        log("matplotlib not available: no PNG")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--launcher", required=True)
-    ap.add_argument("--bindir", required=True, help="folder with b_h8_d128_auto.bin.mlir, b_h64_d128_auto.bin.mlir")
+    ap.add_argument("--launcher")
+    ap.add_argument("--bindir", help="folder with b_h8_d128_auto.bin.mlir, b_h64_d128_auto.bin.mlir")
     ap.add_argument("--work", default="/tmp/mm01-prefill-bench")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out")
     ap.add_argument("--shapes", default="", help="comma-separated names (default: all)")
+    ap.add_argument("--replot", metavar="JSON",
+                    help="only redraw JSON's plot (JSON without .json + .png), e.g. where the GPU machine has no matplotlib")
     args = ap.parse_args()
+    if args.replot:
+        with open(args.replot) as fh:
+            data = json.load(fh)
+        write_plot(data["records"], data["meta"]["device"], args.replot[:-len(".json")])
+        return
+    if not (args.launcher and args.bindir and args.out):
+        ap.error("--launcher, --bindir and --out are required (unless --replot)")
     shapes = [s for s in SHAPES if not args.shapes or s[0] in args.shapes.split(",")]
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(args.work, exist_ok=True)
@@ -302,7 +342,7 @@ def write_outputs(args, records, dev, cg, la_note):
     tag = re.sub(r"[^a-z0-9]+", "-", dev.lower().replace("nvidia", "")).strip("-")
     meta = {"device": dev, "date": date, "torch": torch.__version__, "triton": triton.__version__,
             "fla": getattr(fla, "__version__", "?"), "lightning_attn": la_note, "copy_gbps": cg,
-            "timing": "CUDA events; ours: the whole kernel sequence (cuLaunchKernel, back-to-back, 3 warm-up, median of 15 batches); peers: 2 warm-up, median of 3-7",
+            "timing": "CUDA events; ours: the whole kernel sequence (back-to-back; _scan and _out with programmatic dependent launch; 3 warm-up, median of 15 batches); peers: 2 warm-up, median of 3-7",
             "bytes_must_move": "4*T*H*D*2 (q,k,v read, o written; bf16) + 2*B*H*D*D*4 (state r+w)",
             "flops": "4*D*(64+D) per token and head",
             "errors": "norm_rel = ||a-b||/||b||, max_rel = max|a-b|/max|b| vs a float64 chunked reference"}
@@ -342,29 +382,7 @@ def write_outputs(args, records, dev, cg, la_note):
     with open(stem + ".md", "w") as fh:
         fh.write("\n".join(lines) + "\n")
     log("\n".join(lines))
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        b1 = [r for r in records if r["shape"]["B"] == 1 and r["shape"]["H"] == 8]
-        if b1:
-            T = [r["shape"]["T"] for r in b1]
-            ax.loglog(T, [r["ours_ms"] for r in b1], "o-", label="mm01 (ours)")
-            if all(r.get("ours_bf16state_ms") for r in b1):
-                ax.loglog(T, [r["ours_bf16state_ms"] for r in b1], "o:", label="mm01 (ours, bf16 state update)")
-            for kk in ("fla_chunk_simple_gla", "fla_chunk_simple_gla_cudagraph", "lightning_attn", "pytorch_block_loop"):
-                pts = [(r["shape"]["T"], r["peer_ms"][kk]) for r in b1 if kk in r["peer_ms"]]
-                if pts:
-                    ax.loglog(*zip(*pts), "s--", label=kk)
-            ax.set_xlabel("T (tokens), B=1, H=8, D=128")
-            ax.set_ylabel("ms")
-            ax.set_title(f"lightning prefill, {dev}")
-            ax.legend()
-            ax.grid(True, which="both", alpha=0.3)
-            fig.savefig(stem + ".png", dpi=120, bbox_inches="tight")
-    except ImportError:
-        log("matplotlib not available: no PNG")
+    write_plot(records, dev, stem)
     log(f"wrote {stem}.json/.md")
 
 
