@@ -557,6 +557,9 @@ int main(int argc, char **argv) {
         {1, {64}, true},          {1, {129}, false},
         {1, {1000}, true},        {3, {77, 0, 300}, true},
         {4, {1, 63, 65, 517}, true}, {2, {2049, 190}, true},
+        // 33 segments of 64 tokens where the plan allows (the scan's
+        // longest chain).
+        {1, {2111}, true},
     };
     if (!quick)
       cases.push_back({5, {3000, 5, 0, 1333, 64}, true});
