@@ -49,8 +49,9 @@ def MM01K_LaunchOp : MM01K_Op<"launch", [AttrSizedOperandSegments]> {
     With `overlap_previous` the launch may overlap the previous launch of
     the schedule (programmatic dependent launch): the kernel reads what that
     launch wrote only after `nvvm.griddepcontrol wait`, and everything else
-    it reads was written before that launch started. The engine export
-    rejects it where the previous step is not a kernel launch.
+    it reads was written before that launch started. The verifier rejects it
+    where the previous step (`mm01k.launch` or `mm01k.gemm`) is not a kernel
+    launch.
 
     ```mlir
     %y = mm01k.launch @mm01_kernels::@rms_norm_d256_bf16 grid ["tokens", "1", "1"] block [256, 1, 1]

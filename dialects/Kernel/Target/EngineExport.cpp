@@ -345,13 +345,8 @@ Status exportEngine(ModuleOp module, const KernelSignatures &signatures,
           m.kernels.push_back(k);
         }
         launch.kernel = it->second;
-        if (l.getOverlapPrevious()) {
-          if (ep.steps.empty() ||
-              !std::holds_alternative<eng::KernelLaunch>(ep.steps.back().body))
-            return err("launch of @" + sig->first() +
-                       " overlaps the previous step, which is not a kernel launch");
-          launch.overlapPrevious = true;
-        }
+        // The op verifier has checked that the previous step is a launch.
+        launch.overlapPrevious = l.getOverlapPrevious();
         ep.steps.push_back({ep.name + "." + std::to_string(stepNo++) + "." +
                                 launch.kernel,
                             launch});
