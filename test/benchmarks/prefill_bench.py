@@ -199,9 +199,15 @@ def main():
                     help="only redraw JSON's plot (JSON without .json + .png), e.g. where the GPU machine has no matplotlib")
     args = ap.parse_args()
     if args.replot:
-        with open(args.replot) as fh:
-            data = json.load(fh)
-        write_plot(data["records"], data["meta"]["device"], args.replot[:-len(".json")])
+        if not args.replot.endswith(".json"):
+            ap.error(f"--replot {args.replot}: expected a .json file written by this script")
+        try:
+            with open(args.replot) as fh:
+                data = json.load(fh)
+            records, dev = data["records"], data["meta"]["device"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            ap.error(f"--replot {args.replot}: not a benchmark JSON of this script ({e!r})")
+        write_plot(records, dev, args.replot[:-len(".json")])
         return
     if not (args.launcher and args.bindir and args.out):
         ap.error("--launcher, --bindir and --out are required (unless --replot)")
