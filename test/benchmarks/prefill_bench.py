@@ -23,6 +23,7 @@ Timing: CUDA events, warm-up, median; fla also replayed from a CUDA graph
 its eager time by up to 2x between runs). Bytes that must move: Q, K, V read + O
 written (bf16) + state read and written (f32). FLOPs: 4·D·(C+D) per token and
 head at C = 64 (QK^T, PV, QS, K^T V; the masked half counted).
+--replot RUN.json redraws a run's PNG from its JSON (no torch, no GPU).
 """
 import argparse
 import datetime
