@@ -131,12 +131,18 @@ module {}
 // VS: H=64 D=128 NS=1 VS=2
 // VS-SAME: workspace=0
 // VS-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s1_wg_v2_out grid=2,64,batch block=256 smem=197632 params=q,k,v,state,out,cu_seqlens"
-// Block x = value slice (no segments): columns 64·x.. of V, O and the state.
+// Blocks are numbered head-fastest, lin = x + y·gridDim.x: head lin % 64,
+// then lin / 64 = value slice (no segments): columns 64·slice.. of V, O and
+// the state.
 // The state warpgroup issues every load (prologue under tid > 127), forms
 // Ṽ over its 64 columns and updates a [128][64] state: 16 m64n64k16; the
 // outputs warpgroup: the whole Q Kᵀ (m64n64k16), Q·Sb and P·V at n = 64.
 // VS-LABEL: gpu.func @lightning_prefill_h64_d128_bf16_c64_s1_wg_v2_out(
-// VS: %[[X:.*]] = gpu.block_id x
+// VS: %[[LIN:.*]] = arith.addi %block_id_x, %{{.*}} : index
+// VS-NEXT: %[[C64:.*]] = arith.constant 64 : index
+// VS-NEXT: arith.remui %[[LIN]], %[[C64]] : index
+// VS-NEXT: %[[C64B:.*]] = arith.constant 64 : index
+// VS-NEXT: %[[X:.*]] = arith.divui %[[LIN]], %[[C64B]] : index
 // VS: arith.remui %[[X]], %{{.*}} : index
 // VS: nvvm.cp.async.commit.group
 // VS: scf.if
@@ -158,7 +164,7 @@ module {}
 // VS-COUNT-4: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, {$32, $33, $34, $35}, $36, p, 1, 1, 1;
 // VS: "bar.sync 3, 128;"
 
-// With a split: 2 x 4 blocks per head in both chunk kernels, x = 2·s + slice.
+// With a split: 2 x 4 blocks per head in both chunk kernels, lin / H = 2·s + slice.
 // VSSPLIT: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_states grid=8,8,batch block=128 smem=115712
 // VSSPLIT-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_out grid=8,8,batch block=256 smem=197632
 // VSSPLIT-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_states(

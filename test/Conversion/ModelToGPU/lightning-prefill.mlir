@@ -39,11 +39,21 @@ module {}
 // IR: vector.fma
 // IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_silu_out(
 // IR: gpu.dynamic_shared_memory
+// Blocks are numbered head-fastest: h = lin % H, s = lin / H.
+// IR: %[[BX:.*]] = gpu.block_id x
+// IR-NEXT: %[[BY:.*]] = gpu.block_id y
+// IR-NEXT: %[[GX:.*]] = gpu.grid_dim x
+// IR-NEXT: %[[YG:.*]] = arith.muli %[[BY]], %[[GX]]
+// IR-NEXT: %[[LIN:.*]] = arith.addi %[[BX]], %[[YG]]
+// IR-NEXT: %[[C8:.*]] = arith.constant 8
+// IR-NEXT: arith.remui %[[LIN]], %[[C8]]
+// IR-NEXT: %[[C8B:.*]] = arith.constant 8
+// IR-NEXT: %[[SEG:.*]] = arith.divui %[[LIN]], %[[C8B]]
 // IR: math.exp2
 // IR-NOT: %arg6[
 // IR: nvvm.griddepcontrol wait
 // IR-NEXT: arith.constant
-// IR-NEXT: arith.muli %block_id_x
+// IR-NEXT: arith.muli %[[SEG]]
 // IR: vector.load %arg6[
 // IR: scf.for
 // IR: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>

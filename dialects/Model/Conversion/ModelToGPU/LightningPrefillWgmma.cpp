@@ -7,7 +7,8 @@
 // warpgroups (docs/lightning-prefill.md, "wgmma kernels"):
 //
 // A block computes Dv = D / valueSlices columns of O and of the state (all
-// D without value slices; block x = segment·valueSlices + slice).
+// D without value slices; block segment·valueSlices + slice, numbered
+// head-fastest: enterChunkBlock).
 //
 //   outputs warpgroup (threads 0-127, outputs kernel only), per chunk:
 //     P  = Q Kᵀ                     8 x m64n64k16    (A: Q, B: K; K-major)
