@@ -33,10 +33,22 @@ module {}
 // IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
 // IR-SAME: known_block_size = array<i32: 128, 1, 1>
 // IR-SAME: nvvm.minctasm = 2
+// A chunk's loads: full chunks address the pieces from one base per tensor
+// (then), a segment's last chunk clamps each row to the segment (else).
+// IR-COUNT-16: nvvm.cp.async.shared.global
+// IR-NEXT: } else {
+// IR: arith.minsi
+// IR-COUNT-16: nvvm.cp.async.shared.global
+// IR: nvvm.cp.async.commit.group
 // IR: scf.for
 // IR: nvvm.cp.async.wait.group 0
 // IR: "fence.proxy.async.shared::cta;"
 // IR-NEXT: gpu.barrier
+// Ṽ: 16-byte pieces of V as 4 x i32 (bf16 pairs), repacked with packed
+// conversions (hi, then lo from the residual), stored as 4 x i32.
+// IR: llvm.load {{.*}} -> vector<4xi32>
+// IR: "cvt.rn.bf16x2.f32 $0, $2, $1;"
+// IR: llvm.store {{.*}} : vector<4xi32>, !llvm.ptr<3>
 // IR: "fence.proxy.async.shared::cta;"
 // IR-NEXT: "bar.sync 1, 128;"
 // IR: "wgmma.fence.sync.aligned;"
@@ -57,7 +69,9 @@ module {}
 // IR-COUNT-16: wgmma.mma_async.sync.aligned.m64n128k16
 // IR: "wgmma.wait_group.sync.aligned 0;"
 // IR: "bar.sync 2, 256;"
-// IR: "fence.proxy.async.shared::cta;"
+// The [128][128] bf16 state: 16 stmatrix.x4 per thread (4 8x8 matrices each).
+// IR-COUNT-16: nvvm.stmatrix {{.*}} {eltType = #nvvm.ld_st_matrix_elt_type<b16>, layout = #nvvm.mma_layout<row>, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>} : !llvm.ptr<3>, i32, i32, i32, i32
+// IR-NEXT: "fence.proxy.async.shared::cta;"
 // IR: scf.yield
 // IR: } else {
 // IR: scf.for
@@ -74,10 +88,10 @@ module {}
 // IR-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
 // IR: "wgmma.commit_group.sync.aligned;"
 // IR: "wgmma.wait_group.sync.aligned 0;"
-// O through the Q tile: 32-bit shared stores, the warpgroup's barrier, then
+// O through the Q tile: 8 stmatrix.x4, the warpgroup's barrier, then
 // 16-byte rows to global memory.
-// IR: llvm.store {{.*}} : i32, !llvm.ptr<3>
-// IR: "bar.sync 3, 128;"
+// IR-COUNT-8: nvvm.stmatrix
+// IR-NEXT: "bar.sync 3, 128;"
 // IR: llvm.load {{.*}} -> vector<8xbf16>
 // IR: vector.store {{.*}} : memref<{{[0-9]+}}xbf16>, vector<8xbf16>
 
@@ -106,6 +120,7 @@ module {}
 // PTX: .visible .entry lightning_prefill_h8_d128_bf16_c64_s4_wg_out(
 // PTX: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
 // PTX: wgmma.wait_group.sync.aligned 1;
+// PTX: stmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX-NOT: .local
 
 // ERR-DIM: lightning prefill kernel generator: wgmma kernels need head dim D = 64 or 128, got 32

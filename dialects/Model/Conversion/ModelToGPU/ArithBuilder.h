@@ -181,6 +181,16 @@ struct ArithBuilder {
     b.setInsertionPointToStart(op.thenBlock());
     body();
   }
+  /// if (cond) then() else other()
+  void ifThenElse(mlir::Value cond, const std::function<void()> &then,
+                  const std::function<void()> &other) {
+    auto op = mlir::scf::IfOp::create(b, loc, cond, /*withElseRegion=*/true);
+    mlir::OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(op.thenBlock());
+    then();
+    b.setInsertionPointToStart(op.elseBlock());
+    other();
+  }
   /// cond ? then() : other(), one value from each region.
   mlir::Value ifElse(mlir::Value cond, const std::function<mlir::Value()> &then,
                      const std::function<mlir::Value()> &other) {

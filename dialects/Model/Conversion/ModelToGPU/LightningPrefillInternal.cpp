@@ -103,23 +103,40 @@ void ChunkLoader::issue(Value ci) {
   const LightningPrefillSpec &sp = cfg.spec;
   g.ifThen(g.slt(ci, nch), [&] {
     Value chunkStart = g.add(seg.segStart, g.mul(ci, cfg.C));
-    Value last = g.sub(seg.segEnd, g.idx(1));
-    // Q, K then V of each piece index r (V's pieces may be fewer).
-    for (int64_t r = 0; r < std::max(qk.pieces, v.pieces); ++r) {
-      auto one = [&](const Pieces &p, Value src, int64_t which, int64_t ts, int64_t hs) {
-        Value row = g.add(p.row0, r * p.rowStep);
-        Value tok = g.add(seg.start, g.minS(g.add(chunkStart, row), last));
-        Value idx = g.add(g.add(g.mul(tok, ts), g.mul(h, hs)), p.col);
-        g.cpAsync16(g.add(tile(ci, which), p.dst(r)), g.add(src, g.mul(idx, 2)));
-      };
-      if (r < qk.pieces) {
-        if (outputs)
-          one(qk, qAddr, 0, sp.qTokenStride, sp.qHeadStride);
-        one(qk, kAddr, 1, sp.kTokenStride, sp.kHeadStride);
+    // Q, K then V of each piece index r (V's pieces may be fewer). With
+    // fullChunkOffsets a full chunk (all but a segment's last) addresses
+    // piece r as the thread's first piece plus a constant (folded into the
+    // instruction); otherwise, and in the last chunk, rows past the
+    // segment's end repeat its last row.
+    auto pieces = [&](bool clamp) {
+      Value last = g.sub(seg.segEnd, g.idx(1));
+      for (int64_t r = 0; r < std::max(qk.pieces, v.pieces); ++r) {
+        auto one = [&](const Pieces &p, Value src, int64_t which, int64_t ts, int64_t hs) {
+          Value idx;
+          if (clamp) {
+            Value row = g.add(p.row0, r * p.rowStep);
+            Value tok = g.add(seg.start, g.minS(g.add(chunkStart, row), last));
+            idx = g.add(g.add(g.mul(tok, ts), g.mul(h, hs)), p.col);
+          } else {
+            Value tok0 = g.add(seg.start, g.add(chunkStart, p.row0));
+            idx = g.add(g.add(g.add(g.mul(tok0, ts), g.mul(h, hs)), p.col),
+                        r * p.rowStep * ts);
+          }
+          g.cpAsync16(g.add(tile(ci, which), p.dst(r)), g.add(src, g.mul(idx, 2)));
+        };
+        if (r < qk.pieces) {
+          if (outputs)
+            one(qk, qAddr, 0, sp.qTokenStride, sp.qHeadStride);
+          one(qk, kAddr, 1, sp.kTokenStride, sp.kHeadStride);
+        }
+        if (r < v.pieces)
+          one(v, vAddr, 2, sp.vTokenStride, sp.vHeadStride);
       }
-      if (r < v.pieces)
-        one(v, vAddr, 2, sp.vTokenStride, sp.vHeadStride);
-    }
+    };
+    if (!fullChunkOffsets)
+      return pieces(true);
+    Value full = g.slt(g.add(chunkStart, cfg.C - 1), seg.segEnd);
+    g.ifThenElse(full, [&] { pieces(false); }, [&] { pieces(true); });
   });
   NVVM::CpAsyncCommitGroupOp::create(g.b, g.loc);
 }

@@ -198,6 +198,10 @@ struct ChunkLoader {
   Value qAddr, kAddr, vAddr;    // global base addresses (qAddr: outputs only)
   Pieces qk, v;
   std::function<Value(Value ci, int64_t which)> tile; // which: 0 Q, 1 K, 2 V
+  /// Address the pieces of a full chunk as one base per tensor plus
+  /// constants (fewer instructions per chunk, a few more registers held
+  /// across the chunk loop); otherwise every piece clamps its row.
+  bool fullChunkOffsets = false;
 
   /// Chunk `ci`'s loads (none past the last chunk), then one commit group
   /// (so that the wait counts stay exact).

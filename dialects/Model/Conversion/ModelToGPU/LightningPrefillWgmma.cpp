@@ -176,6 +176,12 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
                      outputs ? g.baseAddr(q) : Value(), g.baseAddr(k), g.baseAddr(v),
                      piecesOf(D, g.idx(0)), piecesOf(Dv, v0),
                      [&](Value ci, int64_t which) { return tileOf(stageOf(ci), which); }};
+  // Per-tensor bases for full chunks where registers allow: the local-states
+  // kernel (221 → 234 registers) and a sliced outputs kernel, whose state
+  // warpgroup alone loads (187). An unsliced outputs kernel is at 255 and
+  // would spill. On an H200 (one run): `_states` 0.675 → 0.627 ms at B1 H8
+  // T512K, 0.175 → 0.159 at T128K; B1 H64 T32K `_out` 0.924 → 0.850.
+  loader.fullChunkOffsets = !outputs || cfg.VS > 1;
   // Start of every chunk (both roles): its pieces landed (and SiLU'd) (the
   // loading threads wait), made visible to wgmma, block barrier, then the
   // next chunk's loads.
@@ -206,19 +212,33 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   auto stateCol = [&](int64_t i) { return accCol(i % (Dv / 2)); };
   Value sbAddr = g.add(smem, L.sb);
   // Accumulators (m64nDv per 64 rows, `rows`/64 of them back to back) as
-  // bf16 pairs into a swizzled [rows][Dv] tile. Value i sits at row r0 +
-  // 8·hf + 64·hm (≡ gq mod 8) and column t2 + 8·j, so its offset is a
-  // per-thread base, one of 8 XOR terms ((j % 8) ^ gq)·16 and a constant:
-  // 9 registers, not one address per pair.
+  // bf16 into a swizzled [rows][Dv] tile, four 8x8 matrices per
+  // stmatrix.x4: a warp's values of n8 block j at rows +0 / +8 (hf) are the
+  // fragments of two 8x8 matrices, (j, 0), (j, 1), (j+1, 0), (j+1, 1) one
+  // instruction (512 bytes a warp, against 128 per 32-bit store). Lane L
+  // gives row q = L % 8 of matrix L / 8: tile row 16·warp + 8·hf + q (+64·hm)
+  // and 16-byte chunk ((j % 8) + (L/8)/2) ^ q of its 128-byte row (128B
+  // swizzle), so its address is a per-lane base, one of 4 XOR terms (j even)
+  // and a constant.
+  Value stMat = g.div(lane, 8), stQ = g.rem(lane, 8);
+  Value stRow = g.add(g.add(g.mul(warp, 16), g.mul(g.rem(stMat, 2), 8)), stQ);
+  Value stHalf = g.div(stMat, 2);
   auto writeTile = [&](Value tile, int64_t rows, ArrayRef<Value> acc) {
-    Value base = g.add(tile, g.add(g.mul(r0, 128), g.mul(t2, 2)));
+    Value base = g.add(tile, g.mul(stRow, 128));
     SmallVector<Value> xorTerm;
-    for (int64_t k = 0; k < 8; ++k)
-      xorTerm.push_back(g.mul(arith::XOrIOp::create(b, loc, gq, g.idx(k)), 16));
-    for (int64_t i = 0; i < int64_t(acc.size()); i += 2) {
-      int64_t hm = i / (Dv / 2), idx = i % (Dv / 2), j = idx / 4, hf = (idx % 4) / 2;
-      int64_t constant = (j / 8) * rows * 128 + (64 * hm + 8 * hf) * 128;
-      g.sts32(g.add(g.add(base, xorTerm[j % 8]), constant), g.pack(acc[i], acc[i + 1]));
+    for (int64_t k = 0; k < 8; k += 2)
+      xorTerm.push_back(g.mul(arith::XOrIOp::create(b, loc, g.add(stHalf, k), stQ), 16));
+    const int64_t perHalf = Dv / 2; // accumulator values per 64 rows
+    for (int64_t i = 0; i < int64_t(acc.size()); i += 8) {
+      int64_t hm = i / perHalf, j = (i % perHalf) / 4; // j even
+      int64_t constant = (j / 8) * rows * 128 + 64 * hm * 128;
+      SmallVector<Value> regs;
+      for (int64_t e = 0; e < 8; e += 2)
+        regs.push_back(g.packCvt(acc[i + e], acc[i + e + 1]));
+      NVVM::StMatrixOp::create(b, loc, g.smemPtr(g.add(g.add(base, xorTerm[(j % 8) / 2]), constant)),
+                               regs, NVVM::MMALayout::row,
+                               NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8),
+                               NVVM::LdStMatrixEltType::B16);
     }
   };
   // Sb[d][e] = bf16(S): the N-major B of Q·S (rows d = K, Dv columns).
@@ -278,27 +298,36 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     // V: the decay rides on V's Dv columns rather than K's D (half the work
     // with two value slices), and K is the A operand straight from its
     // stage. Loads go out 4 pieces at a time, ahead of their arithmetic.
-    auto v8 = VectorType::get({8}, g.bf16);
-    auto v8f = VectorType::get({8}, f32);
+    // Each 32-bit word is a bf16 pair, unpacked and repacked with integer
+    // shifts/masks and packed conversions (5 instructions per element; the
+    // vector form's per-element F2F runs on the quarter-rate conversion
+    // pipe, the state warpgroup's longest stall on an H200).
+    auto v4i = VectorType::get({4}, g.i32);
     for (int64_t r0p = 0; r0p < vtPieces; r0p += 4) {
       const int64_t n = std::min<int64_t>(4, vtPieces - r0p);
       SmallVector<Value> raw;
       for (int64_t r = r0p; r < r0p + n; ++r)
         raw.push_back(LLVM::LoadOp::create(
-            b, loc, v8, g.smemPtr(g.add(Vb, pieceOffset(wtid, r, vtStep, Dv).second)), 16));
+            b, loc, v4i, g.smemPtr(g.add(Vb, pieceOffset(wtid, r, vtStep, Dv).second)), 16));
       for (int64_t r = r0p; r < r0p + n; ++r) {
         auto [row, off] = pieceOffset(wtid, r, vtStep, Dv);
         Value vdec = g.exp2Ftz(g.fmul(nLam, g.indexToF32(g.sub(g.sub(m, g.idx(1)), row))));
         Value w = g.select(g.slt(row, m), vdec, g.f32c(0.0));
-        Value x = arith::ExtFOp::create(b, loc, v8f, raw[r - r0p]);
-        Value vd = arith::MulFOp::create(b, loc, x, vector::BroadcastOp::create(b, loc, v8f, w));
-        Value hi = arith::TruncFOp::create(b, loc, v8, vd);
-        LLVM::StoreOp::create(b, loc, hi, g.smemPtr(g.add(vtHi, off)), 16);
-        if (sp.stateHiLo) {
-          Value lo = arith::TruncFOp::create(
-              b, loc, v8, arith::SubFOp::create(b, loc, vd, arith::ExtFOp::create(b, loc, v8f, hi)));
-          LLVM::StoreOp::create(b, loc, lo, g.smemPtr(g.add(vtLo, off)), 16);
+        SmallVector<Value> hiW, loW;
+        for (int64_t e = 0; e < 4; ++e) {
+          Value x = vector::ExtractOp::create(b, loc, raw[r - r0p], ArrayRef<int64_t>{e});
+          Value pa = g.fmul(g.unpackBF16(x, 0), w), pb = g.fmul(g.unpackBF16(x, 1), w);
+          Value hi = g.packCvt(pa, pb);
+          hiW.push_back(hi);
+          if (sp.stateHiLo)
+            loW.push_back(g.packCvt(g.fsub(pa, g.unpackBF16(hi, 0)),
+                                    g.fsub(pb, g.unpackBF16(hi, 1))));
         }
+        LLVM::StoreOp::create(b, loc, vector::FromElementsOp::create(b, loc, v4i, hiW),
+                              g.smemPtr(g.add(vtHi, off)), 16);
+        if (sp.stateHiLo)
+          LLVM::StoreOp::create(b, loc, vector::FromElementsOp::create(b, loc, v4i, loW),
+                                g.smemPtr(g.add(vtLo, off)), 16);
       }
     }
     wg.fenceProxyAsync();

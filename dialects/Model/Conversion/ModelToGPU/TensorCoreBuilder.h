@@ -49,6 +49,20 @@ struct TensorCoreBuilder : ArithBuilder {
         b, loc, VectorType::get({2}, bf16), ValueRange{truncBF16(x), truncBF16(y)});
     return LLVM::BitcastOp::create(b, loc, i32, v);
   }
+  /// pack(x, y) as one cvt.rn.bf16x2.f32 (F2FP.BF16.F32.PACK_AB): the same
+  /// rounding, where ptxas would otherwise keep two per-element conversions
+  /// (F2F, on the quarter-rate conversion pipe) and a PRMT.
+  Value packCvt(Value x, Value y) {
+    MLIRContext *ctx = b.getContext();
+    return LLVM::InlineAsmOp::create(
+               b, loc, i32, ValueRange{x, y},
+               b.getStringAttr("cvt.rn.bf16x2.f32 $0, $2, $1;"), b.getStringAttr("=r,f,f"),
+               /*has_side_effects=*/UnitAttr(), /*is_align_stack=*/UnitAttr(),
+               LLVM::TailCallKindAttr::get(ctx, LLVM::tailcallkind::TailCallKind::None),
+               LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),
+               /*operand_attrs=*/ArrayAttr())
+        .getResult(0);
+  }
   /// Two adjacent bf16 of a shared 2-D buffer as an i32 (4-byte aligned).
   Value ld2(Value mem, Value r, Value col) {
     Value v = vector::LoadOp::create(b, loc, VectorType::get({2}, bf16), mem,
