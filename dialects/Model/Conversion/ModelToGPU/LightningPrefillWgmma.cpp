@@ -214,8 +214,9 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   // Accumulators (m64nDv per 64 rows, `rows`/64 of them back to back) as
   // bf16 into a swizzled [rows][Dv] tile, four 8x8 matrices per
   // stmatrix.x4: a warp's values of n8 block j at rows +0 / +8 (hf) are the
-  // fragments of two 8x8 matrices, (j, 0), (j, 1), (j+1, 0), (j+1, 1) one
-  // instruction (512 bytes a warp, against 128 per 32-bit store). Lane L
+  // fragments of two 8x8 matrices, so (j, 0), (j, 1), (j+1, 0), (j+1, 1) go
+  // out in one instruction (512 bytes a warp, against 128 per 32-bit
+  // store). Lane L
   // gives row q = L % 8 of matrix L / 8: tile row 16·warp + 8·hf + q (+64·hm)
   // and 16-byte chunk ((j % 8) + (L/8)/2) ^ q of its 128-byte row (128B
   // swizzle), so its address is a per-lane base, one of 4 XOR terms (j even)
