@@ -124,19 +124,24 @@ struct ArithBuilder {
   }
   /// 2^x as math.exp2 (libdevice's exp2f: ex2.approx with a rescale below 2^-126).
   mlir::Value exp2(mlir::Value x) { return mlir::math::Exp2Op::create(b, loc, x); }
-  /// One f32 → f32 PTX instruction ("op $0, $1;") as a pure inline-asm
-  /// statement, free to be scheduled and CSE'd.
-  mlir::Value ptxUnary(llvm::StringRef code, mlir::Value x) {
+  /// One PTX instruction with one result as a pure inline-asm statement
+  /// (no side effects: free to be scheduled and CSE'd).
+  mlir::Value ptxPure(mlir::Type result, llvm::StringRef code, llvm::StringRef constraints,
+                      mlir::ValueRange operands) {
     mlir::MLIRContext *ctx = b.getContext();
     return mlir::LLVM::InlineAsmOp::create(
-               b, loc, b.getF32Type(), mlir::ValueRange{x}, b.getStringAttr(code),
-               b.getStringAttr("=f,f"), /*has_side_effects=*/mlir::UnitAttr(),
+               b, loc, result, operands, b.getStringAttr(code),
+               b.getStringAttr(constraints), /*has_side_effects=*/mlir::UnitAttr(),
                /*is_align_stack=*/mlir::UnitAttr(),
                mlir::LLVM::TailCallKindAttr::get(ctx,
                                                  mlir::LLVM::tailcallkind::TailCallKind::None),
                mlir::LLVM::AsmDialectAttr::get(ctx, mlir::LLVM::AsmDialect::AD_ATT),
                /*operand_attrs=*/mlir::ArrayAttr())
         .getResult(0);
+  }
+  /// One f32 → f32 PTX instruction ("op $0, $1;").
+  mlir::Value ptxUnary(llvm::StringRef code, mlir::Value x) {
+    return ptxPure(b.getF32Type(), code, "=f,f", x);
   }
   /// 2^x as ex2.approx.ftz.f32: one MUFU.EX2 (results below 2^-126 flush to 0).
   mlir::Value exp2Ftz(mlir::Value x) { return ptxUnary("ex2.approx.ftz.f32 $0, $1;", x); }

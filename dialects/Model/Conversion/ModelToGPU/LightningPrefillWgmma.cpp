@@ -216,11 +216,10 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   // stmatrix.x4: a warp's values of n8 block j at rows +0 / +8 (hf) are the
   // fragments of two 8x8 matrices, so (j, 0), (j, 1), (j+1, 0), (j+1, 1) go
   // out in one instruction (512 bytes a warp, against 128 per 32-bit
-  // store). Lane L
-  // gives row q = L % 8 of matrix L / 8: tile row 16·warp + 8·hf + q (+64·hm)
-  // and 16-byte chunk ((j % 8) + (L/8)/2) ^ q of its 128-byte row (128B
-  // swizzle), so its address is a per-lane base, one of 4 XOR terms (j even)
-  // and a constant.
+  // store). Lane L gives row q = L % 8 of matrix L / 8: tile row 16·warp +
+  // 8·hf + q (+64·hm) and 16-byte chunk ((j % 8) + (L/8)/2) ^ q of its
+  // 128-byte row (128B swizzle), so its address is a per-lane base, one of 4
+  // XOR terms (j even) and a constant.
   Value stMat = g.div(lane, 8), stQ = g.rem(lane, 8);
   Value stRow = g.add(g.add(g.mul(warp, 16), g.mul(g.rem(stMat, 2), 8)), stQ);
   Value stHalf = g.div(stMat, 2);

@@ -53,15 +53,7 @@ struct TensorCoreBuilder : ArithBuilder {
   /// rounding, where ptxas would otherwise keep two per-element conversions
   /// (F2F, on the quarter-rate conversion pipe) and a PRMT.
   Value packCvt(Value x, Value y) {
-    MLIRContext *ctx = b.getContext();
-    return LLVM::InlineAsmOp::create(
-               b, loc, i32, ValueRange{x, y},
-               b.getStringAttr("cvt.rn.bf16x2.f32 $0, $2, $1;"), b.getStringAttr("=r,f,f"),
-               /*has_side_effects=*/UnitAttr(), /*is_align_stack=*/UnitAttr(),
-               LLVM::TailCallKindAttr::get(ctx, LLVM::tailcallkind::TailCallKind::None),
-               LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),
-               /*operand_attrs=*/ArrayAttr())
-        .getResult(0);
+    return ptxPure(i32, "cvt.rn.bf16x2.f32 $0, $2, $1;", "=r,f,f", ValueRange{x, y});
   }
   /// Two adjacent bf16 of a shared 2-D buffer as an i32 (4-byte aligned).
   Value ld2(Value mem, Value r, Value col) {
