@@ -62,10 +62,18 @@ module {}
 // m64n64k16, K-major, the first one overwriting: scale-d from $34 = 0),
 // Q·Sb (8 x m64n128k16, B N-major), two waits, then P·V with A from
 // registers (4 x m64n128k16).
+// Without SiLU the state warpgroup (tid > 127) issues every load, full
+// chunks from one base per tensor: 24 pieces per thread (Q, K, V).
 // IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_out(
 // IR-SAME: known_block_size = array<i32: 256, 1, 1>
+// IR: arith.cmpi slt, %{{.*}}, %thread_id_x : index
+// IR: scf.if
+// IR-COUNT-48: nvvm.cp.async.shared.global
 // IR: scf.if
 // IR: scf.for
+// IR: gpu.barrier
+// IR-COUNT-24: nvvm.cp.async.shared.global
+// IR-NEXT: } else {
 // IR-COUNT-16: wgmma.mma_async.sync.aligned.m64n128k16
 // IR: "wgmma.wait_group.sync.aligned 0;"
 // IR: "bar.sync 2, 256;"
@@ -75,7 +83,9 @@ module {}
 // IR: scf.yield
 // IR: } else {
 // IR: scf.for
+// IR-NOT: nvvm.cp.async
 // IR: gpu.barrier
+// IR-NOT: nvvm.cp.async
 // IR: "wgmma.fence.sync.aligned;"
 // IR-COUNT-8: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 0, 0;
 // IR: "wgmma.commit_group.sync.aligned;"
@@ -105,6 +115,13 @@ module {}
 // D64: kernel lightning_prefill_h2_d64_bf16_c64_s1_silu_wg_out grid=1,2,batch block=256
 // D64-NOT: _states
 // D64-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s1_silu_wg_out(
+// With SiLU (applied in place by the loaders) both warpgroups load: the
+// outputs warpgroup's loop waits for and issues its own pieces.
+// D64: } else {
+// D64: scf.for
+// D64: nvvm.cp.async.wait.group
+// D64: gpu.barrier
+// D64: nvvm.cp.async.shared.global
 // D64-COUNT-8: wgmma.mma_async.sync.aligned.m64n64k16
 // D64-NOT: m64n128
 

@@ -28,8 +28,9 @@
 //
 // Loads: cp.async of 16-byte pieces of the chunk's Q (outputs kernel), K and
 // V (the block's columns) rows into the swizzled tiles of a ring of stages,
-// stages-1 chunks ahead, issued by every thread (the state warpgroup alone
-// in an outputs kernel with value slices); one block-wide barrier per chunk
+// stages-1 chunks ahead, issued by every thread of the local-states kernel
+// and by the state warpgroup alone in an outputs kernel (every thread where
+// the loaders apply SiLU without value slices); one block-wide barrier per chunk
 // publishes the chunk (and the Sb the state warpgroup wrote during the
 // previous one), so the state update of chunk c runs beside the outputs of
 // chunk c. Named barriers order the rest (kStateBarrier and below). Each
@@ -152,12 +153,18 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     return std::make_pair(g.add(row0, r * step),
                           g.add(wg.swizzled(row0, col, C), r * step * 128));
   };
-  // Who issues the loads: every thread, or (outputs kernel with value
-  // slices) the state warpgroup alone, whose state update is half as wide
+  // Who issues the loads: every thread, or (outputs kernel) the state
+  // warpgroup alone. With value slices its state update is half as wide
   // while the outputs warpgroup still forms the whole Q Kᵀ (B1 H64 T32K on
   // an H100, one run: 0.79 ms against 0.86-0.88 ms with both or the outputs
-  // warpgroup loading).
-  const bool stateLoads = outputs && cfg.VS > 1;
+  // warpgroup loading). Unsliced, both warpgroups are on the chunk's
+  // critical path, but the state warpgroup's loads are cheap (one base per
+  // tensor, below) while the outputs warpgroup's would need per-piece
+  // addresses (its registers are full): on an H200, `_out` 0.092 → 0.088 ms
+  // at B1 H8 T32K, 0.354 → 0.346 at T128K, 1.411 → 1.346 at T512K; on an
+  // H100 (DRAM-bound) unchanged. With SiLU the loaders also apply it in
+  // place, work every thread keeps sharing (not measured alone).
+  const bool stateLoads = outputs && (cfg.VS > 1 || !sp.siluInputs);
   const int64_t lThreads = stateLoads ? 128 : threads;
   Value lTid = stateLoads ? wtid : tid;
   auto piecesOf = [&](int64_t cols, Value colBase) {
@@ -177,11 +184,12 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
                      piecesOf(D, g.idx(0)), piecesOf(Dv, v0),
                      [&](Value ci, int64_t which) { return tileOf(stageOf(ci), which); }};
   // Per-tensor bases for full chunks where registers allow: the local-states
-  // kernel (221 → 234 registers) and a sliced outputs kernel, whose state
-  // warpgroup alone loads (187). An unsliced outputs kernel is at 255 and
-  // would spill. On an H200 (one run): `_states` 0.675 → 0.627 ms at B1 H8
-  // T512K, 0.175 → 0.159 at T128K; B1 H64 T32K `_out` 0.924 → 0.850.
-  loader.fullChunkOffsets = !outputs || cfg.VS > 1;
+  // kernel (221 → 234 registers) and an outputs kernel whose state
+  // warpgroup alone loads (187 sliced, 255 unsliced without spills). With
+  // every thread loading, the outputs kernel would spill (32 bytes). On an
+  // H200 (one run): `_states` 0.675 → 0.627 ms at B1 H8 T512K, 0.175 →
+  // 0.159 at T128K; B1 H64 T32K `_out` 0.924 → 0.850.
+  loader.fullChunkOffsets = !outputs || stateLoads;
   // Start of every chunk (both roles): its pieces landed (and SiLU'd) (the
   // loading threads wait), made visible to wgmma, block barrier, then the
   // next chunk's loads.
