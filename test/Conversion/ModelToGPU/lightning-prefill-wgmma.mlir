@@ -15,7 +15,7 @@
 // Pipeline depths chosen by mm01-select-tiles (or by hand), checked against
 // the shared memory of a block.
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 stages=2 state-stages=3" | FileCheck %s --check-prefix=STAGES
-// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 stages=4" 2>&1 | FileCheck %s --check-prefix=ERR-STAGES
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 stages=5" 2>&1 | FileCheck %s --check-prefix=ERR-STAGES
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-stages=1" 2>&1 | FileCheck %s --check-prefix=ERR-ONE
 // Two value slices: chosen for B1 H64 D128 (128 blocks, no sequence split),
 // or by hand next to a split; refused below 64 columns or without wgmma.
@@ -26,7 +26,7 @@
 
 module {}
 
-// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=4,8,batch block=128 smem=99328 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace overlap=1;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=214016 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
+// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=4,8,batch block=128 smem=99328 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace overlap=1;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
 // Local states: Ṽ hi and lo formed in shared memory, then per chunk
 // 2 (state rows) x 4 (k16 steps) x 2 (hi, lo) m64n128k16 with A (K, from
 // its stage) M-major and B (Ṽ) N-major (trans 1, 1), accumulating (scale-d 1).
@@ -56,9 +56,13 @@ module {}
 // IR: "wgmma.commit_group.sync.aligned;"
 // IR: "wgmma.wait_group.sync.aligned 0;"
 // IR: scf.yield
-// Outputs: the state warpgroup (threads 128..255) as above, then, once the
-// outputs warpgroup is done with Sb (barrier 2), writes the bf16 state for
-// the next chunk; the outputs warpgroup: P = Q Kᵀ (8 x
+// Outputs: the state warpgroup (threads 128..255) decays K instead of V:
+// per 64 state rows, 4 ldmatrix.x4.trans of K's stage give the A fragments
+// of Kᵀ (hi and lo formed in registers), then 8 m64n128k16 with A from
+// registers and B = V from its stage; no Ṽ tiles and no state-warpgroup
+// barrier (hence 4 stages in 230400 bytes). Once the outputs warpgroup is
+// done with Sb (barrier 2), it writes the bf16 state for the next chunk; the
+// outputs warpgroup: P = Q Kᵀ (8 x
 // m64n64k16, K-major, the first one overwriting: scale-d from $34 = 0),
 // Q·Sb (8 x m64n128k16, B N-major), two waits, then P·V with A from
 // registers (4 x m64n128k16).
@@ -74,8 +78,19 @@ module {}
 // IR: gpu.barrier
 // IR-COUNT-24: nvvm.cp.async.shared.global
 // IR-NEXT: } else {
-// IR-COUNT-16: wgmma.mma_async.sync.aligned.m64n128k16
+// IR-NOT: "bar.sync 1, 128;"
+// IR-COUNT-4: nvvm.ldmatrix {{.*}} layout = #nvvm.mma_layout<col>, num = 4 : i32
+// IR-NOT: llvm.store
+// IR: "wgmma.fence.sync.aligned;"
+// IR-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// IR: "wgmma.commit_group.sync.aligned;"
+// IR-COUNT-4: nvvm.ldmatrix {{.*}} layout = #nvvm.mma_layout<col>, num = 4 : i32
+// IR: "wgmma.fence.sync.aligned;"
+// IR-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// IR: "wgmma.commit_group.sync.aligned;"
+// IR-NOT: wgmma.mma_async
 // IR: "wgmma.wait_group.sync.aligned 0;"
+// IR-NOT: "bar.sync 1, 128;"
 // IR: "bar.sync 2, 256;"
 // The [128][128] bf16 state: 16 stmatrix.x4 per thread (4 8x8 matrices each).
 // IR-COUNT-16: nvvm.stmatrix {{.*}} {eltType = #nvvm.ld_st_matrix_elt_type<b16>, layout = #nvvm.mma_layout<row>, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>} : !llvm.ptr<3>, i32, i32, i32, i32
@@ -110,6 +125,11 @@ module {}
 // BF16STATE-COUNT-8: wgmma.mma_async
 // BF16STATE-NOT: wgmma.mma_async
 // BF16STATE: gpu.return
+// BF16STATE-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_bf16state_wg_out(
+// BF16STATE-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// BF16STATE-NOT: wgmma.mma_async
+// BF16STATE: "wgmma.wait_group.sync.aligned 0;"
+// BF16STATE: "bar.sync 2, 256;"
 
 // D = 64: one 64-column panel, m64n64 everywhere, one state half; no split.
 // D64: kernel lightning_prefill_h2_d64_bf16_c64_s1_silu_wg_out grid=1,2,batch block=256
@@ -142,11 +162,11 @@ module {}
 
 // ERR-DIM: lightning prefill kernel generator: wgmma kernels need head dim D = 64 or 128, got 32
 
-// 3 x {K, V} (32 KB each) + Ṽ hi, lo + 1 KB; 2 x {Q, K, V} + Ṽ + Sb + 1 KB.
+// 3 x {K, V} (32 KB each) + Ṽ hi, lo + 1 KB; 2 x {Q, K, V} + Sb + 1 KB.
 // STAGES: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=4,8,batch block=128 smem=132096
-// STAGES-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=164864
+// STAGES-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=132096
 // STAGES: nvvm.cp.async.wait.group 1
-// ERR-STAGES: lightning prefill kernel generator: stages = 4: the outputs kernel would need 263168 bytes of shared memory, more than the 232448 a block may have
+// ERR-STAGES: lightning prefill kernel generator: stages = 5: the outputs kernel would need 279552 bytes of shared memory, more than the 232448 a block may have
 // ERR-ONE: lightning prefill kernel generator: stateStages = 1 must be 0 (automatic) or 2..8
 
 // Matrix descriptors: (start >> 4) | (LBO >> 4) << 16 | (SBO >> 4) << 32 |

@@ -23,6 +23,10 @@
 //                                   (A: K from its stage, M-major; B: Ṽ
 //                                   N-major), fp32 S in the accumulators for
 //                                   the whole segment
+//     (outputs kernel without value slices, decayOnK: the decay on K in
+//     registers instead, S = e^{-λm} S + (K ⊙ w)ᵀ V with A = (K ⊙ w)ᵀ as
+//     bf16 hi (+ lo) fragments from ldmatrix.trans of K's stage, B = V
+//     from its stage, and no Ṽ)
 //     Sb = bf16(S)                  (outputs kernel: B of the next chunk's Q·S,
 //                                   once the outputs warpgroup's Q·S is done)
 //
@@ -73,12 +77,29 @@ struct WgLayout {
   int64_t total;      // including the alignment slack
 };
 
+/// Where the state update's decay goes. In the outputs kernel without value
+/// slices: on K, in registers (A = (K ⊙ e^{-λ(m-1-j)})ᵀ as bf16 hi (+ lo)
+/// fragments from ldmatrix.trans of K's stage; B = V straight from its
+/// stage), so no Ṽ tiles: 32 KB less shared memory (a fourth pipeline
+/// stage) and per chunk 64 KB less shared-memory traffic (Ṽ's stores and
+/// loads, A's wgmma reads), where ncu finds the shared-memory pipe at 65% of
+/// its peak on an H200. `_out` 1.345 → 1.245 ms at B1 H8 T512K there, 0.345
+/// → 0.318 at T128K (docs/benchmarks/prefill-decay-on-k-ab-2026-11-27.md).
+/// Elsewhere the decay rides on V (Ṽ in shared memory): with value slices
+/// that is half the arithmetic of decaying all D columns of K, and the
+/// local-states kernel was slower with K decayed (0.605 → 0.665 ms at
+/// T512K, same run, with a third stage in the freed memory).
+bool decayOnK(const Config &cfg, Mode mode) {
+  return mode == Mode::Outputs && cfg.VS == 1;
+}
+
 WgLayout wgLayout(const Config &cfg, Mode mode) {
   const bool outputs = mode == Mode::Outputs;
   WgLayout l;
   l.tileBytes = cfg.C * cfg.D * 2;
   l.stageBytes = (outputs ? 2 : 1) * l.tileBytes + cfg.C * cfg.Dv * 2;
-  int64_t vtBytes = (cfg.spec.stateHiLo ? 2 : 1) * cfg.C * cfg.Dv * 2;
+  int64_t vtBytes =
+      decayOnK(cfg, mode) ? 0 : (cfg.spec.stateHiLo ? 2 : 1) * cfg.C * cfg.Dv * 2;
   int64_t sbBytes = outputs ? cfg.D * cfg.Dv * 2 : 0;
   // Outputs: one block per SM; local states: two.
   int64_t budget = (outputs ? kMaxSmemPerBlock : kMaxSmemPerBlock / 2) - kSwizzleAlign;
@@ -286,6 +307,18 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       writeSb(sbAddr, sInit);
       wg.fenceProxyAsync();
     }
+    const bool kDecay = decayOnK(cfg, mode);
+    const int64_t parts = sp.stateHiLo ? 2 : 1;
+    // ldmatrix.x4.trans of Kᵀ's m64k16 A fragment: lane L gives row L % 8 of
+    // 8x8 matrix L / 8 = (feature half L/8 % 2, token half L/8 / 2), i.e.
+    // token 8·(L/8 / 2) + L % 8 of the k16 step and the 16-byte piece of
+    // features 16·warp + 8·(L/8 % 2) of the 64-feature panel, swizzled by
+    // the token (≡ L % 8 mod 8): one per-lane offset plus constants.
+    Value lmMat = g.div(lane, 8), lmRow = g.rem(lane, 8);
+    Value lmOff = g.add(
+        g.mul(g.add(g.mul(g.div(lmMat, 2), 8), lmRow), 128),
+        g.mul(arith::XOrIOp::create(b, loc, g.add(g.mul(warp, 2), g.rem(lmMat, 2)), lmRow),
+              16));
     // Ṽ pieces of this thread: rows j = wtid / (Dv/8) + r·128/(Dv/8).
     const int64_t vtPieces = C * vPiecesPerRow / 128, vtStep = 128 / vPiecesPerRow;
     // (Offsets and decays are rebuilt per chunk from one row/offset:
@@ -311,7 +344,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     // vector form's per-element F2F runs on the quarter-rate conversion
     // pipe, the state warpgroup's longest stall on an H200).
     auto v4i = VectorType::get({4}, g.i32);
-    for (int64_t r0p = 0; r0p < vtPieces; r0p += 4) {
+    for (int64_t r0p = 0; !kDecay && r0p < vtPieces; r0p += 4) {
       const int64_t n = std::min<int64_t>(4, vtPieces - r0p);
       SmallVector<Value> raw;
       for (int64_t r = r0p; r < r0p + n; ++r)
@@ -338,16 +371,72 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
                                 g.smemPtr(g.add(vtLo, off)), 16);
       }
     }
-    wg.fenceProxyAsync();
-    wg.namedBarrier(kStateBarrier, 128);
+    if (!kDecay) {
+      wg.fenceProxyAsync();
+      wg.namedBarrier(kStateBarrier, 128);
+    }
 
     // S = e^{-λm} S + Kᵀ Ṽ.
     Value sdec = g.exp2(g.fmul(nLam, g.indexToF32(m)));
     for (Value &x : S)
       x = g.fmul(x, sdec);
-    S = wg.fence(S);
+    if (!kDecay)
+      S = wg.fence(S);
     const int64_t half = Dv / 2;
-    for (int64_t hm = 0; hm < D / 64; ++hm) {
+    if (kDecay) {
+      // S = e^{-λm} S + (K ⊙ w)ᵀ V, w_j = e^{-λ(m-1-j)} (0 for j ≥ m): per
+      // 64 state rows, the chunk's 4 k16 steps of A fragments (hi, lo) from
+      // registers, issued as soon as they are formed so that the next
+      // half's arithmetic runs beside them. The fragments stay live (tied
+      // to the final wait) until the MMAs reading them have completed.
+      // A thread's tokens in step kk: 16·kk + t2 + {0, 1} (+ 8).
+      SmallVector<Value> w;
+      for (int64_t j = 0; j < C; j += 8)
+        for (int64_t e = 0; e < 2; ++e) {
+          Value tok = g.add(t2, j + e);
+          Value d = g.exp2Ftz(g.fmul(nLam, g.indexToF32(g.sub(g.sub(m, g.idx(1)), tok))));
+          w.push_back(g.select(g.slt(tok, m), d, g.f32c(0.0)));
+        }
+      SmallVector<Value> frags;
+      for (int64_t hm = 0; hm < D / 64; ++hm) {
+        SmallVector<Value> fr[2];
+        for (int64_t kk = 0; kk < C / 16; ++kk) {
+          auto x = g.ldsm4(g.add(Kb, g.add(lmOff, hm * C * 128 + kk * 16 * 128)), /*trans=*/true);
+          for (int64_t r = 0; r < 4; ++r) {
+            // Register r: features +8·(r % 2), tokens +8·(r / 2).
+            Value w0 = w[4 * kk + 2 * (r / 2)], w1 = w[4 * kk + 2 * (r / 2) + 1];
+            Value pa = g.fmul(g.unpackBF16(x[r], 0), w0), pb = g.fmul(g.unpackBF16(x[r], 1), w1);
+            Value hi = g.packCvt(pa, pb);
+            fr[0].push_back(hi);
+            if (sp.stateHiLo)
+              fr[1].push_back(g.packCvt(g.fsub(pa, g.unpackBF16(hi, 0)),
+                                        g.fsub(pb, g.unpackBF16(hi, 1))));
+          }
+        }
+        SmallVector<Value> regs(S.begin() + hm * half, S.begin() + (hm + 1) * half);
+        for (int64_t part = 0; part < parts; ++part)
+          regs.append(fr[part]);
+        regs = wg.fence(regs);
+        SmallVector<Value> acc(regs.begin(), regs.begin() + half);
+        for (int64_t part = 0; part < parts; ++part)
+          fr[part].assign(regs.begin() + half + part * 4 * (C / 16),
+                          regs.begin() + half + (part + 1) * 4 * (C / 16));
+        for (int64_t kk = 0; kk < C / 16; ++kk)
+          for (int64_t part = 0; part < parts; ++part)
+            acc = wg.mmaRS(Dv, acc, ArrayRef<Value>(fr[part]).slice(4 * kk, 4),
+                           wg.descMN(g.add(Vb, 2048 * kk), C * 128), /*accumulate=*/true,
+                           /*transB=*/true);
+        wg.commit();
+        std::copy(acc.begin(), acc.end(), S.begin() + hm * half);
+        for (int64_t part = 0; part < parts; ++part)
+          frags.append(fr[part]);
+      }
+      SmallVector<Value> regs(S);
+      regs.append(frags);
+      regs = wg.wait(0, regs);
+      S.assign(regs.begin(), regs.begin() + nState);
+    }
+    for (int64_t hm = 0; !kDecay && hm < D / 64; ++hm) {
       SmallVector<Value> acc(S.begin() + hm * half, S.begin() + (hm + 1) * half);
       for (int64_t kk = 0; kk < C / 16; ++kk) {
         Value dA = wg.descMN(g.add(Kb, hm * C * 128 + 2048 * kk), C * 128);
@@ -359,8 +448,10 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       }
       std::copy(acc.begin(), acc.end(), S.begin() + hm * half);
     }
-    wg.commit();
-    S = wg.wait(0, S);
+    if (!kDecay) {
+      wg.commit();
+      S = wg.wait(0, S);
+    }
     if (outputs) {
       // The outputs warpgroup has finished reading Sb (its Q·S completed).
       wg.namedBarrier(kSbFreeBarrier, 256);
