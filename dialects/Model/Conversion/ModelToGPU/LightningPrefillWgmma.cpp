@@ -308,87 +308,88 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       wg.fenceProxyAsync();
     }
     const bool kDecay = decayOnK(cfg, mode);
-    const int64_t parts = sp.stateHiLo ? 2 : 1;
-    // ldmatrix.x4.trans of Kᵀ's m64k16 A fragment: lane L gives row L % 8 of
-    // 8x8 matrix L / 8 = (feature half L/8 % 2, token half L/8 / 2), i.e.
-    // token 8·(L/8 / 2) + L % 8 of the k16 step and the 16-byte piece of
-    // features 16·warp + 8·(L/8 % 2) of the 64-feature panel, swizzled by
-    // the token (≡ L % 8 mod 8): one per-lane offset plus constants.
-    Value lmMat = g.div(lane, 8), lmRow = g.rem(lane, 8);
-    Value lmOff = g.add(
-        g.mul(g.add(g.mul(g.div(lmMat, 2), 8), lmRow), 128),
-        g.mul(arith::XOrIOp::create(b, loc, g.add(g.mul(warp, 2), g.rem(lmMat, 2)), lmRow),
-              16));
+    const int64_t parts = sp.stateHiLo ? 2 : 1, half = Dv / 2;
     // Ṽ pieces of this thread: rows j = wtid / (Dv/8) + r·128/(Dv/8).
     const int64_t vtPieces = C * vPiecesPerRow / 128, vtStep = 128 / vPiecesPerRow;
     // (Offsets and decays are rebuilt per chunk from one row/offset:
     // cheaper than keeping 3 x 8 registers beside the 128 of the state.)
     Value vtHi = g.add(smem, L.vt), vtLo = g.add(vtHi, C * Dv * 2);
-
-    auto loop = scf::ForOp::create(b, loc, g.idx(0), nch, g.idx(1), sInit);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    Value ci = loop.getInductionVar();
-    SmallVector<Value> S(loop.getRegionIterArgs().begin(), loop.getRegionIterArgs().end());
-    chunkHead(ci, true);
-    Value m = chunkLen(ci);
-    Value stage = stageOf(ci);
-    Value Kb = tileOf(stage, 1), Vb = tileOf(stage, 2);
-
-    // Ṽ = V ⊙ e^{-λ(m-1-j)} (0 for j ≥ m) as bf16 hi (+ lo), same layout as
-    // V: the decay rides on V's Dv columns rather than K's D (half the work
-    // with two value slices), and K is the A operand straight from its
-    // stage. Loads go out 4 pieces at a time, ahead of their arithmetic.
-    // Each 32-bit word is a bf16 pair, unpacked and repacked with integer
-    // shifts/masks and packed conversions (5 instructions per element; the
-    // vector form's per-element F2F runs on the quarter-rate conversion
-    // pipe, the state warpgroup's longest stall on an H200).
-    auto v4i = VectorType::get({4}, g.i32);
-    for (int64_t r0p = 0; !kDecay && r0p < vtPieces; r0p += 4) {
-      const int64_t n = std::min<int64_t>(4, vtPieces - r0p);
-      SmallVector<Value> raw;
-      for (int64_t r = r0p; r < r0p + n; ++r)
-        raw.push_back(LLVM::LoadOp::create(
-            b, loc, v4i, g.smemPtr(g.add(Vb, pieceOffset(wtid, r, vtStep, Dv).second)), 16));
-      for (int64_t r = r0p; r < r0p + n; ++r) {
-        auto [row, off] = pieceOffset(wtid, r, vtStep, Dv);
-        Value vdec = g.exp2Ftz(g.fmul(nLam, g.indexToF32(g.sub(g.sub(m, g.idx(1)), row))));
-        Value w = g.select(g.slt(row, m), vdec, g.f32c(0.0));
-        SmallVector<Value> hiW, loW;
-        for (int64_t e = 0; e < 4; ++e) {
-          Value x = vector::ExtractOp::create(b, loc, raw[r - r0p], ArrayRef<int64_t>{e});
-          Value pa = g.fmul(g.unpackBF16(x, 0), w), pb = g.fmul(g.unpackBF16(x, 1), w);
-          Value hi = g.packCvt(pa, pb);
-          hiW.push_back(hi);
-          if (sp.stateHiLo)
-            loW.push_back(g.packCvt(g.fsub(pa, g.unpackBF16(hi, 0)),
-                                    g.fsub(pb, g.unpackBF16(hi, 1))));
-        }
-        LLVM::StoreOp::create(b, loc, vector::FromElementsOp::create(b, loc, v4i, hiW),
-                              g.smemPtr(g.add(vtHi, off)), 16);
-        if (sp.stateHiLo)
-          LLVM::StoreOp::create(b, loc, vector::FromElementsOp::create(b, loc, v4i, loW),
-                                g.smemPtr(g.add(vtLo, off)), 16);
-      }
-    }
-    if (!kDecay) {
-      wg.fenceProxyAsync();
-      wg.namedBarrier(kStateBarrier, 128);
-    }
-
-    // S = e^{-λm} S + Kᵀ Ṽ.
-    Value sdec = g.exp2(g.fmul(nLam, g.indexToF32(m)));
-    for (Value &x : S)
-      x = g.fmul(x, sdec);
-    if (!kDecay)
-      S = wg.fence(S);
-    const int64_t half = Dv / 2;
+    // ldmatrix.x4.trans of Kᵀ's m64k16 A fragment: lane L gives row L % 8 of
+    // 8x8 matrix L / 8 = (feature half L/8 % 2, token half L/8 / 2), i.e.
+    // token 8·(L/8 / 2) + L % 8 of the k16 step and the 16-byte piece of
+    // features 16·warp + 8·(L/8 % 2) of the 64-feature panel, swizzled by
+    // the token (≡ L % 8 mod 8): one per-lane offset plus constants.
+    Value lmOff;
     if (kDecay) {
-      // S = e^{-λm} S + (K ⊙ w)ᵀ V, w_j = e^{-λ(m-1-j)} (0 for j ≥ m): per
-      // 64 state rows, the chunk's 4 k16 steps of A fragments (hi, lo) from
-      // registers, issued as soon as they are formed so that the next
-      // half's arithmetic runs beside them. The fragments stay live (tied
-      // to the final wait) until the MMAs reading them have completed.
+      Value lmMat = g.div(lane, 8), lmRow = g.rem(lane, 8);
+      lmOff = g.add(
+          g.mul(g.add(g.mul(g.div(lmMat, 2), 8), lmRow), 128),
+          g.mul(arith::XOrIOp::create(b, loc, g.add(g.mul(warp, 2), g.rem(lmMat, 2)), lmRow),
+                16));
+    }
+
+    auto formVt = [&](Value Vb, Value m) {
+      // Ṽ = V ⊙ e^{-λ(m-1-j)} (0 for j ≥ m) as bf16 hi (+ lo), same layout as
+      // V: the decay rides on V's Dv columns rather than K's D (half the work
+      // with two value slices), and K is the A operand straight from its
+      // stage. Loads go out 4 pieces at a time, ahead of their arithmetic.
+      // Each 32-bit word is a bf16 pair, unpacked and repacked with integer
+      // shifts/masks and packed conversions (5 instructions per element; the
+      // vector form's per-element F2F runs on the quarter-rate conversion
+      // pipe, the state warpgroup's longest stall on an H200).
+      auto v4i = VectorType::get({4}, g.i32);
+      for (int64_t r0p = 0; r0p < vtPieces; r0p += 4) {
+        const int64_t n = std::min<int64_t>(4, vtPieces - r0p);
+        SmallVector<Value> raw;
+        for (int64_t r = r0p; r < r0p + n; ++r)
+          raw.push_back(LLVM::LoadOp::create(
+              b, loc, v4i, g.smemPtr(g.add(Vb, pieceOffset(wtid, r, vtStep, Dv).second)), 16));
+        for (int64_t r = r0p; r < r0p + n; ++r) {
+          auto [row, off] = pieceOffset(wtid, r, vtStep, Dv);
+          Value vdec = g.exp2Ftz(g.fmul(nLam, g.indexToF32(g.sub(g.sub(m, g.idx(1)), row))));
+          Value w = g.select(g.slt(row, m), vdec, g.f32c(0.0));
+          SmallVector<Value> hiW, loW;
+          for (int64_t e = 0; e < 4; ++e) {
+            Value x = vector::ExtractOp::create(b, loc, raw[r - r0p], ArrayRef<int64_t>{e});
+            Value pa = g.fmul(g.unpackBF16(x, 0), w), pb = g.fmul(g.unpackBF16(x, 1), w);
+            Value hi = g.packCvt(pa, pb);
+            hiW.push_back(hi);
+            if (sp.stateHiLo)
+              loW.push_back(g.packCvt(g.fsub(pa, g.unpackBF16(hi, 0)),
+                                      g.fsub(pb, g.unpackBF16(hi, 1))));
+          }
+          LLVM::StoreOp::create(b, loc, vector::FromElementsOp::create(b, loc, v4i, hiW),
+                                g.smemPtr(g.add(vtHi, off)), 16);
+          if (sp.stateHiLo)
+            LLVM::StoreOp::create(b, loc, vector::FromElementsOp::create(b, loc, v4i, loW),
+                                  g.smemPtr(g.add(vtLo, off)), 16);
+        }
+      }
+    };
+    // S += Kᵀ Ṽ: A = K from its stage (M-major), B = Ṽ (N-major).
+    auto updateFromVt = [&](SmallVector<Value> S, Value Kb) {
+      S = wg.fence(S);
+      for (int64_t hm = 0; hm < D / 64; ++hm) {
+        SmallVector<Value> acc(S.begin() + hm * half, S.begin() + (hm + 1) * half);
+        for (int64_t kk = 0; kk < C / 16; ++kk) {
+          Value dA = wg.descMN(g.add(Kb, hm * C * 128 + 2048 * kk), C * 128);
+          for (int64_t part = 0; part < parts; ++part) {
+            Value dV = wg.descMN(g.add(part ? vtLo : vtHi, 2048 * kk), C * 128);
+            acc = wg.mmaSS(Dv, acc, dA, dV, /*accumulate=*/true, /*transA=*/true,
+                           /*transB=*/true);
+          }
+        }
+        std::copy(acc.begin(), acc.end(), S.begin() + hm * half);
+      }
+      wg.commit();
+      return wg.wait(0, S);
+    };
+    // S += (K ⊙ w)ᵀ V, w_j = e^{-λ(m-1-j)} (0 for j ≥ m): per 64 state rows,
+    // the chunk's 4 k16 steps of A fragments (hi, lo) from registers, issued
+    // as soon as they are formed so that the next half's arithmetic runs
+    // beside them. The fragments stay live (tied to the final wait) until
+    // the MMAs reading them have completed.
+    auto updateDecayedK = [&](SmallVector<Value> S, Value Kb, Value Vb, Value m) {
       // A thread's tokens in step kk: 16·kk + t2 + {0, 1} (+ 8).
       SmallVector<Value> w;
       for (int64_t j = 0; j < C; j += 8)
@@ -434,23 +435,34 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       SmallVector<Value> regs(S);
       regs.append(frags);
       regs = wg.wait(0, regs);
-      S.assign(regs.begin(), regs.begin() + nState);
-    }
-    for (int64_t hm = 0; !kDecay && hm < D / 64; ++hm) {
-      SmallVector<Value> acc(S.begin() + hm * half, S.begin() + (hm + 1) * half);
-      for (int64_t kk = 0; kk < C / 16; ++kk) {
-        Value dA = wg.descMN(g.add(Kb, hm * C * 128 + 2048 * kk), C * 128);
-        for (int64_t part = 0; part < (sp.stateHiLo ? 2 : 1); ++part) {
-          Value dV = wg.descMN(g.add(part ? vtLo : vtHi, 2048 * kk), C * 128);
-          acc = wg.mmaSS(Dv, acc, dA, dV, /*accumulate=*/true, /*transA=*/true,
-                         /*transB=*/true);
-        }
-      }
-      std::copy(acc.begin(), acc.end(), S.begin() + hm * half);
-    }
-    if (!kDecay) {
-      wg.commit();
-      S = wg.wait(0, S);
+      return SmallVector<Value>(regs.begin(), regs.begin() + nState);
+    };
+
+    auto loop = scf::ForOp::create(b, loc, g.idx(0), nch, g.idx(1), sInit);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value ci = loop.getInductionVar();
+    SmallVector<Value> S(loop.getRegionIterArgs().begin(), loop.getRegionIterArgs().end());
+    chunkHead(ci, true);
+    Value m = chunkLen(ci);
+    Value stage = stageOf(ci);
+    Value Kb = tileOf(stage, 1), Vb = tileOf(stage, 2);
+
+    // S = e^{-λm} S + (the chunk's update).
+    auto scaleState = [&] {
+      Value sdec = g.exp2(g.fmul(nLam, g.indexToF32(m)));
+      for (Value &x : S)
+        x = g.fmul(x, sdec);
+    };
+    if (kDecay) {
+      scaleState();
+      S = updateDecayedK(S, Kb, Vb, m);
+    } else {
+      formVt(Vb, m);
+      wg.fenceProxyAsync();
+      wg.namedBarrier(kStateBarrier, 128);
+      scaleState();
+      S = updateFromVt(S, Kb);
     }
     if (outputs) {
       // The outputs warpgroup has finished reading Sb (its Q·S completed).
