@@ -444,7 +444,7 @@ bool runIO(const Plan &plan, const std::string &dir, int B) {
   int reps = T >= (1 << 18) ? 3 : T >= (1 << 15) ? 10 : 20;
   for (int i = 0; i < 3; ++i)
     launchPlan(plan, d, B, nullptr);
-  // Median ms per call of `p` over `reps` back-to-back calls.
+  // ms per call of `p`, averaged over `reps` back-to-back calls.
   auto timeBatch = [&](const Plan &p) {
     CU_CHECK(cuEventRecord(e0, nullptr));
     for (int r = 0; r < reps; ++r)

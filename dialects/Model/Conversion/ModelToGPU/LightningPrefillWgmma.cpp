@@ -328,6 +328,15 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
                 16));
     }
 
+    // A decayed bf16 pair (pa, pb) as bf16 hi and, with stateHiLo, the
+    // residual as bf16 lo (null otherwise).
+    auto hiLo = [&](Value pa, Value pb) -> std::pair<Value, Value> {
+      Value hi = g.packCvt(pa, pb);
+      if (!sp.stateHiLo)
+        return {hi, Value()};
+      return {hi, g.packCvt(g.fsub(pa, g.unpackBF16(hi, 0)), g.fsub(pb, g.unpackBF16(hi, 1)))};
+    };
+
     auto formVt = [&](Value Vb, Value m) {
       // Ṽ = V ⊙ e^{-λ(m-1-j)} (0 for j ≥ m) as bf16 hi (+ lo), same layout as
       // V: the decay rides on V's Dv columns rather than K's D (half the work
@@ -352,11 +361,10 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
           for (int64_t e = 0; e < 4; ++e) {
             Value x = vector::ExtractOp::create(b, loc, raw[r - r0p], ArrayRef<int64_t>{e});
             Value pa = g.fmul(g.unpackBF16(x, 0), w), pb = g.fmul(g.unpackBF16(x, 1), w);
-            Value hi = g.packCvt(pa, pb);
+            auto [hi, lo] = hiLo(pa, pb);
             hiW.push_back(hi);
-            if (sp.stateHiLo)
-              loW.push_back(g.packCvt(g.fsub(pa, g.unpackBF16(hi, 0)),
-                                      g.fsub(pb, g.unpackBF16(hi, 1))));
+            if (lo)
+              loW.push_back(lo);
           }
           LLVM::StoreOp::create(b, loc, vector::FromElementsOp::create(b, loc, v4i, hiW),
                                 g.smemPtr(g.add(vtHi, off)), 16);
@@ -407,11 +415,10 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
             // Register r: features +8·(r % 2), tokens +8·(r / 2).
             Value w0 = w[4 * kk + 2 * (r / 2)], w1 = w[4 * kk + 2 * (r / 2) + 1];
             Value pa = g.fmul(g.unpackBF16(x[r], 0), w0), pb = g.fmul(g.unpackBF16(x[r], 1), w1);
-            Value hi = g.packCvt(pa, pb);
+            auto [hi, lo] = hiLo(pa, pb);
             fr[0].push_back(hi);
-            if (sp.stateHiLo)
-              fr[1].push_back(g.packCvt(g.fsub(pa, g.unpackBF16(hi, 0)),
-                                        g.fsub(pb, g.unpackBF16(hi, 1))));
+            if (lo)
+              fr[1].push_back(lo);
           }
         }
         SmallVector<Value> regs(S.begin() + hm * half, S.begin() + (hm + 1) * half);
