@@ -106,7 +106,7 @@ def main():
             rec = {"op": "lightning_prefill_split", "shape": name, "heads": H, "lens": lens,
                    "segments": ns, "min_segment_tokens": mn, "shortest_segment_tokens": sh,
                    "kernels": tag or "mma.sync", "overlap": overlap,
-                   "device": dev, "ours_ms": r["ms"],
+                   "device": dev, "ours_ms": r["ms"], "kernel_ms": r.get("kernel_ms", []),
                    "effective_gbps": gbps, "copy_gbps": cg, "o_vs_first_max_rel": do,
                    "state_vs_first_max_rel": ds}
             records.append(rec)

@@ -26,10 +26,10 @@
 
 module {}
 
-// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=4,8,batch block=128 smem=99328 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace overlap=1;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
-// Local states: Ṽ hi and lo formed in shared memory, then per chunk
-// 2 (state rows) x 4 (k16 steps) x 2 (hi, lo) m64n128k16 with A (K, from
-// its stage) M-major and B (Ṽ) N-major (trans 1, 1), accumulating (scale-d 1).
+// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=4,8,batch block=128 smem=66560 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace overlap=1;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
+// Local states: the decay on K in registers, as in `_out` (no Ṽ), and a
+// two-stage ring (smem 2 x 32 KB + 1 KB): per 64 state rows, 4
+// ldmatrix.x4.trans of K and 8 m64n128k16 with A from registers.
 // IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
 // IR-SAME: known_block_size = array<i32: 128, 1, 1>
 // IR-SAME: nvvm.minctasm = 2
@@ -44,16 +44,13 @@ module {}
 // IR: nvvm.cp.async.wait.group 0
 // IR: "fence.proxy.async.shared::cta;"
 // IR-NEXT: gpu.barrier
-// Ṽ: 16-byte pieces of V as 4 x i32 (bf16 pairs), repacked with packed
-// conversions (hi, then lo from the residual), stored as 4 x i32.
-// IR: llvm.load {{.*}} -> vector<4xi32>
-// IR: "cvt.rn.bf16x2.f32 $0, $2, $1;"
-// IR: llvm.store {{.*}} : vector<4xi32>, !llvm.ptr<3>
-// IR: "fence.proxy.async.shared::cta;"
-// IR-NEXT: "bar.sync 1, 128;"
+// IR-NOT: "bar.sync 1, 128;"
+// IR-COUNT-4: nvvm.ldmatrix {{.*}} layout = #nvvm.mma_layout<col>, num = 4 : i32
 // IR: "wgmma.fence.sync.aligned;"
-// IR-COUNT-16: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1, 1;
+// IR-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
 // IR: "wgmma.commit_group.sync.aligned;"
+// IR-COUNT-4: nvvm.ldmatrix {{.*}} layout = #nvvm.mma_layout<col>, num = 4 : i32
+// IR-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
 // IR: "wgmma.wait_group.sync.aligned 0;"
 // IR: scf.yield
 // Outputs: the state warpgroup (threads 128..255) decays K instead of V:
@@ -148,8 +145,7 @@ module {}
 // PTX: .target sm_90a
 // PTX: .visible .entry lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
 // PTX: cp.async.cg.shared.global
-// PTX: fence.proxy.async.shared::cta
-// PTX: bar.sync 1, 128;
+// PTX: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // PTX: wgmma.fence.sync.aligned;
 // PTX: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
 // PTX: wgmma.commit_group.sync.aligned;
@@ -162,8 +158,8 @@ module {}
 
 // ERR-DIM: lightning prefill kernel generator: wgmma kernels need head dim D = 64 or 128, got 32
 
-// 3 x {K, V} (32 KB each) + Ṽ hi, lo + 1 KB; 2 x {Q, K, V} + Sb + 1 KB.
-// STAGES: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=4,8,batch block=128 smem=132096
+// 3 x {K, V} (32 KB each) + 1 KB; 2 x {Q, K, V} + Sb + 1 KB.
+// STAGES: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=4,8,batch block=128 smem=99328
 // STAGES-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=132096
 // STAGES: nvvm.cp.async.wait.group 1
 // ERR-STAGES: lightning prefill kernel generator: stages = 5: the outputs kernel would need 279552 bytes of shared memory, more than the 232448 a block may have

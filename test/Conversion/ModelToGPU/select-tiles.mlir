@@ -23,7 +23,7 @@
 
 // TINY-LABEL: func.func @prefill
 // TINY: mm01.rms_norm {{.*}} {mm01k.tiles = {threads = 128 : i64}}
-// TINY: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, min_segment_tokens = 1024 : i64, segments = 1 : i64, shortest_segment_tokens = 512 : i64, stages = 4 : i64, state_stages = 4 : i64, value_slices = 1 : i64, warps = 8 : i64, wgmma = 1 : i64}}
+// TINY: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, min_segment_tokens = 1024 : i64, segments = 1 : i64, shortest_segment_tokens = 512 : i64, stages = 4 : i64, state_stages = 2 : i64, value_slices = 1 : i64, warps = 8 : i64, wgmma = 1 : i64}}
 // TINY: mm01.fusion <gated_rms_norm> attributes {mm01k.tiles = {threads = 128 : i64}}
 // TINY: mm01.fusion <deepnorm_rms_norm> attributes {mm01k.tiles = {threads = 128 : i64}}
 // TINY: mm01.moe_experts {{.*}}down_tile_m = 128 : i64{{.*}}gate_up_tile_m = 128 : i64{{.*}}tensor_cores = 1 : i64}
@@ -33,8 +33,8 @@
 // TINY: mm01.moe_experts {{.*}}down_tile_m = 16 : i64{{.*}}gate_up_tile_m = 16 : i64
 // TINY: mm01.fusion <rope_attention> attributes {mm01k.tiles = {key_tile = 0 : i64, query_tile = 0 : i64, tile_stages = 0 : i64, tile_warps = 0 : i64, warps = 8 : i64}}
 
-// LONG: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, min_segment_tokens = 1024 : i64, segments = 8 : i64, shortest_segment_tokens = 512 : i64, stages = 4 : i64, state_stages = 4 : i64, value_slices = 1 : i64, warps = 8 : i64, wgmma = 1 : i64}}
-// SMALL: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, min_segment_tokens = 1024 : i64, segments = 4 : i64, shortest_segment_tokens = 512 : i64, stages = 4 : i64, state_stages = 4 : i64, value_slices = 1 : i64, warps = 8 : i64, wgmma = 1 : i64}}
+// LONG: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, min_segment_tokens = 1024 : i64, segments = 8 : i64, shortest_segment_tokens = 512 : i64, stages = 4 : i64, state_stages = 2 : i64, value_slices = 1 : i64, warps = 8 : i64, wgmma = 1 : i64}}
+// SMALL: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, min_segment_tokens = 1024 : i64, segments = 4 : i64, shortest_segment_tokens = 512 : i64, stages = 4 : i64, state_stages = 2 : i64, value_slices = 1 : i64, warps = 8 : i64, wgmma = 1 : i64}}
 
 // SMCOUNT: mm01-select-tiles: sm-count must be positive
 // NOTILES: 'mm01.rms_norm' op GPU target: no tile configuration ('mm01k.tiles' dictionary) for the rms_norm kernel; run mm01-select-tiles first

@@ -77,21 +77,27 @@ struct WgLayout {
   int64_t total;      // including the alignment slack
 };
 
-/// Where the state update's decay goes. In the outputs kernel without value
-/// slices: on K, in registers (A = (K ⊙ e^{-λ(m-1-j)})ᵀ as bf16 hi (+ lo)
-/// fragments from ldmatrix.trans of K's stage; B = V straight from its
-/// stage), so no Ṽ tiles: 32 KB less shared memory (a fourth pipeline
-/// stage) and per chunk 64 KB less shared-memory traffic (Ṽ's stores and
-/// loads, A's wgmma reads), where ncu finds the shared-memory pipe at 65% of
-/// its peak on an H200. `_out` 1.345 → 1.245 ms at B1 H8 T512K there, 0.345
-/// → 0.318 at T128K (docs/benchmarks/prefill-decay-on-k-ab-2026-11-27.md).
-/// Elsewhere the decay rides on V (Ṽ in shared memory): with value slices
-/// that is half the arithmetic of decaying all D columns of K, and the
-/// local-states kernel was slower with K decayed (0.605 → 0.665 ms at
-/// T512K, same run, with a third stage in the freed memory).
+/// Where the state update's decay goes. Without value slices: on K, in
+/// registers (A = (K ⊙ e^{-λ(m-1-j)})ᵀ as bf16 hi (+ lo) fragments from
+/// ldmatrix.trans of K's stage; B = V straight from its stage), so no Ṽ
+/// tiles: 32 KB less shared memory and per chunk 64 KB less shared-memory
+/// traffic (Ṽ's stores and loads, A's wgmma reads), where ncu finds the
+/// shared-memory pipe at 65-68% of its peak on an H200. There, B1 H8 T512K:
+/// `_out` 1.345 → 1.245 ms (a fourth stage in the freed memory;
+/// docs/benchmarks/prefill-decay-on-k-ab-2026-11-27.md), `_states` 0.592 /
+/// 0.639 → 0.549 / 0.534 ms with two stages (0.641 / 0.626 with three;
+/// docs/benchmarks/prefill-states-decay-on-k-ab-2026-11-28.md).
+/// With value slices the decay rides on V (Ṽ in shared memory): half the
+/// arithmetic of decaying all D columns of K.
 bool decayOnK(const Config &cfg, Mode mode) {
-  return mode == Mode::Outputs && cfg.VS == 1;
+  (void)mode;
+  return cfg.VS == 1;
 }
+
+/// The automatic ring depth of the local-states kernel: two stages. It
+/// streams K, V only, two blocks per SM; with the decay on K a third stage
+/// fits but was slower in both runs of the A/B above.
+constexpr int64_t kLocalStatesStages = 2;
 
 WgLayout wgLayout(const Config &cfg, Mode mode) {
   const bool outputs = mode == Mode::Outputs;
@@ -105,6 +111,8 @@ WgLayout wgLayout(const Config &cfg, Mode mode) {
   int64_t budget = (outputs ? kMaxSmemPerBlock : kMaxSmemPerBlock / 2) - kSwizzleAlign;
   l.stages = chooseStages(requestedStages(cfg, mode), budget, vtBytes + sbBytes,
                           l.stageBytes);
+  if (!outputs && !requestedStages(cfg, mode) && decayOnK(cfg, mode))
+    l.stages = std::min(l.stages, kLocalStatesStages);
   l.vt = l.stages * l.stageBytes;
   l.sb = l.vt + vtBytes;
   l.total = l.sb + sbBytes + kSwizzleAlign;
