@@ -629,6 +629,12 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
            << ") and at most minSegmentTokens (" << spec.minSegmentTokens << ")";
     return failure();
   }
+  if (spec.oneWaveSegmentTokens < 0 || spec.oneWaveSegmentTokens % spec.chunk != 0) {
+    fail() << "oneWaveSegmentTokens = " << spec.oneWaveSegmentTokens
+           << " must be 0 (never one wave) or a positive multiple of the chunk ("
+           << spec.chunk << ")";
+    return failure();
+  }
   if (spec.wgmma && spec.dim != 64 && spec.dim != 128) {
     fail() << "wgmma kernels need head dim D = 64 or 128, got " << spec.dim;
     return failure();

@@ -83,6 +83,11 @@ struct TestLightningPrefillKernelPass
                      "segments (tokens, a multiple of 64, <= min-segment-tokens; "
                      "0: min(512, min-segment-tokens))"),
       llvm::cl::init(0)};
+  Option<int64_t> oneWaveSegment{
+      *this, "one-wave-segment-tokens",
+      llvm::cl::desc("longest segment of a call run in one wave of the outputs "
+                     "kernel (tokens, a multiple of 64; 0: never)"),
+      llvm::cl::init(2048)};
   Option<int64_t> chunk{*this, "chunk", llvm::cl::desc("chunk tokens"),
                         llvm::cl::init(64)};
   Option<int64_t> maxBatch{*this, "max-batch", llvm::cl::desc("max batch"),
@@ -149,6 +154,7 @@ struct TestLightningPrefillKernelPass
     spec.shortestSegmentTokens =
         shortestSegment ? int64_t(shortestSegment)
                         : std::min<int64_t>(512, minSegment);
+    spec.oneWaveSegmentTokens = oneWaveSegment;
     spec.chunk = chunk;
     spec.stateHiLo = stateHiLo;
     spec.wgmma = wgmma;

@@ -638,6 +638,7 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
         .get("segments", spec.segments)
         .get("min_segment_tokens", spec.minSegmentTokens)
         .get("shortest_segment_tokens", spec.shortestSegmentTokens)
+        .get("one_wave_segment_tokens", spec.oneWaveSegmentTokens)
         .get("wgmma", spec.wgmma)
         .get("stages", spec.stages)
         .get("state_stages", spec.stateStages)
@@ -654,7 +655,7 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
                         spec.kHeadStride)(spec.vTokenStride)(spec.vHeadStride)(
                         spec.outTokenStride)(spec.outHeadStride)(spec.maxBatch)(
                         spec.maxTokens)(spec.chunk)(spec.warps)(spec.segments)(
-                        spec.minSegmentTokens)(spec.shortestSegmentTokens)(
+                        spec.minSegmentTokens)(spec.shortestSegmentTokens)(spec.oneWaveSegmentTokens)(
                         spec.wgmma)(spec.stages)(spec.stateStages)(spec.valueSlices)
                         .str();
   // Decode (one token per sequence, token b = slot b): the recurrent decode

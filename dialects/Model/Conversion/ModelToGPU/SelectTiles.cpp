@@ -64,6 +64,7 @@ struct TileSelector {
                                {"segments", spec.segments},
                                {"min_segment_tokens", spec.minSegmentTokens},
                                {"shortest_segment_tokens", spec.shortestSegmentTokens},
+                               {"one_wave_segment_tokens", spec.oneWaveSegmentTokens},
                                {"wgmma", spec.wgmma},
                                {"stages", spec.stages},
                                {"state_stages", spec.stateStages},
