@@ -98,7 +98,7 @@ inline Segment segmentOf(Gen &g, const Config &cfg, Value cu, Value bIdx, Value 
   // fill per SM instead of two. B1 H8 T32K on an H100: 0.166 against 0.176
   // ms; at T128K (8192-token segments) it was 0.599 against 0.575, so the
   // default stops at 2048 (docs/benchmarks/prefill-one-wave-*).
-  if (cfg.spec.oneWaveSegmentTokens > 0 && cfg.NS >= 2) {
+  if (cfg.spec.oneWaveSegmentTokens > 0) {
     const int64_t ns1 = cfg.NS / 2;
     Value segOne = g.maxS(roundUpC(g.cdiv(total, ns1)), g.idx(cfg.C));
     Value shortEnough = g.slt(segOne, g.idx(cfg.spec.oneWaveSegmentTokens + 1));

@@ -67,7 +67,7 @@ struct LightningPrefillSpec {
   /// with 8192, T128K went 0.575 → 0.599 (docs/lightning-prefill.md, "Plan").
   int64_t oneWaveSegmentTokens = 2048;
   /// State update S += K̃ᵀV with the decayed K̃ = K ⊙ e^{-λ(m-1-j)} (the
-  /// wgmma kernels: S += Kᵀ Ṽ, Ṽ = V ⊙ e^{-λ(m-1-j)}) as bf16
+  /// value-sliced wgmma kernels: S += Kᵀ Ṽ, Ṽ = V ⊙ e^{-λ(m-1-j)}) as bf16
   /// hi + lo (true: ~16-bit K̃, fp32-grade state, state error ~3e-6; the
   /// update costs 2 MMAs) or rounded to bf16 once (false: 1 MMA, 25% fewer
   /// tensor-core ops in the outputs kernel and 50% in the local-states one;

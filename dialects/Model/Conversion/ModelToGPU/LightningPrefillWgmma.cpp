@@ -23,10 +23,10 @@
 //                                   (A: K from its stage, M-major; B: Ṽ
 //                                   N-major), fp32 S in the accumulators for
 //                                   the whole segment
-//     (outputs kernel without value slices, decayOnK: the decay on K in
-//     registers instead, S = e^{-λm} S + (K ⊙ w)ᵀ V with A = (K ⊙ w)ᵀ as
-//     bf16 hi (+ lo) fragments from ldmatrix.trans of K's stage, B = V
-//     from its stage, and no Ṽ)
+//     (without value slices, decayOnK: the decay on K in registers
+//     instead, S = e^{-λm} S + (K ⊙ w)ᵀ V with A = (K ⊙ w)ᵀ as bf16 hi
+//     (+ lo) fragments from ldmatrix.trans of K's stage, B = V from its
+//     stage, and no Ṽ)
 //     Sb = bf16(S)                  (outputs kernel: B of the next chunk's Q·S,
 //                                   once the outputs warpgroup's Q·S is done)
 //
@@ -89,10 +89,7 @@ struct WgLayout {
 /// docs/benchmarks/prefill-states-decay-on-k-ab-2026-11-28.md).
 /// With value slices the decay rides on V (Ṽ in shared memory): half the
 /// arithmetic of decaying all D columns of K.
-bool decayOnK(const Config &cfg, Mode mode) {
-  (void)mode;
-  return cfg.VS == 1;
-}
+bool decayOnK(const Config &cfg) { return cfg.VS == 1; }
 
 /// The automatic ring depth of the local-states kernel: two stages. It
 /// streams K, V only, two blocks per SM; with the decay on K a third stage
@@ -105,13 +102,13 @@ WgLayout wgLayout(const Config &cfg, Mode mode) {
   l.tileBytes = cfg.C * cfg.D * 2;
   l.stageBytes = (outputs ? 2 : 1) * l.tileBytes + cfg.C * cfg.Dv * 2;
   int64_t vtBytes =
-      decayOnK(cfg, mode) ? 0 : (cfg.spec.stateHiLo ? 2 : 1) * cfg.C * cfg.Dv * 2;
+      decayOnK(cfg) ? 0 : (cfg.spec.stateHiLo ? 2 : 1) * cfg.C * cfg.Dv * 2;
   int64_t sbBytes = outputs ? cfg.D * cfg.Dv * 2 : 0;
   // Outputs: one block per SM; local states: two.
   int64_t budget = (outputs ? kMaxSmemPerBlock : kMaxSmemPerBlock / 2) - kSwizzleAlign;
   l.stages = chooseStages(requestedStages(cfg, mode), budget, vtBytes + sbBytes,
                           l.stageBytes);
-  if (!outputs && !requestedStages(cfg, mode) && decayOnK(cfg, mode))
+  if (!outputs && !requestedStages(cfg, mode) && decayOnK(cfg))
     l.stages = std::min(l.stages, kLocalStatesStages);
   l.vt = l.stages * l.stageBytes;
   l.sb = l.vt + vtBytes;
@@ -315,7 +312,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       writeSb(sbAddr, sInit);
       wg.fenceProxyAsync();
     }
-    const bool kDecay = decayOnK(cfg, mode);
+    const bool kDecay = decayOnK(cfg);
     const int64_t parts = sp.stateHiLo ? 2 : 1, half = Dv / 2;
     // Ṽ pieces of this thread: rows j = wtid / (Dv/8) + r·128/(Dv/8).
     const int64_t vtPieces = C * vPiecesPerRow / 128, vtStep = 128 / vPiecesPerRow;

@@ -655,8 +655,9 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
                         spec.kHeadStride)(spec.vTokenStride)(spec.vHeadStride)(
                         spec.outTokenStride)(spec.outHeadStride)(spec.maxBatch)(
                         spec.maxTokens)(spec.chunk)(spec.warps)(spec.segments)(
-                        spec.minSegmentTokens)(spec.shortestSegmentTokens)(spec.oneWaveSegmentTokens)(
-                        spec.wgmma)(spec.stages)(spec.stateStages)(spec.valueSlices)
+                        spec.minSegmentTokens)(spec.shortestSegmentTokens)(
+                        spec.oneWaveSegmentTokens)(spec.wgmma)(spec.stages)(
+                        spec.stateStages)(spec.valueSlices)
                         .str();
   // Decode (one token per sequence, token b = slot b): the recurrent decode
   // kernel instead of a 64-token chunk per token. Same q/k/v/state/out
