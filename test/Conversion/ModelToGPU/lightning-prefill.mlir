@@ -17,7 +17,7 @@
 // min-segment-tokens, while that is at least shortest-segment-tokens; one
 // wave, roundup(2·total / NS, 64) capped at shortest-segment-tokens, below.
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 min-segment-tokens=256 shortest-segment-tokens=128 wgmma=1" | FileCheck %s --check-prefix=SHORT
-// one-wave-segment-tokens=0: no one-wave rule (and no loop over the call).
+// one-wave-segment-tokens=0: no one-wave rule.
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 min-segment-tokens=256 shortest-segment-tokens=128 one-wave-segment-tokens=0 wgmma=1" | FileCheck %s --check-prefix=NOONEWAVE
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 one-wave-segment-tokens=100" 2>&1 | FileCheck %s --check-prefix=ERR-ONEWAVE
 
@@ -116,21 +116,15 @@ module {}
 // SHORT: %[[CAPONE:.*]] = arith.minsi %[[C128]], %[[ONE]]
 // SHORT: %[[SHORTWAVES:.*]] = arith.cmpi slt, %[[TWO]], %[[C128]]
 // SHORT: %[[SHORTEST:.*]] = arith.select %[[SHORTWAVES]], %[[CAPONE]], %[[TWO]]
-// One wave instead where the call fits NS/2 = 2 segments per head of
-// roundup(total / 2, 64) (at least a chunk) tokens, at most
-// one-wave-segment-tokens (2048): the call's segments are counted over its
-// sequences (grid extent z), each rounded up; over none where the segments
-// would be too long anyway.
+// One wave instead for a single sequence (grid extent z = 1) whose NS/2 = 2
+// segments per head of roundup(total / 2, 64) (at least a chunk) tokens are
+// at most one-wave-segment-tokens (2048) long; batched calls keep two waves.
 // SHORT: %[[HALF:.*]] = arith.divui %{{.*}}, %c2{{.*}} : index
 // SHORT: %[[SEGONE:.*]] = arith.maxsi %{{.*}}, %c64{{.*}} : index
 // SHORT: %[[C2049:.*]] = arith.constant 2049 : index
 // SHORT: %[[SHORTSEG:.*]] = arith.cmpi slt, %[[SEGONE]], %[[C2049]] : index
-// SHORT: %[[SEQS:.*]] = arith.select %[[SHORTSEG]], %grid_dim_z, %c0{{.*}} : index
-// SHORT: %[[COUNT:.*]] = scf.for %{{.*}} = %{{.*}} to %[[SEQS]]
-// SHORT: arith.divui %{{.*}}, %[[SEGONE]] : index
-// SHORT: scf.yield
-// SHORT: %[[FEW:.*]] = arith.cmpi slt, %[[COUNT]], %c3{{.*}} : index
-// SHORT: %[[FITS:.*]] = arith.andi %[[FEW]], %[[SHORTSEG]] : i1
+// SHORT: %[[ONESEQ:.*]] = arith.cmpi eq, %grid_dim_z, %c1{{.*}} : index
+// SHORT: %[[FITS:.*]] = arith.andi %[[ONESEQ]], %[[SHORTSEG]] : i1
 // SHORT: %[[FLOOR:.*]] = arith.select %[[FITS]], %[[SEGONE]], %[[SHORTEST]] : index
 // SHORT: arith.maxsi %{{.*}}, %[[FLOOR]]
 // The two-wave length is not capped by min-segment-tokens (256): a batched
@@ -147,7 +141,7 @@ module {}
 
 // NOONEWAVE-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s4_wg_states(
 // NOONEWAVE: %[[SHORTEST:.*]] = arith.select
-// NOONEWAVE-NOT: scf.for
+// NOONEWAVE-NOT: arith.cmpi eq, %grid_dim_z
 // NOONEWAVE: arith.maxsi %{{.*}}, %[[SHORTEST]]
 
 // ERR-ONEWAVE: lightning prefill kernel generator: oneWaveSegmentTokens = 100 must be 0 (never one wave) or a positive multiple of the chunk (64)

@@ -92,32 +92,19 @@ inline Segment segmentOf(Gen &g, const Config &cfg, Value cu, Value bIdx, Value 
   Value oneWave = roundUpC(g.cdiv(g.mul(total, 2), cfg.NS));
   Value floorSeg = g.idx(cfg.spec.shortestSegmentTokens);
   Value shortest = g.select(g.slt(twoWaves, floorSeg), g.minS(floorSeg, oneWave), twoWaves);
-  // One whole wave instead, where the call's sequences split into at most
-  // NS/2 segments (NS/2·H outputs blocks ≤ the SMs) of roundup(total / (NS/2))
-  // tokens, at most oneWaveSegmentTokens: one block prologue and pipeline
-  // fill per SM instead of two. B1 H8 T32K on an H100: 0.166 against 0.176
-  // ms; at T128K (8192-token segments) it was 0.599 against 0.575, so the
-  // default stops at 2048 (docs/benchmarks/prefill-one-wave-*).
+  // One whole wave instead for a single sequence whose NS/2 segments
+  // (NS/2·H outputs blocks ≤ the SMs) of roundup(total / (NS/2)) tokens are
+  // at most oneWaveSegmentTokens long: one block prologue and pipeline fill
+  // per SM instead of two. B1 H8 T32K on an H100: 0.166 against 0.177 ms;
+  // at T128K (8192-token segments) 0.604 against 0.575, so the default
+  // stops at 2048. Batched calls keep two waves: their working blocks are
+  // sparse in an (NS, H, batch) grid, the scheduler doubles some up on one
+  // SM, and B8 x 2K took 0.130 ms against 0.102 (docs/benchmarks/
+  // prefill-one-wave-*, prefill-sweep-h100-80gb-hbm3-2026-11-28b).
   if (cfg.spec.oneWaveSegmentTokens > 0) {
-    const int64_t ns1 = cfg.NS / 2;
-    Value segOne = g.maxS(roundUpC(g.cdiv(total, ns1)), g.idx(cfg.C));
-    Value shortEnough = g.slt(segOne, g.idx(cfg.spec.oneWaveSegmentTokens + 1));
-    // Segments of that length over the call (each sequence rounds up); no
-    // sequence is visited where the segments would be too long anyway.
-    Value seqs = g.select(shortEnough, batch, g.idx(0));
-    auto count = mlir::scf::ForOp::create(g.b, g.loc, g.idx(0), seqs, g.idx(1),
-                                          mlir::ValueRange{g.idx(0)});
-    {
-      mlir::OpBuilder::InsertionGuard guard(g.b);
-      g.b.setInsertionPointToStart(count.getBody());
-      Value i = count.getInductionVar();
-      Value len = g.sub(g.loadIndex(cu, g.add(i, 1)), g.loadIndex(cu, i));
-      Value n = mlir::arith::DivUIOp::create(g.b, g.loc, g.add(len, g.sub(segOne, g.idx(1))),
-                                             segOne);
-      mlir::scf::YieldOp::create(g.b, g.loc, g.add(count.getRegionIterArgs()[0], n));
-    }
-    Value fewEnough = g.slt(count.getResult(0), g.idx(ns1 + 1));
-    Value fits = g.land(fewEnough, shortEnough);
+    Value segOne = g.maxS(roundUpC(g.cdiv(total, cfg.NS / 2)), g.idx(cfg.C));
+    Value fits = g.land(g.eq(batch, g.idx(1)),
+                        g.slt(segOne, g.idx(cfg.spec.oneWaveSegmentTokens + 1)));
     shortest = g.select(fits, segOne, shortest);
   }
   seg.segLen = g.maxS(roundUp(seg.len), shortest);
