@@ -22,6 +22,17 @@
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=64 dim=128 max-batch=1 max-tokens=32768 wgmma=1" | FileCheck %s --check-prefix=VS
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 value-slices=2" | FileCheck %s --check-prefix=VSSPLIT
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 value-slices=4" 2>&1 | FileCheck %s --check-prefix=ERR-VS
+// The local states start at the tail carrying all but 2^-64 of the decay
+// weight (per head: 3 chunks at λ = 1/2 .. 201 at λ = 1/256); 0 reads every
+// token; a negative value is an error.
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1" | FileCheck %s --check-prefix=TAIL
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 local-states-drop-log2=0" | FileCheck %s --check-prefix=EXACT
+// A head whose tail is longer than the longest call (4096 tokens, 66 chunks
+// standing for all) reads every token; where no head's tail is shorter no
+// tail code is emitted.
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 wgmma=1 max-tokens=4096 decay=0.001,0.5" | FileCheck %s --check-prefix=TAILMIX
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 wgmma=1 max-tokens=4096 decay=0.001,0.001" | FileCheck %s --check-prefix=NOTAIL
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 local-states-drop-log2=-1" 2>&1 | FileCheck %s --check-prefix=ERR-TAIL
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 value-slices=2" 2>&1 | FileCheck %s --check-prefix=ERR-VS-MMA
 
 module {}
@@ -251,3 +262,40 @@ module {}
 // Without a split there is nothing to overlap.
 // NOPDL-NOT: overlap=1
 // NOPDL-NOT: griddepcontrol
+
+// TAIL: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 max_batch=
+// TAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
+// TAIL: scf.if
+// TAIL: %[[T0:.*]] = arith.constant 3 : index
+// TAIL: arith.constant 4 : index
+// TAIL: arith.constant 7 : index
+// TAIL: arith.constant 13 : index
+// TAIL: arith.constant 25 : index
+// TAIL: arith.constant 50 : index
+// TAIL: arith.constant 100 : index
+// TAIL: %[[C201:.*]] = arith.constant 201 : index
+// TAIL: %[[TAIL:.*]] = arith.select %{{.*}}, %[[C201]], %{{.*}} : index
+// TAIL: %[[SKIP0:.*]] = arith.subi %{{.*}}, %[[TAIL]] : index
+// TAIL: %[[SKIP:.*]] = arith.maxsi %[[SKIP0]], %{{.*}} : index
+// TAIL: %[[OFF:.*]] = arith.muli %[[SKIP]], %{{.*}} : index
+// TAIL: arith.addi %{{.*}}, %[[OFF]] : index
+// The outputs kernel reads whole segments.
+// TAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_out(
+// TAIL-NOT: arith.constant 201 : index
+// TAIL: gpu.return
+
+// EXACT: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=0 max_batch=
+// EXACT-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
+// EXACT-NOT: arith.constant 201 : index
+// EXACT: gpu.return
+
+// ERR-TAIL: lightning prefill kernel generator: localStatesDropLog2 = -1 must be >= 0 (0: local states from every token)
+
+// TAILMIX-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s4_wg_states(
+// TAILMIX: %[[ALL:.*]] = arith.constant 66 : index
+// TAILMIX: %[[C3:.*]] = arith.constant 3 : index
+// TAILMIX: arith.select %{{.*}}, %[[C3]], %[[ALL]] : index
+
+// NOTAIL-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s4_wg_states(
+// NOTAIL-NOT: arith.constant 66 : index
+// NOTAIL: gpu.return

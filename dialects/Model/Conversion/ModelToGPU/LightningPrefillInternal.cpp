@@ -3,6 +3,8 @@
 
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace mm01::gpu::lightning_prefill {
@@ -96,6 +98,33 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu) {
                                        : g.slt(blk.seg.segEnd, blk.seg.len);
   auto ifActive = scf::IfOp::create(b, loc, active, false);
   b.setInsertionPointToStart(ifActive.thenBlock());
+  if (mode == Mode::LocalStates && cfg.spec.localStatesDropLog2 > 0) {
+    // Start at the segment's tail that carries all but 2^-n of the decay
+    // weight (LightningPrefillSpec::localStatesDropLog2): a select chain over
+    // the heads' compile-time chunk counts; none where no tail is shorter
+    // than the longest call.
+    const double n = double(cfg.spec.localStatesDropLog2);
+    const int64_t all = cfg.spec.maxTokens / cfg.C + 2;
+    auto tailChunks = [&](double lambda) -> int64_t {
+      if (!(lambda > 0.0))
+        return all;
+      double tokens = (n * std::log(2.0) - std::log1p(-std::exp(-lambda))) / lambda;
+      if (!(tokens < double(cfg.spec.maxTokens)))
+        return all;
+      return int64_t(std::ceil(tokens / double(cfg.C))) + 1;
+    };
+    SmallVector<int64_t> tails;
+    for (int64_t i = 0; i < cfg.H; ++i)
+      tails.push_back(tailChunks(cfg.spec.decay[i]));
+    if (llvm::any_of(tails, [&](int64_t t) { return t < all; })) {
+      Value tail = g.idx(tails[0]);
+      for (int64_t i = 1; i < cfg.H; ++i)
+        tail = g.select(g.eq(blk.h, g.idx(i)), g.idx(tails[i]), tail);
+      Value nch = g.cdiv(g.sub(blk.seg.segEnd, blk.seg.segStart), cfg.C);
+      Value skip = g.maxS(g.sub(nch, tail), g.idx(0));
+      blk.seg.segStart = g.add(blk.seg.segStart, g.mul(skip, cfg.C));
+    }
+  }
   return blk;
 }
 

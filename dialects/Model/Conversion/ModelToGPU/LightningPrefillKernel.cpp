@@ -635,6 +635,11 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
            << spec.chunk << ")";
     return failure();
   }
+  if (spec.localStatesDropLog2 < 0) {
+    fail() << "localStatesDropLog2 = " << spec.localStatesDropLog2
+           << " must be >= 0 (0: local states from every token)";
+    return failure();
+  }
   if (spec.wgmma && spec.dim != 64 && spec.dim != 128) {
     fail() << "wgmma kernels need head dim D = 64 or 128, got " << spec.dim;
     return failure();

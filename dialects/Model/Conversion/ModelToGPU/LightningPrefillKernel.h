@@ -73,6 +73,18 @@ struct LightningPrefillSpec {
   /// tensor-core ops in the outputs kernel and 50% in the local-states one;
   /// state error ~1e-3 like fla's bf16 update).
   bool stateHiLo = true;
+  /// Local states from each segment's tail (0: every token, exact): the
+  /// local-states kernel starts a segment at the chunk before which the
+  /// decay weights of all tokens sum to at most 2^-localStatesDropLog2 (per
+  /// head, from λ_h: tail = (n·ln 2 + ln(1/(1-e^{-λ}))) / λ tokens, rounded
+  /// up to chunks, plus one). The dropped part of a state is at most
+  /// 2^-n · max |k_i v_j| over the dropped tokens: below fp32 rounding of the
+  /// kept part unless the dropped tokens' k·v exceed the kept ones' by
+  /// 2^(n-24), and invisible in bf16 outputs below 2^(n-8). Where λ is
+  /// small (deep MiniMax layers) the tail covers the segment and nothing is
+  /// dropped. B1 H8 T512K on an H100: the local states read ~20% of K and V
+  /// (docs/lightning-prefill.md, "State tail").
+  int64_t localStatesDropLog2 = 64;
   /// Chunk kernels on sm_90a warpgroup MMAs (wgmma, LightningPrefillWgmma.cpp:
   /// an outputs and a state warpgroup per block, operands from swizzled
   /// shared memory) instead of mma.sync. D ∈ {64, 128}.

@@ -5,7 +5,7 @@
 // attribute `mm01.lightning_prefill` (a string the MLIR-free GPU test parses
 // after gpu-module-to-binary):
 //
-//   "H=8 D=128 NS=32 silu=1 hilo=1 max_batch=.. max_tokens=.. q=TS,HS k=TS,HS v=TS,HS
+//   "H=8 D=128 NS=32 silu=1 hilo=1 tail_log2=64 max_batch=.. max_tokens=.. q=TS,HS k=TS,HS v=TS,HS
 //    out=TS,HS workspace=EXPR decay=λ0,λ1,..;kernel NAME grid=X,Y,Z block=N
 //    smem=BYTES params=a,b,..[ overlap=1];kernel ..."  (overlap=1: launched to
 //    overlap the kernel before it, see GeneratedKernel::overlapsPrevious)
@@ -88,6 +88,11 @@ struct TestLightningPrefillKernelPass
       llvm::cl::desc("longest segment of a call run in one wave of the outputs "
                      "kernel (tokens, a multiple of 64; 0: never)"),
       llvm::cl::init(2048)};
+  Option<int64_t> localStatesDrop{
+      *this, "local-states-drop-log2",
+      llvm::cl::desc("local states start where the earlier tokens' decay "
+                     "weights sum to at most 2^-n (0: every token, exact)"),
+      llvm::cl::init(64)};
   Option<int64_t> chunk{*this, "chunk", llvm::cl::desc("chunk tokens"),
                         llvm::cl::init(64)};
   Option<int64_t> maxBatch{*this, "max-batch", llvm::cl::desc("max batch"),
@@ -155,6 +160,7 @@ struct TestLightningPrefillKernelPass
         shortestSegment ? int64_t(shortestSegment)
                         : std::min<int64_t>(512, minSegment);
     spec.oneWaveSegmentTokens = oneWaveSegment;
+    spec.localStatesDropLog2 = localStatesDrop;
     spec.chunk = chunk;
     spec.stateHiLo = stateHiLo;
     spec.wgmma = wgmma;
@@ -174,6 +180,7 @@ struct TestLightningPrefillKernelPass
     os << "H=" << H << " D=" << D << " NS=" << plan->segments
        << " VS=" << plan->valueSlices << " silu=" << int(spec.siluInputs)
        << " hilo=" << int(spec.stateHiLo)
+       << " tail_log2=" << spec.localStatesDropLog2
        << " max_batch=" << spec.maxBatch << " max_tokens=" << spec.maxTokens
        << " q=" << spec.qTokenStride << "," << spec.qHeadStride
        << " k=" << spec.kTokenStride << "," << spec.kHeadStride

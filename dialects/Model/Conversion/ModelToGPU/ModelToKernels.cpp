@@ -639,6 +639,7 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
         .get("min_segment_tokens", spec.minSegmentTokens)
         .get("shortest_segment_tokens", spec.shortestSegmentTokens)
         .get("one_wave_segment_tokens", spec.oneWaveSegmentTokens)
+        .get("local_states_drop_log2", spec.localStatesDropLog2)
         .get("wgmma", spec.wgmma)
         .get("stages", spec.stages)
         .get("state_stages", spec.stateStages)
@@ -656,7 +657,7 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
                         spec.outTokenStride)(spec.outHeadStride)(spec.maxBatch)(
                         spec.maxTokens)(spec.chunk)(spec.warps)(spec.segments)(
                         spec.minSegmentTokens)(spec.shortestSegmentTokens)(
-                        spec.oneWaveSegmentTokens)(spec.wgmma)(spec.stages)(
+                        spec.oneWaveSegmentTokens)(spec.localStatesDropLog2)(spec.wgmma)(spec.stages)(
                         spec.stateStages)(spec.valueSlices)
                         .str();
   // Decode (one token per sequence, token b = slot b): the recurrent decode

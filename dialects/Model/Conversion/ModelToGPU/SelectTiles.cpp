@@ -65,6 +65,7 @@ struct TileSelector {
                                {"min_segment_tokens", spec.minSegmentTokens},
                                {"shortest_segment_tokens", spec.shortestSegmentTokens},
                                {"one_wave_segment_tokens", spec.oneWaveSegmentTokens},
+                               {"local_states_drop_log2", spec.localStatesDropLog2},
                                {"wgmma", spec.wgmma},
                                {"stages", spec.stages},
                                {"state_stages", spec.stateStages},
