@@ -76,6 +76,7 @@ struct Plan {
   bool silu = false;
   bool hiLo = true; // state update with K̃ as bf16 hi + lo (plan key hilo)
   int tailLog2 = 0;  // local states from the 2^-n tail (plan key tail_log2; 0: every token)
+  long long wsPerSeq = 0; // workspace bytes per sequence (plan key workspace=batch*N)
   long long maxTokens = 0;
   long long qTS, qHS, kTS, kHS, vTS, vHS, oTS, oHS;
   std::vector<double> decay;
@@ -130,6 +131,14 @@ bool loadPlan(const std::string &file, Plan &plan) {
     else if (k == "silu") plan.silu = v == "1";
     else if (k == "hilo") plan.hiLo = v == "1";
     else if (k == "tail_log2") plan.tailLog2 = std::stoi(v);
+    else if (k == "workspace") {
+      if (v.rfind("batch*", 0) == 0)
+        plan.wsPerSeq = std::stoll(v.substr(6));
+      else if (v != "0") {
+        std::fprintf(stderr, "%s: workspace=%s is not batch*N or 0\n", file.c_str(), v.c_str());
+        return false;
+      }
+    }
     else if (k == "max_batch") plan.maxBatch = std::stoi(v);
     else if (k == "max_tokens") plan.maxTokens = std::stoll(v);
     else if (k == "q") pair(plan.qTS, plan.qHS);
@@ -284,7 +293,7 @@ bool runCase(const Plan &plan, const Case &c, std::mt19937 &rng, Errors &err) {
   CU_CHECK(cuMemsetD16(d.out, 0xffff, outBytes / 2)); // NaN poison
   CU_CHECK(cuMemAlloc(&d.cu, cu.size() * 4));
   CU_CHECK(cuMemcpyHtoD(d.cu, cu.data(), cu.size() * 4));
-  size_t wsBytes = std::max<size_t>(4, size_t(B) * H * plan.NS * D * D * 4);
+  size_t wsBytes = std::max<size_t>(4, size_t(B) * plan.wsPerSeq);
   if (plan.NS > 1) {
     CU_CHECK(cuMemAlloc(&d.ws, wsBytes));
     CU_CHECK(cuMemsetD32(d.ws, 0x7fc00000, wsBytes / 4)); // NaN poison
@@ -430,7 +439,7 @@ bool runIO(const Plan &plan, const std::string &dir, int B) {
   CU_CHECK(cuMemAlloc(&d.cu, cu.size() * 4));
   CU_CHECK(cuMemcpyHtoD(d.cu, cu.data(), cu.size() * 4));
   if (plan.NS > 1)
-    CU_CHECK(cuMemAlloc(&d.ws, size_t(B) * H * plan.NS * D * D * 4));
+    CU_CHECK(cuMemAlloc(&d.ws, std::max<size_t>(4, size_t(B) * plan.wsPerSeq)));
   launchPlan(plan, d, B, nullptr);
   CU_CHECK(cuCtxSynchronize());
   std::vector<char> o(outBytes), s(s0.size());

@@ -32,12 +32,16 @@
 // tail code is emitted.
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 wgmma=1 max-tokens=4096 decay=0.001,0.5" | FileCheck %s --check-prefix=TAILMIX
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 wgmma=1 max-tokens=4096 decay=0.001,0.001" | FileCheck %s --check-prefix=NOTAIL
+// Two local-states blocks per segment where its state reads at least 16
+// chunks (default), one with local-states-split-chunks=0; 1 is an error.
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 local-states-split-chunks=0" | FileCheck %s --check-prefix=SPLIT0
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 local-states-split-chunks=1" 2>&1 | FileCheck %s --check-prefix=ERR-SPLIT
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 local-states-drop-log2=-1" 2>&1 | FileCheck %s --check-prefix=ERR-TAIL
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 value-slices=2" 2>&1 | FileCheck %s --check-prefix=ERR-VS-MMA
 
 module {}
 
-// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=4,8,batch block=128 smem=66560 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace overlap=1;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
+// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=8,8,batch block=128 smem=66560 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace overlap=1;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
 // Local states: the decay on K in registers, as in `_out` (no Ṽ), and a
 // two-stage ring (smem 2 x 32 KB + 1 KB): per 64 state rows, 4
 // ldmatrix.x4.trans of K and 8 m64n128k16 with A from registers.
@@ -170,7 +174,7 @@ module {}
 // ERR-DIM: lightning prefill kernel generator: wgmma kernels need head dim D = 64 or 128, got 32
 
 // 3 x {K, V} (32 KB each) + 1 KB; 2 x {Q, K, V} + Sb + 1 KB.
-// STAGES: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=4,8,batch block=128 smem=99328
+// STAGES: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=8,8,batch block=128 smem=99328
 // STAGES-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=132096
 // STAGES: nvvm.cp.async.wait.group 1
 // ERR-STAGES: lightning prefill kernel generator: stages = 5: the outputs kernel would need 279552 bytes of shared memory, more than the 232448 a block may have
@@ -224,7 +228,7 @@ module {}
 // VS: "bar.sync 3, 128;"
 
 // With a split: 2 x 4 blocks per head in both chunk kernels, lin / H = 2·s + slice.
-// VSSPLIT: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_states grid=8,8,batch block=128 smem=115712
+// VSSPLIT: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_states grid=16,8,batch block=128 smem=115712
 // VSSPLIT-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_out grid=8,8,batch block=256 smem=197632
 // VSSPLIT-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_states(
 // VSSPLIT: arith.divui %{{.*}}, %{{.*}} : index
@@ -263,10 +267,15 @@ module {}
 // NOPDL-NOT: overlap=1
 // NOPDL-NOT: griddepcontrol
 
-// TAIL: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 max_batch=
+// TAIL: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 split_chunks=16 max_batch={{.*}} workspace=batch*4194304 {{.*}}_wg_states grid=8,8,batch
 // TAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
-// TAIL: scf.if
-// TAIL: %[[T0:.*]] = arith.constant 3 : index
+// Blocks: lin / H = s·2 + half.
+// TAIL: %[[X:.*]] = arith.divui %{{.*}}, %c8{{.*}} : index
+// TAIL: %[[PART:.*]] = arith.remui %[[X]], %c2{{.*}} : index
+// TAIL: %[[S:.*]] = arith.divui %[[X]], %c2{{.*}} : index
+// The chunks the local state reads: from the head's tail, split in halves
+// where they are at least 16.
+// TAIL: arith.constant 3 : index
 // TAIL: arith.constant 4 : index
 // TAIL: arith.constant 7 : index
 // TAIL: arith.constant 13 : index
@@ -275,16 +284,62 @@ module {}
 // TAIL: arith.constant 100 : index
 // TAIL: %[[C201:.*]] = arith.constant 201 : index
 // TAIL: %[[TAIL:.*]] = arith.select %{{.*}}, %[[C201]], %{{.*}} : index
-// TAIL: %[[SKIP0:.*]] = arith.subi %{{.*}}, %[[TAIL]] : index
-// TAIL: %[[SKIP:.*]] = arith.maxsi %[[SKIP0]], %{{.*}} : index
-// TAIL: %[[OFF:.*]] = arith.muli %[[SKIP]], %{{.*}} : index
-// TAIL: arith.addi %{{.*}}, %[[OFF]] : index
+// TAIL: %[[DROP:.*]] = arith.subi %[[NCH:.*]], %[[TAIL]] : index
+// TAIL: %[[C0:.*]] = arith.maxsi %[[DROP]], %{{.*}} : index
+// TAIL: %[[READS:.*]] = arith.subi %[[NCH]], %[[C0]] : index
+// TAIL: %[[HALF:.*]] = arith.divui %[[READS]], %c2{{.*}} : index
+// TAIL: %[[C16:.*]] = arith.constant 16 : index
+// TAIL: %[[FEW:.*]] = arith.cmpi slt, %[[READS]], %[[C16]] : index
+// TAIL: %[[Q0:.*]] = arith.select %[[FEW]], %{{.*}}, %[[HALF]] : index
+// TAIL: %[[ISFIRST:.*]] = arith.cmpi eq, %[[PART]], %{{.*}} : index
+// TAIL: %[[MID:.*]] = arith.addi %[[C0]], %[[Q0]] : index
+// TAIL: %[[FIRST:.*]] = arith.select %[[ISFIRST]], %[[C0]], %[[MID]] : index
+// TAIL: %[[LAST:.*]] = arith.select %[[ISFIRST]], %[[MID]], %[[NCH]] : index
+// A first half runs only where the reads were split.
+// TAIL: %[[SPLIT:.*]] = arith.cmpi slt, %{{.*}}, %[[Q0]] : index
+// TAIL: %[[SECOND:.*]] = arith.cmpi slt, %{{.*}}, %[[PART]] : index
+// TAIL: %[[EITHER:.*]] = arith.ori %[[SECOND]], %[[SPLIT]] : i1
+// TAIL: %[[ACTIVE:.*]] = arith.andi %{{.*}}, %[[EITHER]] : i1
+// TAIL: arith.muli %[[FIRST]], %c64
+// TAIL: arith.muli %[[LAST]], %c64
+// TAIL: scf.if %[[ACTIVE]]
+// A second half's state goes to slot s + 1, a first half's to NS + s + 1.
+// TAIL: %[[NEXT:.*]] = arith.addi %[[S]], %c1{{.*}} : index
+// TAIL: %[[FIRSTSLOT:.*]] = arith.addi %[[NEXT]], %c4{{.*}} : index
+// TAIL: %[[ISFIRST2:.*]] = arith.cmpi eq, %[[PART]], %{{.*}} : index
+// TAIL: arith.select %[[ISFIRST2]], %[[FIRSTSLOT]], %[[NEXT]] : index
+// The scan adds a segment's first half, decayed over its second half's
+// tokens, where it was split off; the (b, h) workspace holds 2·NS slots.
+// TAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_scan(
+// TAIL: arith.muli %{{.*}}, %c8{{.*}} : index
+// TAIL: arith.constant 201 : index
+// TAIL: arith.constant 16 : index
+// TAIL: %[[SQ0:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : index
+// TAIL: %[[SPLITS:.*]] = arith.cmpi slt, %{{.*}}, %[[SQ0]] : index
+// TAIL: %[[SECONDCH:.*]] = arith.subi %{{.*}}, %[[SQ0]] : index
+// TAIL: arith.muli %[[SECONDCH]], %c64
+// TAIL: %[[W:.*]] = math.exp2
+// TAIL: %[[WV:.*]] = vector.broadcast %[[W]]
+// TAIL: scf.for
+// TAIL: %[[Y0:.*]] = vector.load %arg2[
+// TAIL: %[[SUM:.*]] = vector.fma %{{.*}}, %[[WV]], %[[Y0]]
+// TAIL: arith.select %[[SPLITS]], %[[SUM]], %[[Y0]]
 // The outputs kernel reads whole segments.
 // TAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_out(
 // TAIL-NOT: arith.constant 201 : index
 // TAIL: gpu.return
 
-// EXACT: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=0 max_batch=
+// One local-states block per segment (local-states-split-chunks=0).
+// SPLIT0: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 split_chunks=0 max_batch={{.*}} workspace=batch*2097152 {{.*}}_wg_states grid=4,8,batch
+// SPLIT0-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_scan(
+// The segment decay only, no first halves' weight.
+// SPLIT0: math.exp2
+// SPLIT0-NOT: math.exp2
+// SPLIT0: gpu.return
+
+// ERR-SPLIT: lightning prefill kernel generator: localStatesSplitChunks = 1 must be 0 (one local-states block per segment) or at least 2
+
+// EXACT: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=0 split_chunks=16 max_batch=
 // EXACT-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
 // EXACT-NOT: arith.constant 201 : index
 // EXACT: gpu.return

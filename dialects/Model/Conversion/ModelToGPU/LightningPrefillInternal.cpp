@@ -36,14 +36,15 @@ ChunkKernel createChunkKernel(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
   }
   addParam("cu_seqlens", pointerParamType(builder.getI32Type(), sp.maxBatch + 1));
   if (cfg.split())
-    addParam("workspace", pointerParamType(f32, stateElems * cfg.NS));
+    addParam("workspace", pointerParamType(f32, stateElems * cfg.NS * cfg.SP));
 
   std::string name = uniqueName(module, cfg.base + (outputs ? "_out" : "_states"));
   ChunkKernel kernel;
   kernel.fn = createKernelFunc(builder, module, name, types, {threads, 1, 1}, loc);
   gk.func = kernel.fn;
   gk.block = {threads, 1, 1};
-  gk.grid = {std::to_string(cfg.NS * cfg.VS), std::to_string(H), "batch"};
+  gk.grid = {std::to_string(cfg.NS * cfg.VS * (outputs ? 1 : cfg.SP)), std::to_string(H),
+             "batch"};
   // Two local-states blocks per SM (the launcher must allow the maximal
   // shared-memory carveout).
   if (!outputs)
@@ -89,6 +90,11 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu) {
   Value lin = g.add(bx, g.mul(by, gx));
   blk.h = g.rem(lin, cfg.H);
   Value x = g.div(lin, cfg.H);
+  // Local states in halves: lin / H = (s·VS + slice)·SP + part.
+  if (mode == Mode::LocalStates && cfg.SP > 1) {
+    blk.part = g.rem(x, cfg.SP);
+    x = g.div(x, cfg.SP);
+  }
   blk.s = cfg.VS > 1 ? g.div(x, cfg.VS) : x;
   blk.v0 = cfg.VS > 1 ? g.mul(g.rem(x, cfg.VS), cfg.Dv) : g.idx(0);
   blk.bIdx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::z);
@@ -96,13 +102,38 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu) {
   blk.seg = segmentOf(g, cfg, cu, blk.bIdx, blk.s, batch);
   Value active = mode == Mode::Outputs ? g.slt(blk.seg.segStart, blk.seg.len)
                                        : g.slt(blk.seg.segEnd, blk.seg.len);
+  if (mode == Mode::LocalStates) {
+    // The chunks this block's share of the local state reads: the tail
+    // (localRangeOf), and with halves the first q0 of them or the rest.
+    Value nch = g.cdiv(g.sub(blk.seg.segEnd, blk.seg.segStart), cfg.C);
+    LocalRange r = localRangeOf(g, cfg, blk.h, nch);
+    Value first = r.c0, last = nch;
+    if (cfg.SP > 1) {
+      Value firstHalf = g.eq(blk.part, g.idx(0));
+      Value mid = g.add(r.c0, r.q0);
+      first = g.select(firstHalf, r.c0, mid);
+      last = g.select(firstHalf, mid, nch);
+      // A first half only where the reads were split.
+      active = g.land(active, g.lor(g.slt(g.idx(0), blk.part), g.slt(g.idx(0), r.q0)));
+    }
+    Value segStart = blk.seg.segStart;
+    blk.seg.segStart = g.add(segStart, g.mul(first, cfg.C));
+    if (cfg.SP > 1)
+      blk.seg.segEnd = g.minS(blk.seg.segEnd, g.add(segStart, g.mul(last, cfg.C)));
+  }
   auto ifActive = scf::IfOp::create(b, loc, active, false);
   b.setInsertionPointToStart(ifActive.thenBlock());
-  if (mode == Mode::LocalStates && cfg.spec.localStatesDropLog2 > 0) {
+  return blk;
+}
+
+LocalRange localRangeOf(Gen &g, const Config &cfg, Value h, Value nch) {
+  LocalRange r;
+  r.c0 = g.idx(0);
+  if (cfg.spec.localStatesDropLog2 > 0) {
     // Start at the segment's tail that carries all but 2^-n of the decay
-    // weight (LightningPrefillSpec::localStatesDropLog2): a select chain over
-    // the heads' compile-time chunk counts; none where no tail is shorter
-    // than the longest call.
+    // weight (LightningPrefillSpec::localStatesDropLog2): a select chain
+    // over the heads' compile-time chunk counts; none where no tail is
+    // shorter than the longest call.
     const double n = double(cfg.spec.localStatesDropLog2);
     const int64_t all = cfg.spec.maxTokens / cfg.C + 2;
     auto tailChunks = [&](double lambda) -> int64_t {
@@ -119,13 +150,16 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu) {
     if (llvm::any_of(tails, [&](int64_t t) { return t < all; })) {
       Value tail = g.idx(tails[0]);
       for (int64_t i = 1; i < cfg.H; ++i)
-        tail = g.select(g.eq(blk.h, g.idx(i)), g.idx(tails[i]), tail);
-      Value nch = g.cdiv(g.sub(blk.seg.segEnd, blk.seg.segStart), cfg.C);
-      Value skip = g.maxS(g.sub(nch, tail), g.idx(0));
-      blk.seg.segStart = g.add(blk.seg.segStart, g.mul(skip, cfg.C));
+        tail = g.select(g.eq(h, g.idx(i)), g.idx(tails[i]), tail);
+      r.c0 = g.maxS(g.sub(nch, tail), g.idx(0));
     }
   }
-  return blk;
+  r.reads = g.sub(nch, r.c0);
+  r.q0 = g.idx(0);
+  if (cfg.SP > 1)
+    r.q0 = g.select(g.slt(r.reads, g.idx(cfg.spec.localStatesSplitChunks)), g.idx(0),
+                    g.div(r.reads, 2));
+  return r;
 }
 
 void ChunkLoader::issue(Value ci) {

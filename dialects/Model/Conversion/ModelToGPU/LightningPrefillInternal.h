@@ -27,6 +27,10 @@ struct Config {
   LightningPrefillSpec spec;
   int64_t H, D, C, W, threads, NS;
   int64_t VS = 1, Dv = 0; // value slices, columns of each (D / VS)
+  // Local-states blocks per segment (2: halves, localStatesSplitChunks; a
+  // (b, h)'s workspace then holds NS·SP slots: slot s + 1 the second half
+  // of segment s, slot NS + s + 1 its first half).
+  int64_t SP = 1;
   // State tile of a warp: warps WM × WN over the D × D state, each
   // MTW m-tiles (16 rows) × NTS n-tiles (8 columns).
   int64_t WM, WN, MTW, NTS;
@@ -139,10 +143,21 @@ ChunkKernel createChunkKernel(mlir::OpBuilder &builder, mlir::gpu::GPUModuleOp m
                               const Config &cfg, Mode mode, int64_t threads,
                               GeneratedKernel &gk, mlir::Location loc);
 
+/// Chunks [c0, nch) of a non-last segment that its local state reads
+/// (c0 > 0 where the state tail drops the earlier ones), and with two
+/// local-states blocks per segment (cfg.SP = 2) the first half's length q0
+/// (0: one block reads them all). Per (b, h): every non-last segment of a
+/// sequence has the same length, so the scan derives the same split.
+struct LocalRange {
+  Value c0, reads, q0;
+};
+LocalRange localRangeOf(Gen &g, const Config &cfg, Value h, Value nch);
+
 /// A chunk kernel block: the dynamic shared memory's base address, the
-/// block's segment s, head h, sequence b and its rows.
+/// block's segment s, head h, sequence b and its rows; `part` (local states
+/// with cfg.SP = 2) is 0 for a segment's first half, 1 for its second.
 struct ChunkBlock {
-  Value smem, s, h, bIdx;
+  Value smem, s, h, bIdx, part;
   Value v0; // first value column of the block's slice (0 without slices)
   Segment seg;
 };
@@ -159,8 +174,8 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu);
 struct StateSlots {
   const Config &cfg;
   Mode mode;
-  Value s, state, ws;       // segment, parameters (state: outputs only)
-  Value stateBase, wsBase;  // (b, h)'s state; its NS workspace slots (split)
+  Value s, part, state, ws; // segment, half, parameters (state: outputs only)
+  Value stateBase, wsBase;  // (b, h)'s state; its NS·SP workspace slots (split)
   /// With a split, the incoming slot is written by the scan kernel, which
   /// the outputs kernel overlaps: a thread waits for it before reading.
   void awaitIncoming(Gen &g) const {
@@ -175,8 +190,12 @@ struct StateSlots {
   /// Emits `store(memref, offset)` of the block's final state where it goes.
   void storeOutgoing(Gen &g, const Segment &seg,
                      const std::function<void(Value, Value)> &store) const {
-    if (mode == Mode::LocalStates)
-      store(ws, g.add(wsBase, g.mul(g.add(s, 1), cfg.D * cfg.D)));
+    if (mode == Mode::LocalStates) {
+      Value slot = g.add(s, 1);
+      if (cfg.SP > 1)
+        slot = g.select(g.eq(part, g.idx(0)), g.add(slot, cfg.NS), slot);
+      store(ws, g.add(wsBase, g.mul(slot, cfg.D * cfg.D)));
+    }
     else if (cfg.split())
       g.ifThen(g.eq(seg.segEnd, seg.len), [&] { store(state, stateBase); });
     else
@@ -187,8 +206,9 @@ inline StateSlots stateSlotsOf(Gen &g, const Config &cfg, Mode mode,
                                const ChunkBlock &blk, Value state, Value ws) {
   Value slot = g.add(g.mul(blk.bIdx, cfg.H), blk.h); // (b, h)
   Value stateBase = g.mul(slot, cfg.D * cfg.D);
-  Value wsBase = cfg.split() ? g.mul(g.mul(slot, cfg.NS), cfg.D * cfg.D) : Value();
-  return StateSlots{cfg, mode, blk.s, state, ws, stateBase, wsBase};
+  Value wsBase =
+      cfg.split() ? g.mul(g.mul(slot, cfg.NS * cfg.SP), cfg.D * cfg.D) : Value();
+  return StateSlots{cfg, mode, blk.s, blk.part, state, ws, stateBase, wsBase};
 }
 
 /// One thread's share of the cp.async loads of a tile: piece r < `pieces`

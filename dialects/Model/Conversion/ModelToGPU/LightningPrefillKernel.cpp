@@ -432,7 +432,10 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
 }
 
 /// The scan over segment states, per (b, h): ws[0] = state; ws[s] = e^{-λ·segLen}
-/// ws[s-1] + ws[s] (ws[s] held segment s-1's local state) for s < nseg.
+/// ws[s-1] + ws[s] (ws[s] held segment s-1's local state) for s < nseg. With
+/// local states in halves (cfg.SP = 2), segment s-1's is ws[s] + e^{-λ·L2}
+/// ws[NS + s] where its first half was split off (q0 > 0; L2 the second
+/// half's tokens, the same for every non-last segment of the sequence).
 /// Grid (H·P, batch): block (h·P + p) scans part p of the D×D state, one
 /// float4 column of the chain per thread; the loads of 8 segments are issued
 /// together (the chain is latency-bound).
@@ -446,7 +449,7 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
   int64_t stateElems = sp.maxBatch * H * D * D;
   SmallVector<Type> types = {pointerParamType(f32, stateElems),
                              pointerParamType(builder.getI32Type(), sp.maxBatch + 1),
-                             pointerParamType(f32, stateElems * cfg.NS)};
+                             pointerParamType(f32, stateElems * cfg.NS * cfg.SP)};
   gk.params = {{"state", ParamKind::Ptr},
                {"cu_seqlens", ParamKind::Ptr},
                {"workspace", ParamKind::Ptr}};
@@ -480,11 +483,23 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
   Value slot = g.add(g.mul(bIdx, H), h);
   Value off = g.mul(g.add(g.mul(part, threads), tid), 4);
   Value stateIdx = g.add(g.mul(slot, D * D), off);
-  Value wsIdx = g.add(g.mul(g.mul(slot, cfg.NS), D * D), off);
+  Value wsIdx = g.add(g.mul(g.mul(slot, cfg.NS * cfg.SP), D * D), off);
   auto v4 = VectorType::get({4}, f32);
   g.ifThen(g.slt(g.idx(0), seg.len), [&] {
-    Value dec = g.exp2(g.fmul(negLambdaLog2e(g, cfg, h), g.indexToF32(seg.segLen)));
+    Value nlog2e = negLambdaLog2e(g, cfg, h);
+    Value dec = g.exp2(g.fmul(nlog2e, g.indexToF32(seg.segLen)));
     Value decV = vector::BroadcastOp::create(b, loc, v4, dec);
+    // Halves: whether segments' first halves were split off, and their
+    // weight e^{-λ·(tokens of the second half)}.
+    Value halves, firstDecV;
+    if (cfg.SP > 1) {
+      Value nch = g.div(seg.segLen, cfg.C); // non-last segments are whole chunks
+      LocalRange r = localRangeOf(g, cfg, h, nch);
+      halves = g.slt(g.idx(0), r.q0);
+      Value secondTokens = g.mul(g.sub(r.reads, r.q0), cfg.C);
+      firstDecV = vector::BroadcastOp::create(
+          b, loc, v4, g.exp2(g.fmul(nlog2e, g.indexToF32(secondTokens))));
+    }
     Value x0 = vector::LoadOp::create(b, loc, v4, state, ValueRange{stateIdx}, false,
                                       llvm::MaybeAlign(16));
     vector::StoreOp::create(b, loc, x0, ws, ValueRange{wsIdx}, false,
@@ -504,6 +519,14 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
       ys.push_back(vector::LoadOp::create(b, loc, v4, ws, ValueRange{idx}, false,
                                           llvm::MaybeAlign(16)));
     }
+    if (cfg.SP > 1)
+      for (int64_t u = 0; u < batchSegs; ++u) {
+        Value first = vector::LoadOp::create(b, loc, v4, ws,
+                                             ValueRange{g.add(idxs[u], cfg.NS * D * D)},
+                                             false, llvm::MaybeAlign(16));
+        ys[u] = g.select(halves, vector::FMAOp::create(b, loc, v4, first, firstDecV, ys[u]),
+                         ys[u]);
+      }
     Value x = loop.getRegionIterArgs()[0];
     for (int64_t u = 0; u < batchSegs; ++u) {
       Value nx = vector::FMAOp::create(b, loc, v4, x, decV, ys[u]);
@@ -635,6 +658,11 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
            << spec.chunk << ")";
     return failure();
   }
+  if (spec.localStatesSplitChunks < 0 || spec.localStatesSplitChunks == 1) {
+    fail() << "localStatesSplitChunks = " << spec.localStatesSplitChunks
+           << " must be 0 (one local-states block per segment) or at least 2";
+    return failure();
+  }
   if (spec.localStatesDropLog2 < 0) {
     fail() << "localStatesDropLog2 = " << spec.localStatesDropLog2
            << " must be >= 0 (0: local states from every token)";
@@ -685,6 +713,7 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
     cfg.NS = spec.segments;
   }
   cfg.Dv = cfg.D / cfg.VS;
+  cfg.SP = cfg.split() && spec.localStatesSplitChunks > 0 ? 2 : 1;
   cfg.base = ("lightning_prefill_h" + llvm::Twine(cfg.H) + "_d" + llvm::Twine(cfg.D) +
               "_bf16_c" + llvm::Twine(cfg.C) + "_s" + llvm::Twine(cfg.NS) +
               (spec.siluInputs ? "_silu" : "") + (spec.stateHiLo ? "" : "_bf16state") + (spec.wgmma ? "_wg" : "") +
@@ -721,7 +750,8 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
     scan.overlapsPrevious = true;
     plan.kernels.push_back(std::move(states));
     plan.kernels.push_back(std::move(scan));
-    plan.workspaceBytes = "batch*" + std::to_string(cfg.H * cfg.NS * cfg.D * cfg.D * 4);
+    plan.workspaceBytes =
+        "batch*" + std::to_string(cfg.H * cfg.NS * cfg.SP * cfg.D * cfg.D * 4);
   } else {
     plan.workspaceBytes = "0";
   }

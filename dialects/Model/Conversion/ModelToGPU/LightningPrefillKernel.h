@@ -85,6 +85,14 @@ struct LightningPrefillSpec {
   /// dropped. B1 H8 T512K on an H100: the local states read ~20% of K and V
   /// (docs/lightning-prefill.md, "State tail").
   int64_t localStatesDropLog2 = 64;
+  /// Two local-states blocks per segment (0: one): where a segment's local
+  /// state reads at least this many chunks (its tail, or the whole segment),
+  /// the first half and the second are computed by two blocks, and the scan
+  /// adds the first half's state decayed over the second's length. A
+  /// local-states kernel runs as long as its longest tail (the λ = 1/256
+  /// head's 201 chunks against 3 at λ = 1/2 at the benchmark's decays);
+  /// halving the long ones brings it towards its DRAM time. At least 2.
+  int64_t localStatesSplitChunks = 16;
   /// Chunk kernels on sm_90a warpgroup MMAs (wgmma, LightningPrefillWgmma.cpp:
   /// an outputs and a state warpgroup per block, operands from swizzled
   /// shared memory) instead of mma.sync. D ∈ {64, 128}.

@@ -5,7 +5,7 @@
 // attribute `mm01.lightning_prefill` (a string the MLIR-free GPU test parses
 // after gpu-module-to-binary):
 //
-//   "H=8 D=128 NS=32 silu=1 hilo=1 tail_log2=64 max_batch=.. max_tokens=.. q=TS,HS k=TS,HS v=TS,HS
+//   "H=8 D=128 NS=32 silu=1 hilo=1 tail_log2=64 split_chunks=16 max_batch=.. max_tokens=.. q=TS,HS k=TS,HS v=TS,HS
 //    out=TS,HS workspace=EXPR decay=λ0,λ1,..;kernel NAME grid=X,Y,Z block=N
 //    smem=BYTES params=a,b,..[ overlap=1];kernel ..."  (overlap=1: launched to
 //    overlap the kernel before it, see GeneratedKernel::overlapsPrevious)
@@ -93,6 +93,11 @@ struct TestLightningPrefillKernelPass
       llvm::cl::desc("local states start where the earlier tokens' decay "
                      "weights sum to at most 2^-n (0: every token, exact)"),
       llvm::cl::init(64)};
+  Option<int64_t> localStatesSplit{
+      *this, "local-states-split-chunks",
+      llvm::cl::desc("two local-states blocks per segment where its local state "
+                     "reads at least this many chunks (0: one)"),
+      llvm::cl::init(16)};
   Option<int64_t> chunk{*this, "chunk", llvm::cl::desc("chunk tokens"),
                         llvm::cl::init(64)};
   Option<int64_t> maxBatch{*this, "max-batch", llvm::cl::desc("max batch"),
@@ -161,6 +166,7 @@ struct TestLightningPrefillKernelPass
                         : std::min<int64_t>(512, minSegment);
     spec.oneWaveSegmentTokens = oneWaveSegment;
     spec.localStatesDropLog2 = localStatesDrop;
+    spec.localStatesSplitChunks = localStatesSplit;
     spec.chunk = chunk;
     spec.stateHiLo = stateHiLo;
     spec.wgmma = wgmma;
@@ -181,6 +187,7 @@ struct TestLightningPrefillKernelPass
        << " VS=" << plan->valueSlices << " silu=" << int(spec.siluInputs)
        << " hilo=" << int(spec.stateHiLo)
        << " tail_log2=" << spec.localStatesDropLog2
+       << " split_chunks=" << spec.localStatesSplitChunks
        << " max_batch=" << spec.maxBatch << " max_tokens=" << spec.maxTokens
        << " q=" << spec.qTokenStride << "," << spec.qHeadStride
        << " k=" << spec.kTokenStride << "," << spec.kHeadStride

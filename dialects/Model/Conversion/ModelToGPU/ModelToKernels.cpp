@@ -640,6 +640,7 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
         .get("shortest_segment_tokens", spec.shortestSegmentTokens)
         .get("one_wave_segment_tokens", spec.oneWaveSegmentTokens)
         .get("local_states_drop_log2", spec.localStatesDropLog2)
+        .get("local_states_split_chunks", spec.localStatesSplitChunks)
         .get("wgmma", spec.wgmma)
         .get("stages", spec.stages)
         .get("state_stages", spec.stateStages)
@@ -657,7 +658,7 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
                         spec.outTokenStride)(spec.outHeadStride)(spec.maxBatch)(
                         spec.maxTokens)(spec.chunk)(spec.warps)(spec.segments)(
                         spec.minSegmentTokens)(spec.shortestSegmentTokens)(
-                        spec.oneWaveSegmentTokens)(spec.localStatesDropLog2)(spec.wgmma)(spec.stages)(
+                        spec.oneWaveSegmentTokens)(spec.localStatesDropLog2)(spec.localStatesSplitChunks)(spec.wgmma)(spec.stages)(
                         spec.stateStages)(spec.valueSlices)
                         .str();
   // Decode (one token per sequence, token b = slot b): the recurrent decode

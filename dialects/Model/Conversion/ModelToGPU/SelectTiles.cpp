@@ -66,6 +66,7 @@ struct TileSelector {
                                {"shortest_segment_tokens", spec.shortestSegmentTokens},
                                {"one_wave_segment_tokens", spec.oneWaveSegmentTokens},
                                {"local_states_drop_log2", spec.localStatesDropLog2},
+                               {"local_states_split_chunks", spec.localStatesSplitChunks},
                                {"wgmma", spec.wgmma},
                                {"stages", spec.stages},
                                {"state_stages", spec.stateStages},
