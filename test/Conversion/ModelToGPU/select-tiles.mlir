@@ -168,6 +168,39 @@ module {
 
 // -----
 
+// Bad state-tail and halves keys are refused by the generator.
+module {
+  func.func @prefill(%p: tensor<1x256x384xbf16>, %s: tensor<1x2x64x64xf32> {mm01.name = "layer0.lightning_state"})
+      -> (tensor<1x256x2x64xbf16> {mm01.name = "out"}) attributes {mm01.entry = "prefill"} {
+    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, local_states_drop_log2 = 64, local_states_split_chunks = 1, min_segment_tokens = 64, one_wave_segment_tokens = 2048, segments = 2, shortest_segment_tokens = 64, stages = 0, state_stages = 0, value_slices = 1, warps = 8, wgmma = 1}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
+      %a = mm01.silu %p : tensor<1x256x384xbf16>
+      %q, %k, %v = mm01.split_qkv %a : tensor<1x256x384xbf16> -> tensor<1x256x2x64xbf16>
+      // expected-error @below {{localStatesSplitChunks = 1 must be 0 (one local-states block per segment) or at least 2}}
+      %r, %s1 = mm01.lightning_attention %q, %k, %v, %s decay([0.5, 0.25]) : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32>
+      mm01.yield %r, %s1 : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32>
+    }
+    return %o#0 : tensor<1x256x2x64xbf16>
+  }
+}
+
+// -----
+
+module {
+  func.func @prefill(%p: tensor<1x256x384xbf16>, %s: tensor<1x2x64x64xf32> {mm01.name = "layer0.lightning_state"})
+      -> (tensor<1x256x2x64xbf16> {mm01.name = "out"}) attributes {mm01.entry = "prefill"} {
+    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, local_states_drop_log2 = -3, local_states_split_chunks = 16, min_segment_tokens = 64, one_wave_segment_tokens = 2048, segments = 2, shortest_segment_tokens = 64, stages = 0, state_stages = 0, value_slices = 1, warps = 8, wgmma = 1}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
+      %a = mm01.silu %p : tensor<1x256x384xbf16>
+      %q, %k, %v = mm01.split_qkv %a : tensor<1x256x384xbf16> -> tensor<1x256x2x64xbf16>
+      // expected-error @below {{localStatesDropLog2 = -3 must be >= 0 (0: local states from every token)}}
+      %r, %s1 = mm01.lightning_attention %q, %k, %v, %s decay([0.5, 0.25]) : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32>
+      mm01.yield %r, %s1 : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32>
+    }
+    return %o#0 : tensor<1x256x2x64xbf16>
+  }
+}
+
+// -----
+
 // 64 heads of 128 at batch 1: two value slices fill 128 SMs without a
 // sequence split (no local-states pass, no scan).
 // KEEP-LABEL: func.func @prefill_h64
