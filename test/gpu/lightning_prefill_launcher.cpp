@@ -75,7 +75,8 @@ struct Plan {
   int H = 0, D = 0, NS = 1, VS = 1, maxBatch = 0;
   bool silu = false;
   bool hiLo = true; // state update with K̃ as bf16 hi + lo (plan key hilo)
-  int tailLog2 = 0;  // local states from the 2^-n tail (plan key tail_log2; 0: every token)
+  int tailLog2 = 0;    // local states from the 2^-n tail (plan key tail_log2; 0: every token)
+  int splitChunks = 0; // local states in halves from this many chunks (split_chunks; 0: never)
   long long wsPerSeq = 0; // workspace bytes per sequence (plan key workspace=batch*N)
   long long maxTokens = 0;
   long long qTS, qHS, kTS, kHS, vTS, vHS, oTS, oHS;
@@ -131,6 +132,7 @@ bool loadPlan(const std::string &file, Plan &plan) {
     else if (k == "silu") plan.silu = v == "1";
     else if (k == "hilo") plan.hiLo = v == "1";
     else if (k == "tail_log2") plan.tailLog2 = std::stoi(v);
+    else if (k == "split_chunks") plan.splitChunks = std::stoi(v);
     else if (k == "workspace") {
       if (v.rfind("batch*", 0) == 0)
         plan.wsPerSeq = std::stoll(v.substr(6));
@@ -487,8 +489,10 @@ bool runIO(const Plan &plan, const std::string &dir, int B) {
   for (auto &v : kt)
     perKernel.push_back(median(v));
   std::printf("RESULT {\"dir\": \"%s\", \"B\": %d, \"T\": %lld, \"H\": %d, \"D\": %d, "
-              "\"NS\": %d, \"VS\": %d, \"tail_log2\": %d, \"ms\": %.6f, \"kernel_ms\": [",
-              dir.c_str(), B, T, H, D, plan.NS, plan.VS, plan.tailLog2, median(times));
+              "\"NS\": %d, \"VS\": %d, \"tail_log2\": %d, \"split_chunks\": %d, "
+              "\"ms\": %.6f, \"kernel_ms\": [",
+              dir.c_str(), B, T, H, D, plan.NS, plan.VS, plan.tailLog2, plan.splitChunks,
+              median(times));
   for (size_t i = 0; i < perKernel.size(); ++i)
     std::printf("%s%.6f", i ? ", " : "", perKernel[i]);
   std::printf("]}\n");

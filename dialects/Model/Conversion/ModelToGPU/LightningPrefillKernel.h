@@ -60,11 +60,12 @@ struct LightningPrefillSpec {
   /// A sequence never has more than `segments`. A multiple of `chunk`, at
   /// most minSegmentTokens.
   int64_t shortestSegmentTokens = 512;
-  /// A call whose sequences fit one wave of the outputs kernel in segments of
-  /// at most this many tokens (at most segments/2 per head, of roundup(total
-  /// / (segments/2)) tokens) runs that one wave instead of two (0: never).
-  /// A multiple of `chunk`. 2048: B1 H8 T32K on an H100 0.176 → 0.166 ms;
-  /// with 8192, T128K went 0.575 → 0.599 (docs/lightning-prefill.md, "Plan").
+  /// A call of one sequence whose segments/2 segments per head, of
+  /// roundup(total / (segments/2)) tokens, are at most this long runs that
+  /// one wave of the outputs kernel instead of two (0: never; batched calls
+  /// always keep two). A multiple of `chunk`. 2048: B1 H8 T32K on an H100
+  /// 0.177 → 0.166 ms; with 8192, T128K went 0.575 → 0.604
+  /// (docs/lightning-prefill.md, "Plan").
   int64_t oneWaveSegmentTokens = 2048;
   /// State update S += K̃ᵀV with the decayed K̃ = K ⊙ e^{-λ(m-1-j)} (the
   /// value-sliced wgmma kernels: S += Kᵀ Ṽ, Ṽ = V ⊙ e^{-λ(m-1-j)}) as bf16

@@ -85,8 +85,8 @@ struct TestLightningPrefillKernelPass
       llvm::cl::init(0)};
   Option<int64_t> oneWaveSegment{
       *this, "one-wave-segment-tokens",
-      llvm::cl::desc("longest segment of a call run in one wave of the outputs "
-                     "kernel (tokens, a multiple of 64; 0: never)"),
+      llvm::cl::desc("longest segment of a single-sequence call run in one "
+                     "wave of the outputs kernel (tokens, a multiple of 64; 0: never)"),
       llvm::cl::init(2048)};
   Option<int64_t> localStatesDrop{
       *this, "local-states-drop-log2",

@@ -658,7 +658,8 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
                         spec.outTokenStride)(spec.outHeadStride)(spec.maxBatch)(
                         spec.maxTokens)(spec.chunk)(spec.warps)(spec.segments)(
                         spec.minSegmentTokens)(spec.shortestSegmentTokens)(
-                        spec.oneWaveSegmentTokens)(spec.localStatesDropLog2)(spec.localStatesSplitChunks)(spec.wgmma)(spec.stages)(
+                        spec.oneWaveSegmentTokens)(spec.localStatesDropLog2)(
+                        spec.localStatesSplitChunks)(spec.wgmma)(spec.stages)(
                         spec.stateStages)(spec.valueSlices)
                         .str();
   // Decode (one token per sequence, token b = slot b): the recurrent decode
