@@ -309,7 +309,8 @@ module {}
 // TAIL: %[[ISFIRST2:.*]] = arith.cmpi eq, %[[PART]], %{{.*}} : index
 // TAIL: arith.select %[[ISFIRST2]], %[[FIRSTSLOT]], %[[NEXT]] : index
 // The scan adds a segment's first half, decayed over its second half's
-// tokens, where it was split off; the (b, h) workspace holds 2·NS slots.
+// tokens, where it was split off (and loads none where nothing was); the
+// (b, h) workspace holds 2·NS slots.
 // TAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_scan(
 // TAIL: arith.muli %{{.*}}, %c8{{.*}} : index
 // TAIL: arith.constant 201 : index
@@ -322,8 +323,12 @@ module {}
 // TAIL: %[[WV:.*]] = vector.broadcast %[[W]]
 // TAIL: scf.for
 // TAIL: %[[Y0:.*]] = vector.load %arg2[
+// TAIL: %[[HALVES:.*]]:8 = scf.if %[[SPLITS]] -> (vector<4xf32>
 // TAIL: %[[SUM:.*]] = vector.fma %{{.*}}, %[[WV]], %[[Y0]]
-// TAIL: arith.select %[[SPLITS]], %[[SUM]], %[[Y0]]
+// TAIL: scf.yield %[[SUM]],
+// TAIL: } else {
+// TAIL-NEXT: scf.yield %[[Y0]],
+// TAIL: vector.fma %{{.*}}, %{{.*}}, %[[HALVES]]#0
 // The outputs kernel reads whole segments.
 // TAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_out(
 // TAIL-NOT: arith.constant 201 : index

@@ -519,14 +519,28 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
       ys.push_back(vector::LoadOp::create(b, loc, v4, ws, ValueRange{idx}, false,
                                           llvm::MaybeAlign(16)));
     }
-    if (cfg.SP > 1)
-      for (int64_t u = 0; u < batchSegs; ++u) {
-        Value first = vector::LoadOp::create(b, loc, v4, ws,
-                                             ValueRange{g.add(idxs[u], cfg.NS * D * D)},
-                                             false, llvm::MaybeAlign(16));
-        ys[u] = g.select(halves, vector::FMAOp::create(b, loc, v4, first, firstDecV, ys[u]),
-                         ys[u]);
+    if (cfg.SP > 1) {
+      // First halves only where they were split off (uniform per block):
+      // batched and short calls, whose local states are short, load none.
+      SmallVector<Type> types(batchSegs, v4);
+      auto withFirst = scf::IfOp::create(b, loc, types, halves, /*withElse=*/true);
+      {
+        OpBuilder::InsertionGuard ifGuard(b);
+        b.setInsertionPointToStart(withFirst.thenBlock());
+        SmallVector<Value> firsts, sums;
+        for (int64_t u = 0; u < batchSegs; ++u)
+          firsts.push_back(vector::LoadOp::create(
+              b, loc, v4, ws, ValueRange{g.add(idxs[u], cfg.NS * D * D)}, false,
+              llvm::MaybeAlign(16)));
+        for (int64_t u = 0; u < batchSegs; ++u)
+          sums.push_back(vector::FMAOp::create(b, loc, v4, firsts[u], firstDecV, ys[u]));
+        scf::YieldOp::create(b, loc, sums);
+        b.setInsertionPointToStart(withFirst.elseBlock());
+        scf::YieldOp::create(b, loc, ys);
       }
+      for (int64_t u = 0; u < batchSegs; ++u)
+        ys[u] = withFirst.getResult(u);
+    }
     Value x = loop.getRegionIterArgs()[0];
     for (int64_t u = 0; u < batchSegs; ++u) {
       Value nx = vector::FMAOp::create(b, loc, v4, x, decV, ys[u]);
