@@ -59,7 +59,7 @@ module {}
 // IR: nvvm.cp.async.wait.group 0
 // IR: "fence.proxy.async.shared::cta;"
 // IR-NEXT: gpu.barrier
-// IR-NOT: "bar.sync 1, 128;"
+// IR-NOT: "bar.sync {{.*}}, 128;"
 // IR-COUNT-4: nvvm.ldmatrix {{.*}} layout = #nvvm.mma_layout<col>, num = 4 : i32
 // IR: "wgmma.fence.sync.aligned;"
 // IR-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
@@ -90,7 +90,7 @@ module {}
 // IR: gpu.barrier
 // IR-COUNT-24: nvvm.cp.async.shared.global
 // IR-NEXT: } else {
-// IR-NOT: "bar.sync 1, 128;"
+// IR-NOT: "bar.sync {{.*}}, 128;"
 // IR-COUNT-4: nvvm.ldmatrix {{.*}} layout = #nvvm.mma_layout<col>, num = 4 : i32
 // IR-NOT: llvm.store
 // IR: "wgmma.fence.sync.aligned;"
@@ -102,8 +102,8 @@ module {}
 // IR: "wgmma.commit_group.sync.aligned;"
 // IR-NOT: wgmma.mma_async
 // IR: "wgmma.wait_group.sync.aligned 0;"
-// IR-NOT: "bar.sync 1, 128;"
-// IR: "bar.sync 2, 256;"
+// IR-NOT: "bar.sync {{.*}}, 128;"
+// IR: "bar.sync 1, 256;"
 // The [128][128] bf16 state: 16 stmatrix.x4 per thread (4 8x8 matrices each).
 // IR-COUNT-16: nvvm.stmatrix {{.*}} {eltType = #nvvm.ld_st_matrix_elt_type<b16>, layout = #nvvm.mma_layout<row>, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>} : !llvm.ptr<3>, i32, i32, i32, i32
 // IR-NEXT: "fence.proxy.async.shared::cta;"
@@ -120,7 +120,7 @@ module {}
 // IR: "wgmma.commit_group.sync.aligned;"
 // IR: "wgmma.wait_group.sync.aligned 1;"
 // IR: "wgmma.wait_group.sync.aligned 0;"
-// IR: "bar.arrive 2, 256;"
+// IR: "bar.arrive 1, 256;"
 // IR: "wgmma.fence.sync.aligned;"
 // IR-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
 // IR: "wgmma.commit_group.sync.aligned;"
@@ -128,7 +128,7 @@ module {}
 // O through the Q tile: 8 stmatrix.x4, the warpgroup's barrier, then
 // 16-byte rows to global memory.
 // IR-COUNT-8: nvvm.stmatrix
-// IR-NEXT: "bar.sync 3, 128;"
+// IR-NEXT: "bar.sync 2, 128;"
 // IR: llvm.load {{.*}} -> vector<8xbf16>
 // IR: vector.store {{.*}} : memref<{{[0-9]+}}xbf16>, vector<8xbf16>
 
@@ -141,7 +141,7 @@ module {}
 // BF16STATE-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
 // BF16STATE-NOT: wgmma.mma_async
 // BF16STATE: "wgmma.wait_group.sync.aligned 0;"
-// BF16STATE: "bar.sync 2, 256;"
+// BF16STATE: "bar.sync 1, 256;"
 
 // D = 64: one 64-column panel, m64n64 everywhere, one state half; no split.
 // D64: kernel lightning_prefill_h2_d64_bf16_c64_s1_silu_wg_out grid=1,2,batch block=256
@@ -193,13 +193,19 @@ module {}
 
 // VS: H=64 D=128 NS=1 VS=2
 // VS-SAME: workspace=0
-// VS-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s1_wg_v2_out grid=2,64,batch block=256 smem=197632 params=q,k,v,state,out,cu_seqlens"
+// VS-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s1_wg_v2_out grid=2,64,batch block=256 smem=181248 params=q,k,v,state,out,cu_seqlens"
 // Blocks are numbered head-fastest, lin = x + y·gridDim.x: head lin % 64,
 // then lin / 64 = value slice (no segments): columns 64·slice.. of V, O and
 // the state.
-// The state warpgroup issues every load (prologue under tid > 127), forms
-// Ṽ over its 64 columns and updates a [128][64] state: 16 m64n64k16; the
-// outputs warpgroup: the whole Q Kᵀ (m64n64k16), Q·Sb and P·V at n = 64.
+// The state warpgroup issues every load (prologue under tid > 127) and holds
+// the transposed state slice Sᵀ [64][128]: its incoming values are loaded one
+// by one (a pair of accumulators is two state rows apart), then per chunk 4
+// ldmatrix.x4.trans of V's stage give (V ⊙ w)ᵀ (hi and lo), 8 m64n128k16
+// with A from registers and B = K; no Ṽ tile, no barrier of its own (4
+// stages: 4 x 40 KB + Sb 16 KB + 1 KB). Sb = bf16(Sᵀ) is [64][128]: 8
+// stmatrix.x4. The outputs warpgroup: the whole Q Kᵀ (m64n64k16), Q·Sb
+// (K-major B: the same transposes as Q Kᵀ) and P·V at n = 64, its 32 mask
+// factors computed once, before its loop.
 // VS-LABEL: gpu.func @lightning_prefill_h64_d128_bf16_c64_s1_wg_v2_out(
 // VS: %[[LIN:.*]] = arith.addi %block_id_x, %{{.*}} : index
 // VS-NEXT: %[[C64:.*]] = arith.constant 64 : index
@@ -209,30 +215,47 @@ module {}
 // VS: arith.remui %[[X]], %{{.*}} : index
 // VS: nvvm.cp.async.commit.group
 // VS: scf.if
+// VS-COUNT-64: memref.load {{.*}} : memref<1048576xf32>
+// VS-COUNT-8: nvvm.stmatrix
 // VS: scf.for
 // VS: nvvm.cp.async.wait.group 2
 // VS: gpu.barrier
 // VS: nvvm.cp.async.shared.global
 // VS: "ex2.approx.ftz.f32 $0, $1;"
-// VS: "bar.sync 1, 128;"
-// VS-COUNT-16: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1, 1;
-// VS: "bar.sync 2, 256;"
+// VS-NOT: bar.sync
+// VS-COUNT-4: nvvm.ldmatrix {{.*}} layout = #nvvm.mma_layout<col>, num = 4 : i32
+// VS-NOT: llvm.store
+// VS: "wgmma.fence.sync.aligned;"
+// VS-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// VS: "wgmma.wait_group.sync.aligned 0;"
+// VS: "bar.sync 1, 256;"
+// VS-COUNT-8: nvvm.stmatrix
+// VS: scf.yield
+// VS-COUNT-64: memref.store {{.*}} : memref<1048576xf32>
 // VS: } else {
+// VS-COUNT-32: "ex2.approx.ftz.f32 $0, $1;"
+// VS-NOT: ex2.approx
 // VS: scf.for
 // VS-NOT: nvvm.cp.async
 // VS: gpu.barrier
 // VS-NOT: nvvm.cp.async
+// VS-NOT: ex2.approx
 // VS-COUNT-8: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 0, 0;
-// VS-COUNT-8: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 0, 1;
+// VS-COUNT-8: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 0, 0;
 // VS-COUNT-4: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, {$32, $33, $34, $35}, $36, p, 1, 1, 1;
-// VS: "bar.sync 3, 128;"
+// VS: "bar.sync 2, 128;"
 
 // With a split: 2 x 4 blocks per head in both chunk kernels, lin / H = 2·s + slice.
-// VSSPLIT: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_states grid=16,8,batch block=128 smem=115712
-// VSSPLIT-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_out grid=8,8,batch block=256 smem=197632
+// The local states hold Sᵀ too (4 stages of K and V's slice: 4 x 24 KB + 1 KB).
+// VSSPLIT: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_states grid=16,8,batch block=128 smem=99328
+// VSSPLIT-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_out grid=8,8,batch block=256 smem=181248
 // VSSPLIT-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_states(
 // VSSPLIT: arith.divui %{{.*}}, %{{.*}} : index
-// VSSPLIT-COUNT-16: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1, 1;
+// VSSPLIT-COUNT-4: nvvm.ldmatrix {{.*}} layout = #nvvm.mma_layout<col>, num = 4 : i32
+// VSSPLIT-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// VSSPLIT-NOT: wgmma.mma_async
+// VSSPLIT: scf.yield
+// VSSPLIT-COUNT-64: memref.store {{.*}} : memref<{{[0-9]+}}xf32>
 
 // ERR-VS: lightning prefill kernel generator: valueSlices = 4 is not supported: 1, or a split of the value dimension into slices of at least 64 columns with the wgmma kernels (D = 128)
 // ERR-VS-MMA: lightning prefill kernel generator: valueSlices = 2 is not supported: 1, or a split of the value dimension into slices of at least 64 columns with the wgmma kernels (D = 128, mma.sync kernels)

@@ -12,22 +12,23 @@
 //
 //   outputs warpgroup (threads 0-127, outputs kernel only), per chunk:
 //     P  = Q Kᵀ                     8 x m64n64k16    (A: Q, B: K; K-major)
-//     O  = Q · Sb                   D/16 x m64nDvk16 (B: Sb, the bf16 state, N-major)
+//     O  = Q · Sb                   D/16 x m64nDvk16 (B: Sb, the bf16 state;
+//                                   N-major, K-major where it is Sᵀ)
 //     P ⊙= M (decay mask), O ⊙= e^{-λ(i+1)} in registers; P → bf16 A fragments
 //     O += P · V                    C/16 x m64nDvk16 (A: registers, B: V N-major)
 //     O → the chunk's Q tile (swizzled) → 16-byte row pieces to global memory
 //   state warpgroup (threads 128-255; all 128 threads of the local-states
 //   kernel), per chunk:
-//     Ṽ = V ⊙ e^{-λ(m-1-j)} as bf16 hi (+ lo) into shared memory
-//     S = e^{-λm} S + Kᵀ Ṽ          D/64 x C/16 (x 2 for hi + lo) m64nDvk16
-//                                   (A: K from its stage, M-major; B: Ṽ
-//                                   N-major), fp32 S in the accumulators for
-//                                   the whole segment
-//     (without value slices, decayOnK: the decay on K in registers
-//     instead, S = e^{-λm} S + (K ⊙ w)ᵀ V with A = (K ⊙ w)ᵀ as bf16 hi
-//     (+ lo) fragments from ldmatrix.trans of K's stage, B = V from its
-//     stage, and no Ṽ)
-//     Sb = bf16(S)                  (outputs kernel: B of the next chunk's Q·S,
+//     S = e^{-λm} S + (K ⊙ w)ᵀ V    D/64 x C/16 (x 2 for hi + lo) m64nDvk16,
+//                                   w_j = e^{-λ(m-1-j)}; A = (K ⊙ w)ᵀ as bf16
+//                                   hi (+ lo) fragments from ldmatrix.trans
+//                                   of K's stage, B = V from its stage
+//                                   (N-major); fp32 S in the accumulators
+//                                   for the whole segment
+//     with value slices the state is held transposed:
+//     Sᵀ = e^{-λm} Sᵀ + (V ⊙ w)ᵀ K  Dv/64 x C/16 (x 2) m64nDk16, A from V's
+//                                   stage, B = K (N-major)
+//     Sb = bf16(S) (or bf16(Sᵀ))   (outputs kernel: B of the next chunk's Q·S,
 //                                   once the outputs warpgroup's Q·S is done)
 //
 // Loads: cp.async of 16-byte pieces of the chunk's Q (outputs kernel), K and
@@ -37,7 +38,7 @@
 // the loaders apply SiLU without value slices); one block-wide barrier per chunk
 // publishes the chunk (and the Sb the state warpgroup wrote during the
 // previous one), so the state update of chunk c runs beside the outputs of
-// chunk c. Named barriers order the rest (kStateBarrier and below). Each
+// chunk c. Named barriers order the rest (kSbFreeBarrier, kOutputsBarrier). Each
 // role runs its own chunk loop (the same trip count and block barriers): a
 // loop-carried fp32 state would otherwise be live in the outputs
 // warpgroup's registers too.
@@ -62,38 +63,41 @@ namespace mm01::gpu::lightning_prefill {
 namespace {
 
 constexpr int64_t kSwizzleAlign = 1024; // a 128B-swizzle atom
-// Named barriers (0 is the block barrier): the state warpgroup's own,
-// "Sb is free" (the outputs warpgroup arrives, the state warpgroup waits)
-// and the outputs warpgroup's own.
-constexpr int64_t kStateBarrier = 1, kSbFreeBarrier = 2, kOutputsBarrier = 3;
+// Named barriers (0 is the block barrier): "Sb is free" (the outputs
+// warpgroup arrives, the state warpgroup waits) and the outputs warpgroup's
+// own.
+constexpr int64_t kSbFreeBarrier = 1, kOutputsBarrier = 2;
 
 /// Shared memory (byte offsets from a 1024-aligned base; see the file comment).
 struct WgLayout {
   int64_t tileBytes;  // one swizzled [C][D] bf16 tile (Q, K)
   int64_t stageBytes; // Q (outputs only), K, V ([C][Dv]) of one chunk
   int64_t stages;
-  int64_t vt;         // Ṽ hi (and lo) tiles, [C][Dv] each
-  int64_t sb;         // the [D][Dv] bf16 state (outputs only)
+  int64_t sb;         // the bf16 state, [D][Dv] or transposed (outputs only)
   int64_t total;      // including the alignment slack
 };
 
-/// Where the state update's decay goes. Without value slices: on K, in
-/// registers (A = (K ⊙ e^{-λ(m-1-j)})ᵀ as bf16 hi (+ lo) fragments from
-/// ldmatrix.trans of K's stage; B = V straight from its stage), so no Ṽ
-/// tiles: 32 KB less shared memory and per chunk 64 KB less shared-memory
-/// traffic (Ṽ's stores and loads, A's wgmma reads), where ncu finds the
-/// shared-memory pipe at 65-68% of its peak on an H200. There, B1 H8 T512K:
-/// `_out` 1.345 → 1.245 ms (a fourth stage in the freed memory;
-/// docs/benchmarks/prefill-decay-on-k-ab-2026-11-27.md), `_states` 0.592 /
-/// 0.639 → 0.549 / 0.534 ms with two stages (0.641 / 0.626 with three;
-/// docs/benchmarks/prefill-states-decay-on-k-ab-2026-11-28.md).
-/// With value slices the decay rides on V (Ṽ in shared memory): half the
-/// arithmetic of decaying all D columns of K.
-bool decayOnK(const Config &cfg) { return cfg.VS == 1; }
+/// How the state update is laid out. The decay always rides on the A
+/// operand in registers (bf16 hi (+ lo) fragments from ldmatrix.trans of a
+/// stage tile; no decayed copy in shared memory, whose pipe ncu finds at
+/// 65-68% of its peak on an H200):
+/// - without value slices, S[D][Dv] += (K ⊙ w)ᵀ V: A from K, B = V. B1 H8
+///   T512K on an H200: `_out` 1.345 → 1.245 ms against a decayed Ṽ tile
+///   (docs/benchmarks/prefill-decay-on-k-ab-2026-11-27.md), `_states` 0.592 /
+///   0.639 → 0.549 / 0.534 ms with two stages
+///   (docs/benchmarks/prefill-states-decay-on-k-ab-2026-11-28.md);
+/// - with value slices the state is held transposed, Sᵀ[Dv][D] += (V ⊙ w)ᵀ
+///   K: A from the block's Dv columns of V (half the decay arithmetic of K's
+///   D columns), B = K, one m64nD accumulator per 64 value columns; the
+///   outputs' Q·S then reads Sb = bf16(Sᵀ) as a K-major B. Against a
+///   decayed Ṽ tile in shared memory (its stores, a barrier of the state
+///   warpgroup, 16 KB): B1 H64 T32K on H200s 0.800-0.820 → 0.756-0.795 ms
+///   (docs/benchmarks/prefill-value-slice-state-path-ab-2026-11-28.md).
+bool transposedState(const Config &cfg) { return cfg.VS > 1; }
 
 /// The automatic ring depth of the local-states kernel: two stages. It
-/// streams K, V only, two blocks per SM; with the decay on K a third stage
-/// fits but was slower in both runs of the A/B above.
+/// streams K, V only, two blocks per SM; a third stage fits but was slower
+/// in both runs of the A/B above (unsliced).
 constexpr int64_t kLocalStatesStages = 2;
 
 WgLayout wgLayout(const Config &cfg, Mode mode) {
@@ -101,17 +105,13 @@ WgLayout wgLayout(const Config &cfg, Mode mode) {
   WgLayout l;
   l.tileBytes = cfg.C * cfg.D * 2;
   l.stageBytes = (outputs ? 2 : 1) * l.tileBytes + cfg.C * cfg.Dv * 2;
-  int64_t vtBytes =
-      decayOnK(cfg) ? 0 : (cfg.spec.stateHiLo ? 2 : 1) * cfg.C * cfg.Dv * 2;
   int64_t sbBytes = outputs ? cfg.D * cfg.Dv * 2 : 0;
   // Outputs: one block per SM; local states: two.
   int64_t budget = (outputs ? kMaxSmemPerBlock : kMaxSmemPerBlock / 2) - kSwizzleAlign;
-  l.stages = chooseStages(requestedStages(cfg, mode), budget, vtBytes + sbBytes,
-                          l.stageBytes);
-  if (!outputs && !requestedStages(cfg, mode) && decayOnK(cfg))
+  l.stages = chooseStages(requestedStages(cfg, mode), budget, sbBytes, l.stageBytes);
+  if (!outputs && !requestedStages(cfg, mode) && !transposedState(cfg))
     l.stages = std::min(l.stages, kLocalStatesStages);
-  l.vt = l.stages * l.stageBytes;
-  l.sb = l.vt + vtBytes;
+  l.sb = l.stages * l.stageBytes;
   l.total = l.sb + sbBytes + kSwizzleAlign;
   return l;
 }
@@ -239,11 +239,18 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   // ---- accumulator coordinates (m64nN: value 4·j + 2·hf + e) ----
   auto accRow = [&](int64_t idx) { return g.add(r0, 8 * ((idx % 4) / 2)); };
   auto accCol = [&](int64_t idx) { return g.add(t2, 8 * (idx / 4) + idx % 2); };
-  // The block's state slice [D][Dv]: D/64 m64nDv accumulators per thread.
-  const int64_t nState = D / 64 * (Dv / 2);
-  // State value i: half hm = i / (Dv/2) (rows 64·hm..), then the m64nDv layout.
-  auto stateRow = [&](int64_t i) { return g.add(accRow(i % (Dv / 2)), 64 * (i / (Dv / 2))); };
-  auto stateCol = [&](int64_t i) { return accCol(i % (Dv / 2)); };
+  // The block's state slice [D][Dv]: D/64 m64nDv accumulators per thread,
+  // or (transposed) Sᵀ[Dv][D]: Dv/64 m64nD accumulators.
+  const bool transposed = transposedState(cfg);
+  const int64_t stM = transposed ? Dv : D, stN = transposed ? D : Dv;
+  const int64_t nState = stM / 64 * (stN / 2);
+  // State value i: accumulator rows 64·(i / (stN/2)).., then the m64nN
+  // layout; (d, v) its feature row and value column in S.
+  auto stateRowCol = [&](int64_t i) {
+    Value r = g.add(accRow(i % (stN / 2)), 64 * (i / (stN / 2)));
+    Value c = accCol(i % (stN / 2));
+    return transposed ? std::make_pair(c, r) : std::make_pair(r, c);
+  };
   Value sbAddr = g.add(smem, L.sb);
   // Accumulators (m64nDv per 64 rows, `rows`/64 of them back to back) as
   // bf16 into a swizzled [rows][Dv] tile, four 8x8 matrices per
@@ -257,12 +264,12 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   Value stMat = g.div(lane, 8), stQ = g.rem(lane, 8);
   Value stRow = g.add(g.add(g.mul(warp, 16), g.mul(g.rem(stMat, 2), 8)), stQ);
   Value stHalf = g.div(stMat, 2);
-  auto writeTile = [&](Value tile, int64_t rows, ArrayRef<Value> acc) {
+  auto writeTile = [&](Value tile, int64_t rows, int64_t cols, ArrayRef<Value> acc) {
     Value base = g.add(tile, g.mul(stRow, 128));
     SmallVector<Value> xorTerm;
     for (int64_t k = 0; k < 8; k += 2)
       xorTerm.push_back(g.mul(arith::XOrIOp::create(b, loc, g.add(stHalf, k), stQ), 16));
-    const int64_t perHalf = Dv / 2; // accumulator values per 64 rows
+    const int64_t perHalf = cols / 2; // accumulator values per 64 rows
     for (int64_t i = 0; i < int64_t(acc.size()); i += 8) {
       int64_t hm = i / perHalf, j = (i % perHalf) / 4; // j even
       int64_t constant = (j / 8) * rows * 128 + 64 * hm * 128;
@@ -275,8 +282,9 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
                                NVVM::LdStMatrixEltType::B16);
     }
   };
-  // Sb[d][e] = bf16(S): the N-major B of Q·S (rows d = K, Dv columns).
-  auto writeSb = [&](Value sbBase, ArrayRef<Value> S) { writeTile(sbBase, D, S); };
+  // Sb = bf16(S) as [D][Dv], the N-major B of Q·S, or bf16(Sᵀ) as
+  // [Dv][D], its K-major B.
+  auto writeSb = [&](Value sbBase, ArrayRef<Value> S) { writeTile(sbBase, stM, stN, S); };
 
   auto prologue = [&] {
     for (int64_t p = 0; p + 1 < L.stages; ++p)
@@ -289,7 +297,8 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
 
   auto v2f32 = VectorType::get({2}, f32);
   auto stateIdx = [&](Value base, int64_t i) {
-    return g.add(base, g.add(g.mul(stateRow(i), D), g.add(stateCol(i), v0)));
+    auto [d, e] = stateRowCol(i);
+    return g.add(base, g.add(g.mul(d, D), g.add(e, v0)));
   };
 
   // ================= state warpgroup =================
@@ -303,6 +312,11 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
         continue;
       }
       auto [src, base] = slots.incoming(g);
+      if (transposed) { // a pair is two state rows apart: scalar loads
+        for (int64_t e = 0; e < 2; ++e)
+          sInit.push_back(memref::LoadOp::create(b, loc, src, ValueRange{stateIdx(base, i + e)}));
+        continue;
+      }
       Value x = vector::LoadOp::create(b, loc, v2f32, src, ValueRange{stateIdx(base, i)},
                                        false, llvm::MaybeAlign(8));
       for (int64_t e = 0; e < 2; ++e)
@@ -312,26 +326,17 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       writeSb(sbAddr, sInit);
       wg.fenceProxyAsync();
     }
-    const bool kDecay = decayOnK(cfg);
-    const int64_t parts = sp.stateHiLo ? 2 : 1, half = Dv / 2;
-    // Ṽ pieces of this thread: rows j = wtid / (Dv/8) + r·128/(Dv/8).
-    const int64_t vtPieces = C * vPiecesPerRow / 128, vtStep = 128 / vPiecesPerRow;
-    // (Offsets and decays are rebuilt per chunk from one row/offset:
-    // cheaper than keeping 3 x 8 registers beside the 128 of the state.)
-    Value vtHi = g.add(smem, L.vt), vtLo = g.add(vtHi, C * Dv * 2);
-    // ldmatrix.x4.trans of Kᵀ's m64k16 A fragment: lane L gives row L % 8 of
-    // 8x8 matrix L / 8 = (feature half L/8 % 2, token half L/8 / 2), i.e.
+    const int64_t parts = sp.stateHiLo ? 2 : 1, half = stN / 2;
+    // ldmatrix.x4.trans of the m64k16 A fragment of a [C][64·panels] stage
+    // tile, transposed (Kᵀ, or Vᵀ when the state is): lane L gives row L % 8
+    // of 8x8 matrix L / 8 = (column half L/8 % 2, token half L/8 / 2), i.e.
     // token 8·(L/8 / 2) + L % 8 of the k16 step and the 16-byte piece of
-    // features 16·warp + 8·(L/8 % 2) of the 64-feature panel, swizzled by
-    // the token (≡ L % 8 mod 8): one per-lane offset plus constants.
-    Value lmOff;
-    if (kDecay) {
-      Value lmMat = g.div(lane, 8), lmRow = g.rem(lane, 8);
-      lmOff = g.add(
-          g.mul(g.add(g.mul(g.div(lmMat, 2), 8), lmRow), 128),
-          g.mul(arith::XOrIOp::create(b, loc, g.add(g.mul(warp, 2), g.rem(lmMat, 2)), lmRow),
-                16));
-    }
+    // columns 16·warp + 8·(L/8 % 2) of the 64-column panel, swizzled by the
+    // token (≡ L % 8 mod 8): one per-lane offset plus constants.
+    Value lmMat = g.div(lane, 8), lmRow = g.rem(lane, 8);
+    Value lmOff = g.add(
+        g.mul(g.add(g.mul(g.div(lmMat, 2), 8), lmRow), 128),
+        g.mul(arith::XOrIOp::create(b, loc, g.add(g.mul(warp, 2), g.rem(lmMat, 2)), lmRow), 16));
 
     // A decayed bf16 pair (pa, pb) as bf16 hi and, with stateHiLo, the
     // residual as bf16 lo (null otherwise).
@@ -342,67 +347,13 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       return {hi, g.packCvt(g.fsub(pa, g.unpackBF16(hi, 0)), g.fsub(pb, g.unpackBF16(hi, 1)))};
     };
 
-    auto formVt = [&](Value Vb, Value m) {
-      // Ṽ = V ⊙ e^{-λ(m-1-j)} (0 for j ≥ m) as bf16 hi (+ lo), same layout as
-      // V: the decay rides on V's Dv columns rather than K's D (half the work
-      // with two value slices), and K is the A operand straight from its
-      // stage. Loads go out 4 pieces at a time, ahead of their arithmetic.
-      // Each 32-bit word is a bf16 pair, unpacked and repacked with integer
-      // shifts/masks and packed conversions (5 instructions per element; the
-      // vector form's per-element F2F runs on the quarter-rate conversion
-      // pipe, the state warpgroup's longest stall on an H200).
-      auto v4i = VectorType::get({4}, g.i32);
-      for (int64_t r0p = 0; r0p < vtPieces; r0p += 4) {
-        const int64_t n = std::min<int64_t>(4, vtPieces - r0p);
-        SmallVector<Value> raw;
-        for (int64_t r = r0p; r < r0p + n; ++r)
-          raw.push_back(LLVM::LoadOp::create(
-              b, loc, v4i, g.smemPtr(g.add(Vb, pieceOffset(wtid, r, vtStep, Dv).second)), 16));
-        for (int64_t r = r0p; r < r0p + n; ++r) {
-          auto [row, off] = pieceOffset(wtid, r, vtStep, Dv);
-          Value vdec = g.exp2Ftz(g.fmul(nLam, g.indexToF32(g.sub(g.sub(m, g.idx(1)), row))));
-          Value w = g.select(g.slt(row, m), vdec, g.f32c(0.0));
-          SmallVector<Value> hiW, loW;
-          for (int64_t e = 0; e < 4; ++e) {
-            Value x = vector::ExtractOp::create(b, loc, raw[r - r0p], ArrayRef<int64_t>{e});
-            Value pa = g.fmul(g.unpackBF16(x, 0), w), pb = g.fmul(g.unpackBF16(x, 1), w);
-            auto [hi, lo] = hiLo(pa, pb);
-            hiW.push_back(hi);
-            if (lo)
-              loW.push_back(lo);
-          }
-          LLVM::StoreOp::create(b, loc, vector::FromElementsOp::create(b, loc, v4i, hiW),
-                                g.smemPtr(g.add(vtHi, off)), 16);
-          if (sp.stateHiLo)
-            LLVM::StoreOp::create(b, loc, vector::FromElementsOp::create(b, loc, v4i, loW),
-                                  g.smemPtr(g.add(vtLo, off)), 16);
-        }
-      }
-    };
-    // S += Kᵀ Ṽ: A = K from its stage (M-major), B = Ṽ (N-major).
-    auto updateFromVt = [&](SmallVector<Value> S, Value Kb) {
-      S = wg.fence(S);
-      for (int64_t hm = 0; hm < D / 64; ++hm) {
-        SmallVector<Value> acc(S.begin() + hm * half, S.begin() + (hm + 1) * half);
-        for (int64_t kk = 0; kk < C / 16; ++kk) {
-          Value dA = wg.descMN(g.add(Kb, hm * C * 128 + 2048 * kk), C * 128);
-          for (int64_t part = 0; part < parts; ++part) {
-            Value dV = wg.descMN(g.add(part ? vtLo : vtHi, 2048 * kk), C * 128);
-            acc = wg.mmaSS(Dv, acc, dA, dV, /*accumulate=*/true, /*transA=*/true,
-                           /*transB=*/true);
-          }
-        }
-        std::copy(acc.begin(), acc.end(), S.begin() + hm * half);
-      }
-      wg.commit();
-      return wg.wait(0, S);
-    };
-    // S += (K ⊙ w)ᵀ V, w_j = e^{-λ(m-1-j)} (0 for j ≥ m): per 64 state rows,
-    // the chunk's 4 k16 steps of A fragments (hi, lo) from registers, issued
-    // as soon as they are formed so that the next half's arithmetic runs
-    // beside them. The fragments stay live (tied to the final wait) until
-    // the MMAs reading them have completed.
-    auto updateDecayedK = [&](SmallVector<Value> S, Value Kb, Value Vb, Value m) {
+    // S += (K ⊙ w)ᵀ V, or Sᵀ += (V ⊙ w)ᵀ K, w_j = e^{-λ(m-1-j)} (0 for j ≥
+    // m): per 64 accumulator rows, the chunk's 4 k16 steps of A fragments
+    // (hi, lo) from ldmatrix.trans of tile `Ab`, issued as soon as they are
+    // formed so that the next panel's arithmetic runs beside them; B = tile
+    // `Bb` (N-major, stN columns). The fragments stay live (tied to the
+    // final wait) until the MMAs reading them have completed.
+    auto updateDecayed = [&](SmallVector<Value> S, Value Ab, Value Bb, Value m) {
       // A thread's tokens in step kk: 16·kk + t2 + {0, 1} (+ 8).
       SmallVector<Value> w;
       for (int64_t j = 0; j < C; j += 8)
@@ -412,12 +363,12 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
           w.push_back(g.select(g.slt(tok, m), d, g.f32c(0.0)));
         }
       SmallVector<Value> frags;
-      for (int64_t hm = 0; hm < D / 64; ++hm) {
+      for (int64_t hm = 0; hm < stM / 64; ++hm) {
         SmallVector<Value> fr[2];
         for (int64_t kk = 0; kk < C / 16; ++kk) {
-          auto x = g.ldsm4(g.add(Kb, g.add(lmOff, hm * C * 128 + kk * 16 * 128)), /*trans=*/true);
+          auto x = g.ldsm4(g.add(Ab, g.add(lmOff, hm * C * 128 + kk * 16 * 128)), /*trans=*/true);
           for (int64_t r = 0; r < 4; ++r) {
-            // Register r: features +8·(r % 2), tokens +8·(r / 2).
+            // Register r: columns +8·(r % 2), tokens +8·(r / 2).
             Value w0 = w[4 * kk + 2 * (r / 2)], w1 = w[4 * kk + 2 * (r / 2) + 1];
             Value pa = g.fmul(g.unpackBF16(x[r], 0), w0), pb = g.fmul(g.unpackBF16(x[r], 1), w1);
             auto [hi, lo] = hiLo(pa, pb);
@@ -436,8 +387,8 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
                           regs.begin() + half + (part + 1) * 4 * (C / 16));
         for (int64_t kk = 0; kk < C / 16; ++kk)
           for (int64_t part = 0; part < parts; ++part)
-            acc = wg.mmaRS(Dv, acc, ArrayRef<Value>(fr[part]).slice(4 * kk, 4),
-                           wg.descMN(g.add(Vb, 2048 * kk), C * 128), /*accumulate=*/true,
+            acc = wg.mmaRS(stN, acc, ArrayRef<Value>(fr[part]).slice(4 * kk, 4),
+                           wg.descMN(g.add(Bb, 2048 * kk), C * 128), /*accumulate=*/true,
                            /*transB=*/true);
         wg.commit();
         std::copy(acc.begin(), acc.end(), S.begin() + hm * half);
@@ -466,16 +417,8 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       for (Value &x : S)
         x = g.fmul(x, sdec);
     };
-    if (kDecay) {
-      scaleState();
-      S = updateDecayedK(S, Kb, Vb, m);
-    } else {
-      formVt(Vb, m);
-      wg.fenceProxyAsync();
-      wg.namedBarrier(kStateBarrier, 128);
-      scaleState();
-      S = updateFromVt(S, Kb);
-    }
+    scaleState();
+    S = transposed ? updateDecayed(S, Vb, Kb, m) : updateDecayed(S, Kb, Vb, m);
     if (outputs) {
       // The outputs warpgroup has finished reading Sb (its Q·S completed).
       wg.namedBarrier(kSbFreeBarrier, 256);
@@ -487,6 +430,12 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
 
     auto storeState = [&](Value dst, Value base) {
       for (int64_t i = 0; i < nState; i += 2) {
+        if (transposed) {
+          for (int64_t e = 0; e < 2; ++e)
+            memref::StoreOp::create(b, loc, loop.getResult(i + e), dst,
+                                    ValueRange{stateIdx(base, i + e)});
+          continue;
+        }
         Value x = vector::FromElementsOp::create(
             b, loc, v2f32, ValueRange{loop.getResult(i), loop.getResult(i + 1)});
         vector::StoreOp::create(b, loc, x, dst, ValueRange{stateIdx(base, i)}, false,
@@ -502,13 +451,20 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     std::array<Value, 2> qdec;
     for (int64_t hf = 0; hf < 2; ++hf)
       qdec[hf] = g.exp2(g.fmul(nLam, g.indexToF32(g.add(r0, 8 * hf + 1))));
-    // The mask factors are recomputed per chunk (32 ex2 on the otherwise
-    // idle SFU) rather than held in 32 registers: the outputs warpgroup
-    // would spill.
-    auto pdec = [&](int64_t idx) {
+    auto maskFactor = [&](int64_t idx) {
       Value d = g.sub(accRow(idx), accCol(idx));
       return g.select(g.slt(d, g.idx(0)), g.f32c(0.0), g.exp2Ftz(g.fmul(nLam, g.indexToF32(d))));
     };
+    // The 32 mask factors: held in registers where O is a slice (m64n64,
+    // 32 accumulators), recomputed per chunk otherwise (the unsliced
+    // outputs warpgroup would spill). Recomputed, they depend on nothing
+    // loaded, and ptxas issues their ex2 ahead of the chunk's first wgmma
+    // (ncu on an H200: ~256 SFU cycles per warp in front of Q Kᵀ).
+    SmallVector<Value> heldMask;
+    if (cfg.VS > 1)
+      for (int64_t idx = 0; idx < C / 2; ++idx)
+        heldMask.push_back(maskFactor(idx));
+    auto pdec = [&](int64_t idx) { return heldMask.empty() ? maskFactor(idx) : heldMask[idx]; };
     auto loop = scf::ForOp::create(b, loc, g.idx(0), nch, g.idx(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
@@ -533,8 +489,10 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       accP = wg.mmaSS(C, accP, kStep(Qb, C, kk), kStep(Kb, C, kk), kk > 0, false, false);
     wg.commit();
     for (int64_t kk = 0; kk < D / 16; ++kk)
-      accO = wg.mmaSS(Dv, accO, kStep(Qb, C, kk), wg.descMN(g.add(sbAddr, 2048 * kk), D * 128),
-                      kk > 0, false, true);
+      accO = transposed
+                 ? wg.mmaSS(Dv, accO, kStep(Qb, C, kk), kStep(sbAddr, Dv, kk), kk > 0, false, false)
+                 : wg.mmaSS(Dv, accO, kStep(Qb, C, kk),
+                            wg.descMN(g.add(sbAddr, 2048 * kk), D * 128), kk > 0, false, true);
     wg.commit();
     accP = wg.wait(1, accP);
     // P ⊙ M → bf16 A fragments: k16 step st holds values 8·st .. 8·st+7.
@@ -559,7 +517,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     // O leaves through this chunk's Q tile (no longer read: P and Q·S have
     // completed; reloaded only after the next block barrier), swizzled like
     // it, so that the global stores are whole 16-byte pieces of rows.
-    writeTile(Qb, C, accO);
+    writeTile(Qb, C, Dv, accO);
     wg.namedBarrier(kOutputsBarrier, 128);
     auto v8 = VectorType::get({8}, g.bf16);
     for (int64_t r = 0; r < C * vPiecesPerRow / 128; ++r) {
