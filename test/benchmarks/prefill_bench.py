@@ -365,7 +365,7 @@ def write_outputs(args, records, dev, cg, la_note):
              "λ_h = 2^(-8(h+1)/H). Times in ms (median). GB/s on the bytes that must move; ×: peer time / ours. "
              "fla graph: fla's calls replayed from a CUDA graph (its device time, no Python/launch overhead). "
              "Errors: max|a−b|/max|b| vs a float64 reference. "
-             "\"bf16-state\": our kernels with the state update's decayed operand (K ⊙ w in the unsliced wgmma kernels, Ṽ with value slices) rounded to bf16 once "
+             "\"bf16-state\": our kernels with the state update's decayed operand (K ⊙ w in the unsliced wgmma kernels, V ⊙ w with value slices) rounded to bf16 once "
              "(state-hilo=0) instead of bf16 hi + lo.", "",
              "| shape | ours ms | fla ms | fla graph ms | lightning-attn ms | torch loop ms | ours GB/s | % copy | TFLOP/s | × fla | × fla graph | × l-attn | × loop | o err ours | o err fla | state err ours | state err fla | bf16-state ms | bf16-state % copy | bf16-state × fla | bf16-state o err | bf16-state state err |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
