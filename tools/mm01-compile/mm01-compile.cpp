@@ -86,6 +86,12 @@ cl::opt<int64_t> smCount("sm-count",
                                   "the target GPU, for tiling (H100 SXM, "
                                   "H200: 132)"),
                          cl::init(132));
+cl::opt<std::string> lightningStateUpdate(
+    "lightning-state-update",
+    cl::desc("GPU engine: lightning prefill state update, hilo (bf16 hi + lo "
+             "operands, fp32-grade state; default) or bf16 (rounded once: half "
+             "the state MMAs, state error as flash-linear-attention's)"),
+    cl::init("hilo"));
 cl::opt<std::string> cudaToolkit("cuda-toolkit",
                                  cl::desc("CUDA toolkit root (ptxas, libdevice)"),
                                  cl::init(""));
@@ -204,8 +210,12 @@ int compileEngine(mlir::MLIRContext &context, mlir::ModuleOp module,
   mlir::PassManager schedule(&context);
   if (smCount < 1)
     return fail("--sm-count must be >= 1");
+  if (lightningStateUpdate != "hilo" && lightningStateUpdate != "bf16")
+    return fail("--lightning-state-update must be hilo or bf16, got '" +
+                lightningStateUpdate + "'");
   if (failed(mlir::parsePassPipeline(
-          "mm01-gpu-schedule{sm-count=" + std::to_string(smCount) + "}",
+          "mm01-gpu-schedule{sm-count=" + std::to_string(smCount) +
+              " lightning-state-update=" + lightningStateUpdate + "}",
           schedule, errs())))
     return fail("cannot build the schedule pipeline");
   if (failed(schedule.run(module)))

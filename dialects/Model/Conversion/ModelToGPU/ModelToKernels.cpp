@@ -644,7 +644,8 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
         .get("wgmma", spec.wgmma)
         .get("stages", spec.stages)
         .get("state_stages", spec.stateStages)
-        .get("value_slices", spec.valueSlices);
+        .get("value_slices", spec.valueSlices)
+        .get("state_hilo", spec.stateHiLo);
   if (failed(tr->finish()))
     return failure();
   if (!isDecode && spec.segments < 1)
@@ -660,7 +661,7 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
                         spec.minSegmentTokens)(spec.shortestSegmentTokens)(
                         spec.oneWaveSegmentTokens)(spec.localStatesDropLog2)(
                         spec.localStatesSplitChunks)(spec.wgmma)(spec.stages)(
-                        spec.stateStages)(spec.valueSlices)
+                        spec.stateStages)(spec.valueSlices)(spec.stateHiLo)
                         .str();
   // Decode (one token per sequence, token b = slot b): the recurrent decode
   // kernel instead of a 64-token chunk per token. Same q/k/v/state/out

@@ -47,10 +47,21 @@ def MM01SelectTiles : Pass<"mm01-select-tiles", "::mlir::ModuleOp"> {
     is fused). Choices depend on the shapes, the entry (prefill or decode),
     the kernels' maximum token count and `sm-count`. Existing `mm01k.tiles`
     are kept. mm01-model-to-kernels requires them.
+
+    `lightning-state-update` sets the precision of the lightning prefill
+    kernels' state update (tile key `state_hilo`): `hilo` (default) feeds
+    the decayed operand to the tensor cores as bf16 hi + lo (state error
+    ~2e-6 against float64), `bf16` rounds it to bf16 once (half the state
+    MMAs; state error ~1.5e-3, as flash-linear-attention's). The fp32 state
+    accumulators are the same in both.
   }];
   let options = [
     Option<"smCount", "sm-count", "int64_t", /*default=*/"132",
-           "streaming multiprocessors of the target GPU (H100 SXM / H200: 132)">
+           "streaming multiprocessors of the target GPU (H100 SXM / H200: 132)">,
+    Option<"lightningStateUpdate", "lightning-state-update", "std::string",
+           /*default=*/"\"hilo\"",
+           "lightning prefill state update: hilo (bf16 hi + lo, fp32-grade) or "
+           "bf16 (one bf16 rounding, as flash-linear-attention)">
   ];
 }
 

@@ -68,12 +68,17 @@ struct ScheduleOptions : public PassPipelineOptions<ScheduleOptions> {
       *this, "sm-count",
       llvm::cl::desc("streaming multiprocessors of the target GPU (tiling)"),
       llvm::cl::init(132)};
+  Option<std::string> lightningStateUpdate{
+      *this, "lightning-state-update",
+      llvm::cl::desc("lightning prefill state update: hilo or bf16 (mm01-select-tiles)"),
+      llvm::cl::init("hilo")};
 };
 
 void buildSchedule(OpPassManager &pm, const ScheduleOptions &o) {
   if (failed(parsePassPipeline(
           "mm01-inline-layers,mm01-fuse,mm01-select-tiles{sm-count=" +
               std::to_string(o.smCount) +
+              " lightning-state-update=" + o.lightningStateUpdate +
               "},mm01-model-to-kernels,mm01-plan-buffers",
           pm, llvm::errs())))
     llvm::report_fatal_error("mm01-gpu-schedule: cannot build the pipeline");

@@ -43,6 +43,7 @@ struct TileSelector {
   int64_t entryTokens = 0; // the largest call of the entry being tiled
   int64_t maxContext = 0;
   bool prefill = false;
+  bool stateHiLo = true; // lightning prefill: bf16 hi + lo state update
 
   DictionaryAttr rowNorm() {
     mg::RowNormSpec spec; // 128 threads: 4 warps per row
@@ -58,6 +59,7 @@ struct TileSelector {
     spec.maxTokens = entryTokens; // the split serves this entry's calls
     if (!prefill)
       spec.segments = 1; // one token per sequence: nothing to split
+    spec.stateHiLo = stateHiLo;
     mg::chooseLightningPrefillTiles(spec, smCount);
     return mg::makeTiles(ctx, {{"chunk", spec.chunk},
                                {"warps", spec.warps},
@@ -70,7 +72,8 @@ struct TileSelector {
                                {"wgmma", spec.wgmma},
                                {"stages", spec.stages},
                                {"state_stages", spec.stateStages},
-                               {"value_slices", spec.valueSlices}});
+                               {"value_slices", spec.valueSlices},
+                               {"state_hilo", spec.stateHiLo}});
   }
 
   DictionaryAttr lightningDecode() {
@@ -153,7 +156,14 @@ struct SelectTilesPass
       module.emitError() << "mm01-select-tiles: sm-count must be positive";
       return signalPassFailure();
     }
+    if (lightningStateUpdate != "hilo" && lightningStateUpdate != "bf16") {
+      module.emitError() << "mm01-select-tiles: lightning-state-update must be "
+                            "'hilo' or 'bf16', got '"
+                         << lightningStateUpdate << "'";
+      return signalPassFailure();
+    }
     TileSelector sel{&getContext(), smCount, mg::kernelMaxTokens(module)};
+    sel.stateHiLo = lightningStateUpdate == "hilo";
     for (auto fn : module.getOps<func::FuncOp>()) {
       auto entry = fn->getAttrOfType<StringAttr>("mm01.entry");
       if (!entry || fn.isExternal())
