@@ -91,8 +91,10 @@ struct WgLayout {
 ///   D columns), B = K, one m64nD accumulator per 64 value columns; the
 ///   outputs' Q·S then reads Sb = bf16(Sᵀ) as a K-major B. Against a
 ///   decayed Ṽ tile in shared memory (its stores, a barrier of the state
-///   warpgroup, 16 KB): B1 H64 T32K on H200s 0.800-0.820 → 0.756-0.795 ms
-///   (docs/benchmarks/prefill-value-slice-state-path-ab-2026-11-28.md).
+///   warpgroup, 16 KB): B1 H64 T32K on H200s 0.800-0.828 → 0.756-0.795 ms
+///   in four same-run A/Bs, outputs bitwise unchanged
+///   (docs/benchmarks/prefill-value-slice-state-path-ab-2026-11-28.md,
+///   docs/benchmarks/prefill-value-slice-transposed-ab-h200-2026-11-28.md).
 bool transposedState(const Config &cfg) { return cfg.VS > 1; }
 
 /// The automatic ring depth of the local-states kernel: two stages. It
