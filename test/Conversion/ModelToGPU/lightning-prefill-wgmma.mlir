@@ -201,8 +201,12 @@ module {}
 // the transposed state slice Sᵀ [64][128]: its incoming values are loaded one
 // by one (a pair of accumulators is two state rows apart), then per chunk 4
 // ldmatrix.x4.trans of V's stage give (V ⊙ w)ᵀ (hi and lo), 8 m64n128k16
-// with A from registers and B = K; no Ṽ tile, no barrier of its own (4
-// stages: 4 x 40 KB + Sb 16 KB + 1 KB). Sb = bf16(Sᵀ) is [64][128]: 8
+// with A from registers and B = K; no Ṽ tile (4 stages: 4 x 40 KB + Sb 16
+// KB + 1 KB). The fragments are formed one chunk ahead, while the previous
+// chunk's MMAs run: chunk 0's before the loop, after the state warpgroup's
+// own wait for its loads and its barrier (bar.sync 3, 128); the loop takes
+// two chunks an iteration (their fragments in separate registers) and an
+// odd last chunk runs after it, forming none. Sb = bf16(Sᵀ) is [64][128]: 8
 // stmatrix.x4. The outputs warpgroup: the whole Q Kᵀ (m64n64k16), Q·Sb
 // (K-major B: the same transposes as Q Kᵀ) and P·V at n = 64, its 32 mask
 // factors computed once, before its loop.
@@ -217,20 +221,43 @@ module {}
 // VS: scf.if
 // VS-COUNT-64: memref.load {{.*}} : memref<1048576xf32>
 // VS-COUNT-8: nvvm.stmatrix
-// VS: scf.for
 // VS: nvvm.cp.async.wait.group 2
-// VS: gpu.barrier
-// VS: nvvm.cp.async.shared.global
+// VS-NEXT: "bar.sync 3, 128;"
 // VS: "ex2.approx.ftz.f32 $0, $1;"
-// VS-NOT: bar.sync
 // VS-COUNT-4: nvvm.ldmatrix {{.*}} layout = #nvvm.mma_layout<col>, num = 4 : i32
 // VS-NOT: llvm.store
+// VS: scf.for {{.*}} step %c2
+// VS-NEXT: fence.proxy.async
+// VS-NEXT: gpu.barrier
+// VS: nvvm.cp.async.shared.global
 // VS: "wgmma.fence.sync.aligned;"
 // VS-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// VS: "wgmma.commit_group.sync.aligned;"
+// VS: nvvm.cp.async.wait.group 2
+// VS-NEXT: "bar.sync 3, 128;"
+// VS-COUNT-4: nvvm.ldmatrix {{.*}} layout = #nvvm.mma_layout<col>, num = 4 : i32
+// VS-NOT: llvm.store
+// VS: "wgmma.wait_group.sync.aligned 0;"
+// VS: "bar.sync 1, 256;"
+// VS-COUNT-8: nvvm.stmatrix
+// VS: gpu.barrier
+// VS: "wgmma.fence.sync.aligned;"
+// VS-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// VS: "wgmma.commit_group.sync.aligned;"
+// VS: nvvm.cp.async.wait.group 2
+// VS-NEXT: "bar.sync 3, 128;"
+// VS-COUNT-4: nvvm.ldmatrix {{.*}} layout = #nvvm.mma_layout<col>, num = 4 : i32
 // VS: "wgmma.wait_group.sync.aligned 0;"
 // VS: "bar.sync 1, 256;"
 // VS-COUNT-8: nvvm.stmatrix
 // VS: scf.yield
+// VS: scf.if
+// VS: gpu.barrier
+// VS-NOT: nvvm.ldmatrix
+// VS-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// VS-NOT: nvvm.ldmatrix
+// VS: "bar.sync 1, 256;"
+// VS-COUNT-8: nvvm.stmatrix
 // VS-COUNT-64: memref.store {{.*}} : memref<1048576xf32>
 // VS: } else {
 // VS-COUNT-32: "ex2.approx.ftz.f32 $0, $1;"
@@ -251,7 +278,15 @@ module {}
 // VSSPLIT-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_out grid=8,8,batch block=256 smem=181248
 // VSSPLIT-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_states(
 // VSSPLIT: arith.divui %{{.*}}, %{{.*}} : index
+// VSSPLIT: "bar.sync 3, 128;"
 // VSSPLIT-COUNT-4: nvvm.ldmatrix {{.*}} layout = #nvvm.mma_layout<col>, num = 4 : i32
+// VSSPLIT: scf.for {{.*}} step %c2
+// VSSPLIT-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// VSSPLIT: "bar.sync 3, 128;"
+// VSSPLIT-COUNT-4: nvvm.ldmatrix {{.*}} layout = #nvvm.mma_layout<col>, num = 4 : i32
+// VSSPLIT-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// VSSPLIT-NOT: wgmma.mma_async
+// VSSPLIT: scf.yield
 // VSSPLIT-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
 // VSSPLIT-NOT: wgmma.mma_async
 // VSSPLIT: scf.yield

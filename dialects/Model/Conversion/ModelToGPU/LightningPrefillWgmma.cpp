@@ -27,7 +27,9 @@
 //                                   for the whole segment
 //     with value slices the state is held transposed:
 //     Sᵀ = e^{-λm} Sᵀ + (V ⊙ w)ᵀ K  Dv/64 x C/16 (x 2) m64nDk16, A from V's
-//                                   stage, B = K (N-major)
+//                                   stage, B = K (N-major); the A fragments
+//                                   of chunk c+1 are formed while chunk c's
+//                                   MMAs run (two chunks a loop iteration)
 //     Sb = bf16(S) (or bf16(Sᵀ))   (outputs kernel: B of the next chunk's Q·S,
 //                                   once the outputs warpgroup's Q·S is done)
 //
@@ -67,6 +69,9 @@ constexpr int64_t kSwizzleAlign = 1024; // a 128B-swizzle atom
 // warpgroup arrives, the state warpgroup waits) and the outputs warpgroup's
 // own.
 constexpr int64_t kSbFreeBarrier = 1, kOutputsBarrier = 2;
+// The state warpgroup's own: its loading threads' pieces of the next chunk
+// landed, before it reads them ahead of the block barrier.
+constexpr int64_t kStateBarrier = 3;
 
 /// Shared memory (byte offsets from a 1024-aligned base; see the file comment).
 struct WgLayout {
@@ -233,6 +238,13 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     if (loads)
       loader.issue(g.add(ci, L.stages - 1));
   };
+  // The head of a chunk whose pieces the state warpgroup has already
+  // waited for (and SiLU'd): visible to wgmma, block barrier, next loads.
+  auto chunkPublish = [&](Value ci) {
+    wg.fenceProxyAsync();
+    g.barrier();
+    loader.issue(g.add(ci, L.stages - 1));
+  };
   auto chunkLen = [&](Value ci) {
     Value chunkStart = g.add(seg.segStart, g.mul(ci, C));
     return g.minS(g.idx(C), g.sub(seg.segEnd, chunkStart));
@@ -350,13 +362,12 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     };
 
     // S += (K ⊙ w)ᵀ V, or Sᵀ += (V ⊙ w)ᵀ K, w_j = e^{-λ(m-1-j)} (0 for j ≥
-    // m): per 64 accumulator rows, the chunk's 4 k16 steps of A fragments
-    // (hi, lo) from ldmatrix.trans of tile `Ab`, issued as soon as they are
-    // formed so that the next panel's arithmetic runs beside them; B = tile
-    // `Bb` (N-major, stN columns). The fragments stay live (tied to the
-    // final wait) until the MMAs reading them have completed.
-    auto updateDecayed = [&](SmallVector<Value> S, Value Ab, Value Bb, Value m) {
-      // A thread's tokens in step kk: 16·kk + t2 + {0, 1} (+ 8).
+    // m): per 64 accumulator rows hm, the chunk's 4 k16 steps of A fragments
+    // (hi, lo) from ldmatrix.trans of tile `Ab`; B = tile `Bb` (N-major, stN
+    // columns). The fragments stay live (tied to the final wait) until the
+    // MMAs reading them have completed.
+    using Frags = std::array<SmallVector<Value>, 2>; // hi, lo; 4 per k16 step
+    auto decayFactors = [&](Value m) { // a thread's tokens 16·kk + t2 + {0, 1} (+ 8)
       SmallVector<Value> w;
       for (int64_t j = 0; j < C; j += 8)
         for (int64_t e = 0; e < 2; ++e) {
@@ -364,82 +375,187 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
           Value d = g.exp2Ftz(g.fmul(nLam, g.indexToF32(g.sub(g.sub(m, g.idx(1)), tok))));
           w.push_back(g.select(g.slt(tok, m), d, g.f32c(0.0)));
         }
-      SmallVector<Value> frags;
-      for (int64_t hm = 0; hm < stM / 64; ++hm) {
-        SmallVector<Value> fr[2];
-        for (int64_t kk = 0; kk < C / 16; ++kk) {
-          auto x = g.ldsm4(g.add(Ab, g.add(lmOff, hm * C * 128 + kk * 16 * 128)), /*trans=*/true);
-          for (int64_t r = 0; r < 4; ++r) {
-            // Register r: columns +8·(r % 2), tokens +8·(r / 2).
-            Value w0 = w[4 * kk + 2 * (r / 2)], w1 = w[4 * kk + 2 * (r / 2) + 1];
-            Value pa = g.fmul(g.unpackBF16(x[r], 0), w0), pb = g.fmul(g.unpackBF16(x[r], 1), w1);
-            auto [hi, lo] = hiLo(pa, pb);
-            fr[0].push_back(hi);
-            if (lo)
-              fr[1].push_back(lo);
-          }
+      return w;
+    };
+    auto formA = [&](Value Ab, ArrayRef<Value> w, int64_t hm) {
+      Frags fr;
+      for (int64_t kk = 0; kk < C / 16; ++kk) {
+        auto x = g.ldsm4(g.add(Ab, g.add(lmOff, hm * C * 128 + kk * 16 * 128)), /*trans=*/true);
+        for (int64_t r = 0; r < 4; ++r) {
+          // Register r: columns +8·(r % 2), tokens +8·(r / 2).
+          Value w0 = w[4 * kk + 2 * (r / 2)], w1 = w[4 * kk + 2 * (r / 2) + 1];
+          Value pa = g.fmul(g.unpackBF16(x[r], 0), w0), pb = g.fmul(g.unpackBF16(x[r], 1), w1);
+          auto [hi, lo] = hiLo(pa, pb);
+          fr[0].push_back(hi);
+          if (lo)
+            fr[1].push_back(lo);
         }
-        SmallVector<Value> regs(S.begin() + hm * half, S.begin() + (hm + 1) * half);
-        for (int64_t part = 0; part < parts; ++part)
-          regs.append(fr[part]);
-        regs = wg.fence(regs);
-        SmallVector<Value> acc(regs.begin(), regs.begin() + half);
-        for (int64_t part = 0; part < parts; ++part)
-          fr[part].assign(regs.begin() + half + part * 4 * (C / 16),
-                          regs.begin() + half + (part + 1) * 4 * (C / 16));
-        for (int64_t kk = 0; kk < C / 16; ++kk)
-          for (int64_t part = 0; part < parts; ++part)
-            acc = wg.mmaRS(stN, acc, ArrayRef<Value>(fr[part]).slice(4 * kk, 4),
-                           wg.descMN(g.add(Bb, 2048 * kk), C * 128), /*accumulate=*/true,
-                           /*transB=*/true);
-        wg.commit();
-        std::copy(acc.begin(), acc.end(), S.begin() + hm * half);
-        for (int64_t part = 0; part < parts; ++part)
-          frags.append(fr[part]);
       }
+      return fr;
+    };
+    // Issues rows hm's MMAs (one commit group); S and `fr` become the fenced
+    // registers the MMAs are tied to.
+    auto issueUpdate = [&](SmallVector<Value> &S, Frags &fr, Value Bb, int64_t hm) {
+      SmallVector<Value> regs(S.begin() + hm * half, S.begin() + (hm + 1) * half);
+      for (int64_t part = 0; part < parts; ++part)
+        regs.append(fr[part]);
+      regs = wg.fence(regs);
+      SmallVector<Value> acc(regs.begin(), regs.begin() + half);
+      for (int64_t part = 0; part < parts; ++part)
+        fr[part].assign(regs.begin() + half + part * 4 * (C / 16),
+                        regs.begin() + half + (part + 1) * 4 * (C / 16));
+      for (int64_t kk = 0; kk < C / 16; ++kk)
+        for (int64_t part = 0; part < parts; ++part)
+          acc = wg.mmaRS(stN, acc, ArrayRef<Value>(fr[part]).slice(4 * kk, 4),
+                         wg.descMN(g.add(Bb, 2048 * kk), C * 128), /*accumulate=*/true,
+                         /*transB=*/true);
+      wg.commit();
+      std::copy(acc.begin(), acc.end(), S.begin() + hm * half);
+    };
+    // S and the fragments after every MMA issued so far has completed.
+    auto awaitUpdate = [&](ArrayRef<Value> S, ArrayRef<Value> frags) {
       SmallVector<Value> regs(S);
-      regs.append(frags);
+      regs.append(frags.begin(), frags.end());
       regs = wg.wait(0, regs);
       return SmallVector<Value>(regs.begin(), regs.begin() + nState);
     };
+    // Each panel's MMAs are issued as soon as its fragments are formed, so
+    // that the next panel's arithmetic runs beside them.
+    auto updateDecayed = [&](SmallVector<Value> S, Value Ab, Value Bb, Value m) {
+      SmallVector<Value> w = decayFactors(m), frags;
+      for (int64_t hm = 0; hm < stM / 64; ++hm) {
+        Frags fr = formA(Ab, w, hm);
+        issueUpdate(S, fr, Bb, hm);
+        for (int64_t part = 0; part < parts; ++part)
+          frags.append(fr[part]);
+      }
+      return awaitUpdate(S, frags);
+    };
 
-    auto loop = scf::ForOp::create(b, loc, g.idx(0), nch, g.idx(1), sInit);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    Value ci = loop.getInductionVar();
-    SmallVector<Value> S(loop.getRegionIterArgs().begin(), loop.getRegionIterArgs().end());
-    chunkHead(ci, true);
-    Value m = chunkLen(ci);
-    Value stage = stageOf(ci);
-    Value Kb = tileOf(stage, 1), Vb = tileOf(stage, 2);
-
-    // S = e^{-λm} S + (the chunk's update).
-    auto scaleState = [&] {
+    // With the state transposed (one panel of A) and a ring of at least 3
+    // stages, chunk c+1's A fragments are formed while chunk c's MMAs run:
+    // the state warpgroup waits for its own loads of chunk c+1 (and applies
+    // SiLU to them) before the block barrier publishes them, and a barrier
+    // of its 128 threads makes the other threads' pieces visible to
+    // ldmatrix. The fragments are carried through the loop.
+    const bool aAhead = transposed && L.stages >= 3;
+    const int64_t nFrag = parts * 4 * (C / 16);
+    auto landChunk = [&](Value ci) { // the loading threads' pieces of chunk ci
+      NVVM::CpAsyncWaitGroupOp::create(b, loc, L.stages - 2);
+      if (sp.siluInputs)
+        g.ifThen(g.slt(ci, nch), [&] { loader.silu(ci); });
+      wg.namedBarrier(kStateBarrier, 128);
+    };
+    auto formAhead = [&](Value ci) {
+      Value Vb = tileOf(stageOf(ci), 2);
+      Frags fr = formA(Vb, decayFactors(chunkLen(ci)), 0);
+      SmallVector<Value> flat;
+      for (int64_t part = 0; part < parts; ++part)
+        flat.append(fr[part]);
+      return flat;
+    };
+    // One chunk: S = e^{-λm} S + (its update); Sb for the next chunk. With
+    // aAhead `A` holds the chunk's fragments, and the next chunk's are
+    // returned (formed while the MMAs run) where `formNext`.
+    auto chunkStep = [&](Value ci, SmallVector<Value> S, ArrayRef<Value> A, bool formNext) {
+      if (aAhead)
+        chunkPublish(ci);
+      else
+        chunkHead(ci, true);
+      Value m = chunkLen(ci);
+      Value stage = stageOf(ci);
+      Value Kb = tileOf(stage, 1), Vb = tileOf(stage, 2);
       Value sdec = g.exp2(g.fmul(nLam, g.indexToF32(m)));
       for (Value &x : S)
         x = g.fmul(x, sdec);
+      SmallVector<Value> next;
+      if (aAhead) {
+        Frags fr;
+        for (int64_t part = 0; part < parts; ++part)
+          fr[part].assign(A.begin() + part * nFrag / parts, A.begin() + (part + 1) * nFrag / parts);
+        issueUpdate(S, fr, Kb, 0);
+        if (formNext) {
+          Value cn = g.add(ci, 1);
+          landChunk(cn);
+          next = formAhead(cn);
+        }
+        SmallVector<Value> frags(fr[0]);
+        frags.append(fr[1]);
+        S = awaitUpdate(S, frags);
+      } else {
+        S = transposed ? updateDecayed(S, Vb, Kb, m) : updateDecayed(S, Kb, Vb, m);
+      }
+      if (outputs) {
+        // The outputs warpgroup has finished reading Sb (its Q·S completed).
+        wg.namedBarrier(kSbFreeBarrier, 256);
+        writeSb(sbAddr, S);
+        wg.fenceProxyAsync();
+      }
+      return std::make_pair(S, next);
     };
-    scaleState();
-    S = transposed ? updateDecayed(S, Vb, Kb, m) : updateDecayed(S, Kb, Vb, m);
-    if (outputs) {
-      // The outputs warpgroup has finished reading Sb (its Q·S completed).
-      wg.namedBarrier(kSbFreeBarrier, 256);
-      writeSb(sbAddr, S);
-      wg.fenceProxyAsync();
+
+    SmallVector<Value> finalS;
+    if (!aAhead) {
+      auto loop = scf::ForOp::create(b, loc, g.idx(0), nch, g.idx(1), sInit);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        auto args = loop.getRegionIterArgs();
+        auto [S, next] = chunkStep(loop.getInductionVar(), SmallVector<Value>(args), {}, false);
+        scf::YieldOp::create(b, loc, S);
+      }
+      finalS.assign(loop.getResults().begin(), loop.getResults().end());
+    } else {
+      // Two chunks per iteration, each with its own fragment registers. A
+      // loop-carried copy of the fragments formed during the MMAs that read
+      // the previous ones lets ptxas coalesce the two, so that the new
+      // fragments would redefine an in-flight wgmma's inputs, and it then
+      // serializes every wgmma (C7513).
+      landChunk(g.idx(0));
+      SmallVector<Value> carried(sInit);
+      carried.append(formAhead(g.idx(0)));
+      Value pairsEnd = g.mul(g.div(nch, 2), 2);
+      auto loop = scf::ForOp::create(b, loc, g.idx(0), pairsEnd, g.idx(2), carried);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value ci = loop.getInductionVar();
+        auto args = loop.getRegionIterArgs();
+        SmallVector<Value> S(args.begin(), args.begin() + nState);
+        SmallVector<Value> A(args.begin() + nState, args.end());
+        auto [S1, A1] = chunkStep(ci, S, A, true);
+        auto [S2, A2] = chunkStep(g.add(ci, 1), S1, A1, true);
+        SmallVector<Value> yielded(S2);
+        yielded.append(A2);
+        scf::YieldOp::create(b, loc, yielded);
+      }
+      auto res = loop.getResults();
+      SmallVector<Value> S(res.begin(), res.begin() + nState);
+      SmallVector<Value> A(res.begin() + nState, res.end());
+      // An odd chunk count: the last chunk.
+      auto last = scf::IfOp::create(b, loc, TypeRange(ValueRange(S)), g.slt(pairsEnd, nch),
+                                    /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(last.thenBlock());
+        auto [SL, unused] = chunkStep(pairsEnd, S, A, false);
+        scf::YieldOp::create(b, loc, SL);
+        b.setInsertionPointToStart(last.elseBlock());
+        scf::YieldOp::create(b, loc, S);
+      }
+      finalS.assign(last.getResults().begin(), last.getResults().end());
     }
-    scf::YieldOp::create(b, loc, S);
-    b.setInsertionPointAfter(loop);
 
     auto storeState = [&](Value dst, Value base) {
       for (int64_t i = 0; i < nState; i += 2) {
         if (transposed) {
           for (int64_t e = 0; e < 2; ++e)
-            memref::StoreOp::create(b, loc, loop.getResult(i + e), dst,
+            memref::StoreOp::create(b, loc, finalS[i + e], dst,
                                     ValueRange{stateIdx(base, i + e)});
           continue;
         }
         Value x = vector::FromElementsOp::create(
-            b, loc, v2f32, ValueRange{loop.getResult(i), loop.getResult(i + 1)});
+            b, loc, v2f32, ValueRange{finalS[i], finalS[i + 1]});
         vector::StoreOp::create(b, loc, x, dst, ValueRange{stateIdx(base, i)}, false,
                                 llvm::MaybeAlign(8));
       }
