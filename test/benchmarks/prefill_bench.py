@@ -318,7 +318,7 @@ def main():
         ours_ms = r["ms"] if r else None
         rec = {"op": "lightning_prefill", "name": name,
                "shape": {"B": B, "T": T, "lens": lens if B > 1 else None, "H": H, "D": D, "act": "bf16", "state": "f32"},
-               "device": dev, "impl": f"mm01 generated (chunk 64, wgmma, cp.async ring; NS={r['NS'] if r else '?'}, VS={r.get('VS', 1) if r else '?'}, local states from the 2^-{r.get('tail_log2', 0) if r else '?'} tail (0: every token), in halves from {r.get('split_chunks', 0) if r else '?'} chunks (0: never))",
+               "device": dev, "impl": f"mm01 generated (chunk 64, wgmma, cp.async ring; NS={r['NS'] if r else '?'}, VS={r.get('VS', 1) if r else '?'}, local states from the 2^-{r.get('tail_log2', 0) if r else '?'} tail (0: every token), in {r.get('parts', 2) if r else '?'} parts from {r.get('split_chunks', 0) if r else '?'} chunks (0: never))",
                "ours_ms": ours_ms, "ours_kernel_ms": r["kernel_ms"] if r else None,
                "peer_ms": peer, "bytes_must_move": nbytes,
                "effective_gbps": nbytes / (ours_ms * 1e-3) / 1e9 if ours_ms else None,

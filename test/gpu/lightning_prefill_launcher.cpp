@@ -76,7 +76,8 @@ struct Plan {
   bool silu = false;
   bool hiLo = true; // state update with K̃ as bf16 hi + lo (plan key hilo)
   int tailLog2 = 0;    // local states from the 2^-n tail (plan key tail_log2; 0: every token)
-  int splitChunks = 0; // local states in halves from this many chunks (split_chunks; 0: never)
+  int splitChunks = 0; // local states in parts from this many chunks (split_chunks; 0: never)
+  int parts = 1;       // the parts of a split local state (plan key parts)
   long long wsPerSeq = 0; // workspace bytes per sequence (plan key workspace=batch*N)
   long long maxTokens = 0;
   long long qTS, qHS, kTS, kHS, vTS, vHS, oTS, oHS;
@@ -133,6 +134,7 @@ bool loadPlan(const std::string &file, Plan &plan) {
     else if (k == "hilo") plan.hiLo = v == "1";
     else if (k == "tail_log2") plan.tailLog2 = std::stoi(v);
     else if (k == "split_chunks") plan.splitChunks = std::stoi(v);
+    else if (k == "parts") plan.parts = std::stoi(v);
     else if (k == "workspace") {
       if (v.rfind("batch*", 0) == 0)
         plan.wsPerSeq = std::stoll(v.substr(6));
@@ -490,9 +492,9 @@ bool runIO(const Plan &plan, const std::string &dir, int B) {
     perKernel.push_back(median(v));
   std::printf("RESULT {\"dir\": \"%s\", \"B\": %d, \"T\": %lld, \"H\": %d, \"D\": %d, "
               "\"NS\": %d, \"VS\": %d, \"tail_log2\": %d, \"split_chunks\": %d, "
-              "\"ms\": %.6f, \"kernel_ms\": [",
+              "\"parts\": %d, \"ms\": %.6f, \"kernel_ms\": [",
               dir.c_str(), B, T, H, D, plan.NS, plan.VS, plan.tailLog2, plan.splitChunks,
-              median(times));
+              plan.parts, median(times));
   for (size_t i = 0; i < perKernel.size(); ++i)
     std::printf("%s%.6f", i ? ", " : "", perKernel[i]);
   std::printf("]}\n");

@@ -33,9 +33,14 @@
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 wgmma=1 max-tokens=4096 decay=0.001,0.5" | FileCheck %s --check-prefix=TAILMIX
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 wgmma=1 max-tokens=4096 decay=0.001,0.001" | FileCheck %s --check-prefix=NOTAIL
 // Two local-states blocks per segment where its state reads at least 16
-// chunks (default), one with local-states-split-chunks=0; 1 is an error.
+// chunks (default), local-states-parts of them with that option, one with
+// local-states-split-chunks=0; 1 is an error, and so are parts < 2 or more
+// parts than split chunks.
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 local-states-split-chunks=0" | FileCheck %s --check-prefix=SPLIT0
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 local-states-parts=4" | FileCheck %s --check-prefix=PARTS4
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 local-states-split-chunks=1" 2>&1 | FileCheck %s --check-prefix=ERR-SPLIT
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 local-states-split-chunks=4 local-states-parts=5" 2>&1 | FileCheck %s --check-prefix=ERR-PARTS
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 local-states-parts=1" 2>&1 | FileCheck %s --check-prefix=ERR-PARTS1
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 local-states-drop-log2=-1" 2>&1 | FileCheck %s --check-prefix=ERR-TAIL
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 value-slices=2" 2>&1 | FileCheck %s --check-prefix=ERR-VS-MMA
 
@@ -325,13 +330,13 @@ module {}
 // NOPDL-NOT: overlap=1
 // NOPDL-NOT: griddepcontrol
 
-// TAIL: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 split_chunks=16 max_batch={{.*}} workspace=batch*4194304 {{.*}}_wg_states grid=8,8,batch
+// TAIL: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 split_chunks=16 parts=2 max_batch={{.*}} workspace=batch*4194304 {{.*}}_wg_states grid=8,8,batch
 // TAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
-// Blocks: lin / H = s·2 + half.
+// Blocks: lin / H = s·2 + part (two parts by default).
 // TAIL: %[[X:.*]] = arith.divui %{{.*}}, %c8{{.*}} : index
 // TAIL: %[[PART:.*]] = arith.remui %[[X]], %c2{{.*}} : index
 // TAIL: %[[S:.*]] = arith.divui %[[X]], %c2{{.*}} : index
-// The chunks the local state reads: from the head's tail, split in halves
+// The chunks the local state reads: from the head's tail, split in parts
 // where they are at least 16.
 // TAIL: arith.constant 3 : index
 // TAIL: arith.constant 4 : index
@@ -344,56 +349,62 @@ module {}
 // TAIL: %[[TAIL:.*]] = arith.select %{{.*}}, %[[C201]], %{{.*}} : index
 // TAIL: %[[DROP:.*]] = arith.subi %[[NCH:.*]], %[[TAIL]] : index
 // TAIL: %[[C0:.*]] = arith.maxsi %[[DROP]], %{{.*}} : index
-// TAIL: %[[READS:.*]] = arith.subi %[[NCH]], %[[C0]] : index
-// TAIL: %[[HALF:.*]] = arith.divui %[[READS]], %c2{{.*}} : index
+// TAIL: %[[READS0:.*]] = arith.subi %[[NCH]], %[[C0]] : index
+// TAIL: %[[READS:.*]] = arith.maxsi %[[READS0]], %{{.*}} : index
+// Parts of cdiv(reads, 2) chunks where the reads are at least 16 (else one
+// of all of them); cdiv(reads, partLen) parts.
+// TAIL: %[[HALF:.*]] = arith.divui %{{.*}}, %c2{{.*}} : index
 // TAIL: %[[C16:.*]] = arith.constant 16 : index
 // TAIL: %[[FEW:.*]] = arith.cmpi slt, %[[READS]], %[[C16]] : index
-// TAIL: %[[Q0:.*]] = arith.select %[[FEW]], %{{.*}}, %[[HALF]] : index
-// TAIL: %[[ISFIRST:.*]] = arith.cmpi eq, %[[PART]], %{{.*}} : index
-// TAIL: %[[MID:.*]] = arith.addi %[[C0]], %[[Q0]] : index
-// TAIL: %[[FIRST:.*]] = arith.select %[[ISFIRST]], %[[C0]], %[[MID]] : index
-// TAIL: %[[LAST:.*]] = arith.select %[[ISFIRST]], %[[MID]], %[[NCH]] : index
-// A first half runs only where the reads were split.
-// TAIL: %[[SPLIT:.*]] = arith.cmpi slt, %{{.*}}, %[[Q0]] : index
-// TAIL: %[[SECOND:.*]] = arith.cmpi slt, %{{.*}}, %[[PART]] : index
-// TAIL: %[[EITHER:.*]] = arith.ori %[[SECOND]], %[[SPLIT]] : i1
-// TAIL: %[[ACTIVE:.*]] = arith.andi %{{.*}}, %[[EITHER]] : i1
+// TAIL: %[[LEN:.*]] = arith.select %[[FEW]], %[[READS]], %[[HALF]] : index
+// TAIL: %[[NPARTS:.*]] = arith.divui %{{.*}}, %[[LEN]] : index
+// TAIL: %[[SKIP:.*]] = arith.muli %[[PART]], %[[LEN]] : index
+// TAIL: %[[FIRST:.*]] = arith.addi %[[C0]], %[[SKIP]] : index
+// TAIL: %[[END:.*]] = arith.addi %[[FIRST]], %[[LEN]] : index
+// TAIL: %[[LAST:.*]] = arith.minsi %[[NCH]], %[[END]] : index
+// Only the parts the reads were split into run (none is empty).
+// TAIL: %[[ISPART:.*]] = arith.cmpi slt, %[[PART]], %[[NPARTS]] : index
+// TAIL: %[[ACTIVE:.*]] = arith.andi %{{.*}}, %[[ISPART]] : i1
 // TAIL: arith.muli %[[FIRST]], %c64
 // TAIL: arith.muli %[[LAST]], %c64
 // TAIL: scf.if %[[ACTIVE]]
-// A second half's state goes to slot s + 1, a first half's to NS + s + 1.
+// Part p's state goes to slot p·NS + s + 1.
 // TAIL: %[[NEXT:.*]] = arith.addi %[[S]], %c1{{.*}} : index
-// TAIL: %[[FIRSTSLOT:.*]] = arith.addi %[[NEXT]], %c4{{.*}} : index
-// TAIL: %[[ISFIRST2:.*]] = arith.cmpi eq, %[[PART]], %{{.*}} : index
-// TAIL: arith.select %[[ISFIRST2]], %[[FIRSTSLOT]], %[[NEXT]] : index
-// The scan adds a segment's first half, decayed over its second half's
-// tokens, where it was split off (and loads none where nothing was); the
-// (b, h) workspace holds 2·NS slots.
+// TAIL: %[[PARTOFF:.*]] = arith.muli %[[PART]], %c4{{.*}} : index
+// TAIL: arith.addi %[[NEXT]], %[[PARTOFF]] : index
+// The scan weighs part 0 by e^{-λ·(tokens after it)} (1 where it is the
+// only part) and adds part 1, likewise weighed, where the reads were split
+// (and loads none where nothing was); the (b, h) workspace holds 2·NS slots.
 // TAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_scan(
 // TAIL: arith.muli %{{.*}}, %c8{{.*}} : index
 // TAIL: arith.constant 201 : index
 // TAIL: arith.constant 16 : index
-// TAIL: %[[SQ0:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : index
-// TAIL: %[[SPLITS:.*]] = arith.cmpi slt, %{{.*}}, %[[SQ0]] : index
-// TAIL: %[[SECONDCH:.*]] = arith.subi %{{.*}}, %[[SQ0]] : index
-// TAIL: arith.muli %[[SECONDCH]], %c64
-// TAIL: %[[W:.*]] = math.exp2
-// TAIL: %[[WV:.*]] = vector.broadcast %[[W]]
+// TAIL: %[[SLEN:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : index
+// TAIL: %[[SPARTS:.*]] = arith.divui %{{.*}}, %[[SLEN]] : index
+// TAIL: %[[END0:.*]] = arith.minsi %[[SREADS:.*]], %[[SLEN]] : index
+// TAIL: %[[AFTER0:.*]] = arith.subi %[[SREADS]], %[[END0]] : index
+// TAIL: arith.muli %[[AFTER0]], %c64
+// TAIL: %[[W0:.*]] = math.exp2
+// TAIL: %[[WV0:.*]] = vector.broadcast %[[W0]]
+// TAIL: %[[W1:.*]] = math.exp2
+// TAIL: %[[WV1:.*]] = vector.broadcast %[[W1]]
 // TAIL: scf.for
 // TAIL: %[[Y0:.*]] = vector.load %arg2[
-// TAIL: %[[HALVES:.*]]:8 = scf.if %[[SPLITS]] -> (vector<4xf32>
-// TAIL: %[[SUM:.*]] = vector.fma %{{.*}}, %[[WV]], %[[Y0]]
+// TAIL: %[[Y0W:.*]] = arith.mulf %[[Y0]], %[[WV0]] : vector<4xf32>
+// TAIL: %[[SPLITS:.*]] = arith.cmpi slt, %c1{{.*}}, %[[SPARTS]] : index
+// TAIL: %[[WITH1:.*]]:8 = scf.if %[[SPLITS]] -> (vector<4xf32>
+// TAIL: %[[SUM:.*]] = vector.fma %{{.*}}, %[[WV1]], %[[Y0W]]
 // TAIL: scf.yield %[[SUM]],
 // TAIL: } else {
-// TAIL-NEXT: scf.yield %[[Y0]],
-// TAIL: vector.fma %{{.*}}, %{{.*}}, %[[HALVES]]#0
+// TAIL-NEXT: scf.yield %[[Y0W]],
+// TAIL: vector.fma %{{.*}}, %{{.*}}, %[[WITH1]]#0
 // The outputs kernel reads whole segments.
 // TAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_out(
 // TAIL-NOT: arith.constant 201 : index
 // TAIL: gpu.return
 
 // One local-states block per segment (local-states-split-chunks=0).
-// SPLIT0: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 split_chunks=0 max_batch={{.*}} workspace=batch*2097152 {{.*}}_wg_states grid=4,8,batch
+// SPLIT0: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 split_chunks=0 parts=2 max_batch={{.*}} workspace=batch*2097152 {{.*}}_wg_states grid=4,8,batch
 // SPLIT0-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_scan(
 // The segment decay only, no first halves' weight.
 // SPLIT0: math.exp2
@@ -401,8 +412,31 @@ module {}
 // SPLIT0: gpu.return
 
 // ERR-SPLIT: lightning prefill kernel generator: localStatesSplitChunks = 1 must be 0 (one local-states block per segment) or at least 2
+// ERR-PARTS: lightning prefill kernel generator: localStatesParts = 5 must be 2..64 and at most localStatesSplitChunks (4)
+// ERR-PARTS1: lightning prefill kernel generator: localStatesParts = 1 must be 2..64 and at most localStatesSplitChunks (16)
 
-// EXACT: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=0 split_chunks=16 max_batch=
+// Four parts: 4 x 4 local-states blocks per head, 4·NS workspace slots per
+// (b, h), part p's state in slot p·NS + s + 1; the scan adds parts 1-3, each
+// only where the reads were split into that many.
+// PARTS4: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 split_chunks=16 parts=4 max_batch={{.*}} workspace=batch*8388608 {{.*}}_wg_states grid=16,8,batch
+// PARTS4-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
+// PARTS4: %[[PART:.*]] = arith.remui %{{.*}}, %c4{{.*}} : index
+// PARTS4: arith.divui %{{.*}}, %c4{{.*}} : index
+// PARTS4: arith.muli %[[PART]], %c4{{.*}} : index
+// PARTS4-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_scan(
+// PARTS4-COUNT-4: math.exp2
+// PARTS4: scf.for
+// PARTS4: arith.cmpi slt, %c1{{.*}}, %[[N:.*]] : index
+// PARTS4: scf.if
+// PARTS4-COUNT-8: vector.load %arg2[{{.*}}] {{.*}} : memref<33554432xf32>, vector<4xf32>
+// PARTS4: arith.cmpi slt, %c2{{.*}}, %[[N]] : index
+// PARTS4: scf.if
+// PARTS4: arith.cmpi slt, %c3{{.*}}, %[[N]] : index
+// PARTS4: scf.if
+// PARTS4-NOT: arith.cmpi slt, %c4{{.*}}, %[[N]] : index
+// PARTS4: gpu.return
+
+// EXACT: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=0 split_chunks=16 parts=2 max_batch=
 // EXACT-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
 // EXACT-NOT: arith.constant 201 : index
 // EXACT: gpu.return

@@ -90,7 +90,7 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu) {
   Value lin = g.add(bx, g.mul(by, gx));
   blk.h = g.rem(lin, cfg.H);
   Value x = g.div(lin, cfg.H);
-  // Local states in halves: lin / H = (s·VS + slice)·SP + part.
+  // Local states in parts: lin / H = (s·VS + slice)·SP + part.
   if (mode == Mode::LocalStates && cfg.SP > 1) {
     blk.part = g.rem(x, cfg.SP);
     x = g.div(x, cfg.SP);
@@ -104,17 +104,15 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu) {
                                        : g.slt(blk.seg.segEnd, blk.seg.len);
   if (mode == Mode::LocalStates) {
     // The chunks this block's share of the local state reads: the tail
-    // (localRangeOf), and with halves the first q0 of them or the rest.
+    // (localRangeOf), and with parts its run of partLen of them.
     Value nch = g.cdiv(g.sub(blk.seg.segEnd, blk.seg.segStart), cfg.C);
     LocalRange r = localRangeOf(g, cfg, blk.h, nch);
     Value first = r.c0, last = nch;
     if (cfg.SP > 1) {
-      Value firstHalf = g.eq(blk.part, g.idx(0));
-      Value mid = g.add(r.c0, r.q0);
-      first = g.select(firstHalf, r.c0, mid);
-      last = g.select(firstHalf, mid, nch);
-      // A first half only where the reads were split.
-      active = g.land(active, g.lor(g.slt(g.idx(0), blk.part), g.slt(g.idx(0), r.q0)));
+      first = g.add(r.c0, g.mul(blk.part, r.partLen));
+      last = g.minS(nch, g.add(first, r.partLen));
+      // Only the parts the reads were split into.
+      active = g.land(active, g.slt(blk.part, r.parts));
     }
     Value segStart = blk.seg.segStart;
     blk.seg.segStart = g.add(segStart, g.mul(first, cfg.C));
@@ -155,10 +153,13 @@ LocalRange localRangeOf(Gen &g, const Config &cfg, Value h, Value nch) {
     }
   }
   r.reads = g.sub(nch, r.c0);
-  r.q0 = g.idx(0);
-  if (cfg.SP > 1)
-    r.q0 = g.select(g.slt(r.reads, g.idx(cfg.spec.localStatesSplitChunks)), g.idx(0),
-                    g.div(r.reads, 2));
+  if (cfg.SP > 1) {
+    Value reads = g.maxS(r.reads, g.idx(1));
+    r.partLen = g.select(g.slt(reads, g.idx(cfg.spec.localStatesSplitChunks)), reads,
+                         g.cdiv(reads, cfg.SP));
+    r.parts = arith::DivUIOp::create(g.b, g.loc, g.add(reads, g.sub(r.partLen, g.idx(1))),
+                                     r.partLen);
+  }
   return r;
 }
 

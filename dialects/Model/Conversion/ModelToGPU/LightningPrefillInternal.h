@@ -27,9 +27,9 @@ struct Config {
   LightningPrefillSpec spec;
   int64_t H, D, C, W, threads, NS;
   int64_t VS = 1, Dv = 0; // value slices, columns of each (D / VS)
-  // Local-states blocks per segment (2: halves, localStatesSplitChunks; a
-  // (b, h)'s workspace then holds NS·SP slots: slot s + 1 the second half
-  // of segment s, slot NS + s + 1 its first half).
+  // Local-states blocks per segment (localStatesParts where
+  // localStatesSplitChunks > 0; a (b, h)'s workspace then holds NS·SP
+  // slots: slot p·NS + s + 1 part p of segment s).
   int64_t SP = 1;
   // State tile of a warp: warps WM × WN over the D × D state, each
   // MTW m-tiles (16 rows) × NTS n-tiles (8 columns).
@@ -144,18 +144,20 @@ ChunkKernel createChunkKernel(mlir::OpBuilder &builder, mlir::gpu::GPUModuleOp m
                               GeneratedKernel &gk, mlir::Location loc);
 
 /// Chunks [c0, nch) of a non-last segment that its local state reads
-/// (c0 > 0 where the state tail drops the earlier ones), and with two
-/// local-states blocks per segment (cfg.SP = 2) the first half's length q0
-/// (0: one block reads them all). Per (b, h): every non-last segment of a
-/// sequence has the same length, so the scan derives the same split.
+/// (c0 > 0 where the state tail drops the earlier ones), and with
+/// local-states parts (cfg.SP > 1) their length partLen (reads where they
+/// are not split) and count parts = cdiv(reads, partLen) ≤ SP: part p reads
+/// [c0 + p·partLen, min(c0 + (p+1)·partLen, nch)), never empty. Per (b, h):
+/// every non-last segment of a sequence has the same length, so the scan
+/// derives the same parts.
 struct LocalRange {
-  Value c0, reads, q0;
+  Value c0, reads, partLen, parts;
 };
 LocalRange localRangeOf(Gen &g, const Config &cfg, Value h, Value nch);
 
 /// A chunk kernel block: the dynamic shared memory's base address, the
 /// block's segment s, head h, sequence b and its rows; `part` (local states
-/// with cfg.SP = 2) is 0 for a segment's first half, 1 for its second.
+/// with cfg.SP > 1) its part of the segment's local state (LocalRange).
 struct ChunkBlock {
   Value smem, s, h, bIdx, part;
   Value v0; // first value column of the block's slice (0 without slices)
@@ -174,7 +176,7 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu);
 struct StateSlots {
   const Config &cfg;
   Mode mode;
-  Value s, part, state, ws; // segment, half, parameters (state: outputs only)
+  Value s, part, state, ws; // segment, part, parameters (state: outputs only)
   Value stateBase, wsBase;  // (b, h)'s state; its NS·SP workspace slots (split)
   /// With a split, the incoming slot is written by the scan kernel, which
   /// the outputs kernel overlaps: a thread waits for it before reading.
@@ -193,7 +195,7 @@ struct StateSlots {
     if (mode == Mode::LocalStates) {
       Value slot = g.add(s, 1);
       if (cfg.SP > 1)
-        slot = g.select(g.eq(part, g.idx(0)), g.add(slot, cfg.NS), slot);
+        slot = g.add(slot, g.mul(part, cfg.NS));
       store(ws, g.add(wsBase, g.mul(slot, cfg.D * cfg.D)));
     }
     else if (cfg.split())

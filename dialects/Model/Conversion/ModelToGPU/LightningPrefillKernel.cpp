@@ -433,9 +433,9 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
 
 /// The scan over segment states, per (b, h): ws[0] = state; ws[s] = e^{-λ·segLen}
 /// ws[s-1] + ws[s] (ws[s] held segment s-1's local state) for s < nseg. With
-/// local states in halves (cfg.SP = 2), segment s-1's is ws[s] + e^{-λ·L2}
-/// ws[NS + s] where its first half was split off (q0 > 0; L2 the second
-/// half's tokens, the same for every non-last segment of the sequence).
+/// local states in parts (cfg.SP > 1), segment s-1's is Σ_p w_p ws[p·NS + s]
+/// over its parts (LocalRange; the same for every non-last segment of the
+/// sequence), w_p = e^{-λ·(tokens after part p)}.
 /// Grid (H·P, batch): block (h·P + p) scans part p of the D×D state, one
 /// float4 column of the chain per thread; the loads of 8 segments are issued
 /// together (the chain is latency-bound).
@@ -489,16 +489,20 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
     Value nlog2e = negLambdaLog2e(g, cfg, h);
     Value dec = g.exp2(g.fmul(nlog2e, g.indexToF32(seg.segLen)));
     Value decV = vector::BroadcastOp::create(b, loc, v4, dec);
-    // Halves: whether segments' first halves were split off, and their
-    // weight e^{-λ·(tokens of the second half)}.
-    Value halves, firstDecV;
+    // Parts: how many, and their weights e^{-λ·(tokens after part p)}
+    // (1 for the last).
+    Value parts;
+    SmallVector<Value> partDecV;
     if (cfg.SP > 1) {
       Value nch = g.div(seg.segLen, cfg.C); // non-last segments are whole chunks
       LocalRange r = localRangeOf(g, cfg, h, nch);
-      halves = g.slt(g.idx(0), r.q0);
-      Value secondTokens = g.mul(g.sub(r.reads, r.q0), cfg.C);
-      firstDecV = vector::BroadcastOp::create(
-          b, loc, v4, g.exp2(g.fmul(nlog2e, g.indexToF32(secondTokens))));
+      parts = r.parts;
+      for (int64_t p = 0; p < cfg.SP; ++p) {
+        Value end = g.minS(r.reads, g.mul(r.partLen, p + 1));
+        Value after = g.mul(g.sub(r.reads, end), cfg.C);
+        partDecV.push_back(vector::BroadcastOp::create(
+            b, loc, v4, g.exp2(g.fmul(nlog2e, g.indexToF32(after)))));
+      }
     }
     Value x0 = vector::LoadOp::create(b, loc, v4, state, ValueRange{stateIdx}, false,
                                       llvm::MaybeAlign(16));
@@ -520,26 +524,31 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
                                           llvm::MaybeAlign(16)));
     }
     if (cfg.SP > 1) {
-      // First halves only where they were split off (uniform per block):
+      // Parts 1.. only where the reads were split (uniform per block):
       // batched and short calls, whose local states are short, load none.
-      SmallVector<Type> types(batchSegs, v4);
-      auto withFirst = scf::IfOp::create(b, loc, types, halves, /*withElse=*/true);
-      {
+      // Part 0's weight is 1 where it is the only one.
+      for (int64_t u = 0; u < batchSegs; ++u)
+        ys[u] = arith::MulFOp::create(b, loc, ys[u], partDecV[0]);
+      for (int64_t p = 1; p < cfg.SP; ++p) {
+        SmallVector<Type> types(batchSegs, v4);
+        auto withPart = scf::IfOp::create(b, loc, types, g.slt(g.idx(p), parts),
+                                          /*withElse=*/true);
         OpBuilder::InsertionGuard ifGuard(b);
-        b.setInsertionPointToStart(withFirst.thenBlock());
-        SmallVector<Value> firsts, sums;
+        b.setInsertionPointToStart(withPart.thenBlock());
+        SmallVector<Value> more, sums;
         for (int64_t u = 0; u < batchSegs; ++u)
-          firsts.push_back(vector::LoadOp::create(
-              b, loc, v4, ws, ValueRange{g.add(idxs[u], cfg.NS * D * D)}, false,
+          more.push_back(vector::LoadOp::create(
+              b, loc, v4, ws, ValueRange{g.add(idxs[u], p * cfg.NS * D * D)}, false,
               llvm::MaybeAlign(16)));
         for (int64_t u = 0; u < batchSegs; ++u)
-          sums.push_back(vector::FMAOp::create(b, loc, v4, firsts[u], firstDecV, ys[u]));
+          sums.push_back(vector::FMAOp::create(b, loc, v4, more[u], partDecV[p], ys[u]));
         scf::YieldOp::create(b, loc, sums);
-        b.setInsertionPointToStart(withFirst.elseBlock());
+        b.setInsertionPointToStart(withPart.elseBlock());
         scf::YieldOp::create(b, loc, ys);
+        b.setInsertionPointAfter(withPart);
+        for (int64_t u = 0; u < batchSegs; ++u)
+          ys[u] = withPart.getResult(u);
       }
-      for (int64_t u = 0; u < batchSegs; ++u)
-        ys[u] = withFirst.getResult(u);
     }
     Value x = loop.getRegionIterArgs()[0];
     for (int64_t u = 0; u < batchSegs; ++u) {
@@ -677,6 +686,14 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
            << " must be 0 (one local-states block per segment) or at least 2";
     return failure();
   }
+  if (spec.localStatesSplitChunks > 0 &&
+      (spec.localStatesParts < 2 || spec.localStatesParts > 64 ||
+       spec.localStatesParts > spec.localStatesSplitChunks)) {
+    fail() << "localStatesParts = " << spec.localStatesParts
+           << " must be 2..64 and at most localStatesSplitChunks ("
+           << spec.localStatesSplitChunks << ")";
+    return failure();
+  }
   if (spec.localStatesDropLog2 < 0) {
     fail() << "localStatesDropLog2 = " << spec.localStatesDropLog2
            << " must be >= 0 (0: local states from every token)";
@@ -727,7 +744,7 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
     cfg.NS = spec.segments;
   }
   cfg.Dv = cfg.D / cfg.VS;
-  cfg.SP = cfg.split() && spec.localStatesSplitChunks > 0 ? 2 : 1;
+  cfg.SP = cfg.split() && spec.localStatesSplitChunks > 0 ? spec.localStatesParts : 1;
   cfg.base = ("lightning_prefill_h" + llvm::Twine(cfg.H) + "_d" + llvm::Twine(cfg.D) +
               "_bf16_c" + llvm::Twine(cfg.C) + "_s" + llvm::Twine(cfg.NS) +
               (spec.siluInputs ? "_silu" : "") + (spec.stateHiLo ? "" : "_bf16state") + (spec.wgmma ? "_wg" : "") +

@@ -86,14 +86,17 @@ struct LightningPrefillSpec {
   /// dropped. B1 H8 T512K on an H100: the local states read ~20% of K and V
   /// (docs/lightning-prefill.md, "State tail").
   int64_t localStatesDropLog2 = 64;
-  /// Two local-states blocks per segment (0: one): where a segment's local
-  /// state reads at least this many chunks (its tail, or the whole segment),
-  /// the first half and the second are computed by two blocks, and the scan
-  /// adds the first half's state decayed over the second's length. A
-  /// local-states kernel runs as long as its longest tail (the λ = 1/256
-  /// head's 201 chunks against 3 at λ = 1/2 at the benchmark's decays);
-  /// halving the long ones brings it towards its DRAM time. At least 2.
+  /// Local states in parts (0: one block per segment): where a segment's
+  /// local state reads at least this many chunks (its tail, or the whole
+  /// segment), localStatesParts blocks compute it, each a run of
+  /// cdiv(reads, parts) consecutive chunks, and the scan adds the parts'
+  /// states, each decayed over the tokens after it. A local-states kernel
+  /// runs as long as its longest tail (the λ = 1/256 head's 201 chunks
+  /// against 3 at λ = 1/2 at the benchmark's decays); parts bring it
+  /// towards its DRAM time. At least 2.
   int64_t localStatesSplitChunks = 16;
+  /// The parts of a split local state (2..64, at most localStatesSplitChunks).
+  int64_t localStatesParts = 2;
   /// Chunk kernels on sm_90a warpgroup MMAs (wgmma, LightningPrefillWgmma.cpp:
   /// an outputs and a state warpgroup per block, operands from swizzled
   /// shared memory) instead of mma.sync. D ∈ {64, 128}.

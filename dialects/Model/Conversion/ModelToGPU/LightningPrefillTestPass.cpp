@@ -95,9 +95,12 @@ struct TestLightningPrefillKernelPass
       llvm::cl::init(64)};
   Option<int64_t> localStatesSplit{
       *this, "local-states-split-chunks",
-      llvm::cl::desc("two local-states blocks per segment where its local state "
-                     "reads at least this many chunks (0: one)"),
+      llvm::cl::desc("local states in parts where a segment's local state "
+                     "reads at least this many chunks (0: one block)"),
       llvm::cl::init(16)};
+  Option<int64_t> localStatesParts{
+      *this, "local-states-parts",
+      llvm::cl::desc("the parts of a split local state"), llvm::cl::init(2)};
   Option<int64_t> chunk{*this, "chunk", llvm::cl::desc("chunk tokens"),
                         llvm::cl::init(64)};
   Option<int64_t> maxBatch{*this, "max-batch", llvm::cl::desc("max batch"),
@@ -167,6 +170,7 @@ struct TestLightningPrefillKernelPass
     spec.oneWaveSegmentTokens = oneWaveSegment;
     spec.localStatesDropLog2 = localStatesDrop;
     spec.localStatesSplitChunks = localStatesSplit;
+    spec.localStatesParts = localStatesParts;
     spec.chunk = chunk;
     spec.stateHiLo = stateHiLo;
     spec.wgmma = wgmma;
@@ -188,6 +192,7 @@ struct TestLightningPrefillKernelPass
        << " hilo=" << int(spec.stateHiLo)
        << " tail_log2=" << spec.localStatesDropLog2
        << " split_chunks=" << spec.localStatesSplitChunks
+       << " parts=" << spec.localStatesParts
        << " max_batch=" << spec.maxBatch << " max_tokens=" << spec.maxTokens
        << " q=" << spec.qTokenStride << "," << spec.qHeadStride
        << " k=" << spec.kTokenStride << "," << spec.kHeadStride

@@ -641,6 +641,7 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
         .get("one_wave_segment_tokens", spec.oneWaveSegmentTokens)
         .get("local_states_drop_log2", spec.localStatesDropLog2)
         .get("local_states_split_chunks", spec.localStatesSplitChunks)
+        .get("local_states_parts", spec.localStatesParts)
         .get("wgmma", spec.wgmma)
         .get("stages", spec.stages)
         .get("state_stages", spec.stateStages)
@@ -660,7 +661,7 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
                         spec.maxTokens)(spec.chunk)(spec.warps)(spec.segments)(
                         spec.minSegmentTokens)(spec.shortestSegmentTokens)(
                         spec.oneWaveSegmentTokens)(spec.localStatesDropLog2)(
-                        spec.localStatesSplitChunks)(spec.wgmma)(spec.stages)(
+                        spec.localStatesSplitChunks)(spec.localStatesParts)(spec.wgmma)(spec.stages)(
                         spec.stateStages)(spec.valueSlices)(spec.stateHiLo)
                         .str();
   // Decode (one token per sequence, token b = slot b): the recurrent decode

@@ -69,6 +69,7 @@ struct TileSelector {
                                {"one_wave_segment_tokens", spec.oneWaveSegmentTokens},
                                {"local_states_drop_log2", spec.localStatesDropLog2},
                                {"local_states_split_chunks", spec.localStatesSplitChunks},
+                               {"local_states_parts", spec.localStatesParts},
                                {"wgmma", spec.wgmma},
                                {"stages", spec.stages},
                                {"state_stages", spec.stateStages},
