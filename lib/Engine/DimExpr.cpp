@@ -9,6 +9,8 @@
 
 #include <cctype>
 #include <limits>
+#include <optional>
+#include <utility>
 
 using namespace mm01;
 using namespace mm01::engine;
@@ -118,6 +120,39 @@ private:
     return parseAtom();
   }
 
+  static std::optional<DimExpr::Op> functionOp(const std::string &name) {
+    static const std::pair<const char *, DimExpr::Op> functions[] = {
+        {"cdiv", DimExpr::Op::CDiv}, {"min", DimExpr::Op::Min},
+        {"max", DimExpr::Op::Max},   {"ge", DimExpr::Op::Ge},
+        {"gt", DimExpr::Op::Gt},     {"le", DimExpr::Op::Le},
+        {"lt", DimExpr::Op::Lt}};
+    for (const auto &[spelling, op] : functions)
+      if (name == spelling)
+        return op;
+    return std::nullopt;
+  }
+
+  /// The two arguments of `name(a, b)` and the closing ')'; a call with
+  /// another number of arguments says how many it has.
+  bool parseArgs(const std::string &name) {
+    std::string arity = "'" + name + "' takes 2 arguments (" + name + "(a, b)), found ";
+    if (consume(')'))
+      return failBool(arity + "none");
+    if (!parseExpr())
+      return false;
+    if (consume(')'))
+      return failBool(arity + "1");
+    if (!consume(','))
+      return failBool("expected ',' in '" + name + "(a, b)'");
+    if (!parseExpr())
+      return false;
+    if (consume(','))
+      return failBool(arity + "more");
+    if (!consume(')'))
+      return failBool("expected ')'");
+    return true;
+  }
+
   bool parseAtom() {
     skipSpace();
     if (pos_ == text_.size())
@@ -161,25 +196,17 @@ private:
         emit(DimExpr::Op::Context);
       else if (name == "past")
         emit(DimExpr::Op::Past);
-      else if (name == "cdiv" || name == "min" || name == "max") {
+      else if (std::optional<DimExpr::Op> op = functionOp(name)) {
         if (!consume('('))
           return failBool("expected '(' after '" + name + "'");
-        if (!parseExpr())
+        if (!parseArgs(name))
           return false;
-        if (!consume(','))
-          return failBool("expected ',' in '" + name + "(a, b)'");
-        if (!parseExpr())
-          return false;
-        if (!consume(')'))
-          return failBool("expected ')'");
-        emit(name == "cdiv"  ? DimExpr::Op::CDiv
-             : name == "min" ? DimExpr::Op::Min
-                             : DimExpr::Op::Max);
+        emit(*op);
       } else {
         pos_ = start;
         return failBool("unknown symbol '" + name +
                         "' (known: batch, seq, tokens, context, past, cdiv, "
-                        "min, max)");
+                        "min, max, ge, gt, le, lt)");
       }
       return true;
     }
@@ -325,6 +352,18 @@ Result<int64_t> DimExpr::evaluate(const DimEnv &env) const {
       break;
     case Op::Max:
       r = a < b ? b : a;
+      break;
+    case Op::Ge:
+      r = a >= b;
+      break;
+    case Op::Gt:
+      r = a > b;
+      break;
+    case Op::Le:
+      r = a <= b;
+      break;
+    case Op::Lt:
+      r = a < b;
       break;
     default:
       return makeError("expression " + quoted(text_) + " is malformed");

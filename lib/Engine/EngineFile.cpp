@@ -347,7 +347,9 @@ EngineReader::open(const std::string &path, const OpenOptions &options) {
   if (version != kFormatVersion)
     return error("unsupported engine format version " + std::to_string(version) +
                  " (this build reads version " + std::to_string(kFormatVersion) +
-                 ")");
+                 (version < kFormatVersion
+                      ? "): recompile the engine with this build's mm01-compile"
+                      : "): the engine was written by a newer mm01"));
   if (size < kHeaderSize)
     return error(truncated(kHeaderSize, size, true));
 
@@ -367,7 +369,7 @@ EngineReader::open(const std::string &path, const OpenOptions &options) {
   if (hd.headerSize != kHeaderSize)
     return error("header size is " + std::to_string(hd.headerSize) +
                  " bytes, expected " + std::to_string(kHeaderSize) +
-                 " for format version 1");
+                 " for format version " + std::to_string(kFormatVersion));
   if (size < hd.fileSize)
     return error(truncated(hd.fileSize, size, false));
   if (size > hd.fileSize)

@@ -229,6 +229,8 @@ ojson stepToJson(const Step &step) {
   j["op"] = stepKindName(step.body);
   if (!step.label.empty())
     j["label"] = step.label;
+  if (step.when)
+    j["when"] = dimToJson(*step.when);
   if (const auto *launch = std::get_if<KernelLaunch>(&step.body)) {
     j["kernel"] = launch->kernel;
     ojson args = ojson::array();
@@ -547,6 +549,8 @@ Step parseStep(const json &v, const std::string &path) {
   Step step;
   if (const json *label = optional(v, "label"))
     step.label = asString(*label, member(path, "label"));
+  if (const json *when = optional(v, "when"))
+    step.when = asDim(*when, member(path, "when"));
   std::string op = reqString(v, "op", path);
   if (op == "kernel") {
     KernelLaunch launch;
@@ -1039,15 +1043,30 @@ private:
       // An overlapping launch waits for its predecessor's grid with
       // griddepcontrol.wait, which only a kernel's grid satisfies.
       const auto *launch = std::get_if<KernelLaunch>(&e.steps[s].body);
-      if (launch && launch->overlapPrevious &&
-          (s == 0 || !std::holds_alternative<KernelLaunch>(e.steps[s - 1].body)))
+      if (!launch || !launch->overlapPrevious)
+        continue;
+      if (s == 0 || !std::holds_alternative<KernelLaunch>(e.steps[s - 1].body))
         fail(element(path + ".steps", s) + ".overlap_previous",
              s == 0 ? "is set on the first step (there is no previous kernel to "
                       "overlap)"
                     : "is set, but the previous step is a " +
                           std::string(stepKindName(e.steps[s - 1].body)) +
                           ", not a kernel launch");
+      // ... and it must run exactly when that launch runs: after a skipped
+      // step it would overlap whatever ran before.
+      const std::optional<DimExpr> &when = e.steps[s].when;
+      const std::optional<DimExpr> &prevWhen = e.steps[s - 1].when;
+      if (when != prevWhen)
+        fail(element(path + ".steps", s) + ".overlap_previous",
+             "is set, but the step runs " + describeWhen(when) +
+                 " and the previous step " + describeWhen(prevWhen) +
+                 " (an overlapped launch needs the same 'when' as the launch "
+                 "before it)");
     }
+  }
+
+  static std::string describeWhen(const std::optional<DimExpr> &when) {
+    return when ? "when '" + when->text() + "'" : "always";
   }
 
   void checkStep(const StepBody &body, const std::string &path) {

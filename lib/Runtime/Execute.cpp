@@ -111,6 +111,9 @@ Status GpuEngine::runGraph(const std::string &name, const DimEnv &env,
     return error;
   if (Status s = checkCall(env, limits_); !s)
     return s;
+  // One graph per batch size: checkDependsOnBatchOnly (on capture) makes
+  // every expression, the steps' `when` conditions included, a function of
+  // the batch, so the replayed graph runs the steps this call would run.
   auto key = std::make_pair(name, env.batch);
   auto it = graphs_.find(key);
   if (it == graphs_.end()) {

@@ -324,10 +324,28 @@ mm01::runtime::resolveEntryPoint(const Manifest &manifest, const EntryPoint &ent
                                  const DimEnv &env, const ArenaBases &arenas) {
   std::vector<ResolvedStep> steps;
   steps.reserve(entry.steps.size());
+  bool previousSkipped = false;
   for (size_t i = 0; i < entry.steps.size(); ++i) {
     StepResolver r(manifest, entry, env, arenas, i);
     const StepBody &body = entry.steps[i].body;
+    bool skipped = false;
+    if (const std::optional<DimExpr> &when = entry.steps[i].when) {
+      Result<int64_t> runs = r.eval("when", *when);
+      if (!runs)
+        return runs.takeError();
+      skipped = *runs == 0;
+    }
+    bool afterSkipped = previousSkipped;
+    previousSkipped = skipped;
+    if (skipped)
+      continue;
     if (auto *k = std::get_if<KernelLaunch>(&body)) {
+      // validateManifest gives an overlapped launch the condition of the
+      // launch before it; a manifest built in memory may not have been
+      // validated, and the launch would then overlap an unrelated step.
+      if (k->overlapPrevious && afterSkipped)
+        return r.fail("overlap_previous is set, but the previous step does not run "
+                      "for this call (its 'when' is 0)");
       Result<ResolvedLaunch> v = r.launch(*k);
       if (!v)
         return v.takeError();
@@ -397,6 +415,10 @@ Status mm01::runtime::checkDependsOnBatchOnly(const Manifest &manifest,
       exprs.push_back({field + ".offset", &r.offset});
     };
     const StepBody &body = entry.steps[i].body;
+    // A graph replays the steps captured for the first call of its batch
+    // size: which steps run must follow from the batch too.
+    if (entry.steps[i].when)
+      exprs.push_back({"when", &*entry.steps[i].when});
     if (auto *k = std::get_if<KernelLaunch>(&body)) {
       if (const Kernel *kernel = manifest.findKernel(k->kernel))
         for (int d = 0; d < 3; ++d) {

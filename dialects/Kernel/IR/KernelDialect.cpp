@@ -69,8 +69,12 @@ LogicalResult LaunchOp::verify() {
     if (r.getType() != o.getType())
       return emitOpError() << "result type " << r.getType()
                            << " differs from its outs operand " << o.getType();
+  // The engine parses the expression; an empty one is never meant.
+  if (getWhen() && getWhen()->empty())
+    return emitOpError() << "when must be a non-empty engine expression";
   // An overlapping launch waits for the grid before it (griddepcontrol.wait),
-  // which only a kernel launch provides.
+  // which only a kernel launch provides, and only when that launch ran: both
+  // must run for the same calls.
   if (getOverlapPrevious()) {
     Operation *prev = (*this)->getPrevNode();
     while (prev && !isa<LaunchOp, GemmOp>(prev))
@@ -79,6 +83,16 @@ LogicalResult LaunchOp::verify() {
       return emitOpError() << "overlap_previous needs a kernel launch as the "
                               "previous step, found "
                            << (prev ? "'mm01k.gemm'" : "none");
+    std::optional<StringRef> prevWhen = cast<LaunchOp>(prev).getWhen();
+    if (prevWhen != getWhen()) {
+      auto describe = [](std::optional<StringRef> when) {
+        return when ? "when \"" + when->str() + "\"" : std::string("always");
+      };
+      return emitOpError() << "overlap_previous needs the same 'when' as the "
+                              "previous launch, which runs "
+                           << describe(prevWhen) << " (this one runs "
+                           << describe(getWhen()) << ")";
+    }
   }
   // Before code generation the kernel is a gpu.func inside a gpu.module;
   // afterwards the module is a gpu.binary holding its image.

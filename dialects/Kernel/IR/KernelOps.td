@@ -46,12 +46,19 @@ def MM01K_LaunchOp : MM01K_Op<"launch", [AttrSizedOperandSegments]> {
     expression `param_exprs[i]`. Result `j` is `outs[j]` after the kernel
     wrote it.
 
+    With `when` (an engine expression) the launch runs only for calls where
+    it evaluates to nonzero, e.g. `when = "ge(tokens, 16384)"`: a schedule
+    holds alternative kernel plans this way, chosen per call by its size
+    (the engine step's `when`, docs/engine-format.md). Without it the launch
+    runs for every call.
+
     With `overlap_previous` the launch may overlap the previous launch of
     the schedule (programmatic dependent launch): the kernel reads what that
     launch wrote only after `nvvm.griddepcontrol wait`, and everything else
     it reads was written before that launch started. The verifier rejects it
     where the previous step (`mm01k.launch` or `mm01k.gemm`) is not a kernel
-    launch.
+    launch, or is a launch with another `when` (it could be skipped when
+    this one runs).
 
     ```mlir
     %y = mm01k.launch @mm01_kernels::@rms_norm_d256_bf16 grid ["tokens", "1", "1"] block [256, 1, 1]
@@ -68,6 +75,7 @@ def MM01K_LaunchOp : MM01K_Op<"launch", [AttrSizedOperandSegments]> {
                        DenseI64ArrayAttr:$param_offsets,
                        StrArrayAttr:$param_exprs,
                        UnitAttr:$overlap_previous,
+                       OptionalAttr<StrAttr>:$when,
                        Variadic<AnyRankedTensor>:$inputs,
                        Variadic<AnyRankedTensor>:$outs);
   let results = (outs Variadic<AnyRankedTensor>:$results);

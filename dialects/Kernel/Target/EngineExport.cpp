@@ -345,11 +345,18 @@ Status exportEngine(ModuleOp module, const KernelSignatures &signatures,
           m.kernels.push_back(k);
         }
         launch.kernel = it->second;
-        // The op verifier has checked that the previous step is a launch.
+        // The op verifier has checked that the previous step is a launch
+        // with the same `when`.
         launch.overlapPrevious = l.getOverlapPrevious();
-        ep.steps.push_back({ep.name + "." + std::to_string(stepNo++) + "." +
-                                launch.kernel,
-                            launch});
+        eng::Step step{ep.name + "." + std::to_string(stepNo++) + "." + launch.kernel,
+                       launch};
+        if (std::optional<StringRef> when = l.getWhen()) {
+          auto w = eng::DimExpr::parse(when->str());
+          if (!w.ok())
+            return err("launch of @" + sig->first() + ": when: " + w.error());
+          step.when = w.value();
+        }
+        ep.steps.push_back(std::move(step));
         continue;
       }
       if (auto g = dyn_cast<GemmOp>(op)) {

@@ -10,13 +10,15 @@
 //   unary  := '-' unary | atom
 //   atom   := INTEGER | SYMBOL | FUNC '(' expr ',' expr ')' | '(' expr ')'
 //   SYMBOL := batch | seq | tokens | context | past
-//   FUNC   := cdiv | min | max
+//   FUNC   := cdiv | min | max | ge | gt | le | lt
 //
 // batch: sequences in this call; seq: new tokens per sequence in this call
 // (1 for decode); tokens = batch * seq; context: tokens in the cache after
 // this call (past + seq); past = context - seq. '/' and '%' truncate (C++);
-// cdiv(a, b) = ceil(a / b) for a >= 0, b > 0. Evaluation checks overflow
-// and division by zero.
+// cdiv(a, b) = ceil(a / b) for a >= 0, b > 0. The comparisons ge(a, b)
+// (a >= b), gt (>), le (<=) and lt (<) are 1 or 0, so that min/max/1 - x
+// combine them into the conditions of steps that run only for some calls
+// (Step::when). Evaluation checks overflow and division by zero.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MM01_ENGINE_DIMEXPR_H
@@ -68,7 +70,7 @@ public:
 
   enum class Op : uint8_t {
     Push, Batch, Seq, Tokens, Context, Past,
-    Add, Sub, Mul, Div, Mod, Neg, CDiv, Min, Max
+    Add, Sub, Mul, Div, Mod, Neg, CDiv, Min, Max, Ge, Gt, Le, Lt
   };
   struct Insn {
     Op op;

@@ -36,7 +36,9 @@ namespace mm01::engine {
 //===----------------------------------------------------------------------===//
 
 inline constexpr char kMagic[8] = {'M', 'M', '0', '1', 'E', 'N', 'G', 'N'};
-inline constexpr uint32_t kFormatVersion = 1;
+/// 2: steps may carry a condition (`when`); a version-1 reader would run
+/// both plans of an entry point.
+inline constexpr uint32_t kFormatVersion = 2;
 inline constexpr uint32_t kHeaderSize = 64;
 inline constexpr uint32_t kSectionEntrySize = 96;
 inline constexpr uint64_t kSectionAlignment = 256;
@@ -199,6 +201,10 @@ using StepBody =
 struct Step {
   std::string label; // free text for traces ("layer3.moe.down"), may be empty
   StepBody body;
+  /// The step runs only for calls where this evaluates to nonzero (absent:
+  /// always). Entry points hold alternative plans this way, chosen per call
+  /// by its size, e.g. "ge(tokens, 16384)" and "lt(tokens, 16384)".
+  std::optional<DimExpr> when;
 };
 /// "kernel", "gemm", "collective", "memset" or "copy".
 const char *stepKindName(const StepBody &body);

@@ -64,9 +64,11 @@ struct ResolvedStep {
 
 /// Evaluates every step of `entry` for `env`. Errors name the entry point,
 /// the step (index and label) and the field: "entry point 'prefill' step 3
-/// (lm_head): m = 'tokens' evaluates to 0, must be positive". Collectives
-/// are refused unless the engine has one rank (then they are copies, or
-/// nothing when send and receive coincide).
+/// (lm_head): m = 'tokens' evaluates to 0, must be positive". A step whose
+/// `when` evaluates to 0 is left out (nothing else of it is evaluated);
+/// ResolvedStep::index still counts every step. Collectives are refused
+/// unless the engine has one rank (then they are copies, or nothing when
+/// send and receive coincide).
 Result<std::vector<ResolvedStep>> resolveEntryPoint(const engine::Manifest &manifest,
                                                     const engine::EntryPoint &entry,
                                                     const engine::DimEnv &env,
@@ -77,7 +79,10 @@ std::vector<std::string> symbolsOf(const engine::DimExpr &expr);
 
 /// An entry point whose expressions use `batch` only can be captured once per
 /// batch size as a CUDA graph and replayed (docs/gpu-engine-abi.md: decode).
-/// Otherwise the error names the first step and symbol that vary otherwise.
+/// This includes the steps' `when` conditions: the graph keeps the steps
+/// that ran for the captured call, so the same steps must run for every
+/// call of that batch size. Otherwise the error names the first step and
+/// symbol that vary otherwise.
 Status checkDependsOnBatchOnly(const engine::Manifest &manifest,
                                const engine::EntryPoint &entry);
 

@@ -136,3 +136,70 @@ module {
     return %y : tensor<4xf32>
   }
 }
+
+// -----
+
+// when: an engine expression (parsed when the engine is written); an empty
+// one is a mistake.
+module {
+  gpu.module @k { gpu.func @f() kernel { gpu.return } }
+  func.func @empty_when(%x: tensor<4xf32>) -> tensor<4xf32> {
+    // expected-error @below {{when must be a non-empty engine expression}}
+    %y = mm01k.launch @k::@f grid ["1", "1", "1"] block [32, 1, 1] outs(%x : tensor<4xf32>)
+           {dynamic_smem = 0 : i64, param_names = ["x"], param_operands = array<i64: 0>,
+            param_offsets = array<i64: 0>, param_exprs = [""], when = ""} -> tensor<4xf32>
+    return %y : tensor<4xf32>
+  }
+}
+
+// -----
+
+// An overlapped launch runs exactly when the launch before it runs.
+module {
+  gpu.module @k { gpu.func @f() kernel { gpu.return } }
+  func.func @overlap_other_when(%x: tensor<4xf32>) -> tensor<4xf32> {
+    %a = mm01k.launch @k::@f grid ["1", "1", "1"] block [32, 1, 1] outs(%x : tensor<4xf32>)
+           {dynamic_smem = 0 : i64, param_names = ["x"], param_operands = array<i64: 0>,
+            param_offsets = array<i64: 0>, param_exprs = [""], when = "ge(tokens, 16384)"} -> tensor<4xf32>
+    %e = tensor.empty() : tensor<4xf32>
+    // expected-error @below {{overlap_previous needs the same 'when' as the previous launch, which runs when "ge(tokens, 16384)" (this one runs when "lt(tokens, 16384)")}}
+    %y = mm01k.launch @k::@f grid ["1", "1", "1"] block [32, 1, 1] ins(%a : tensor<4xf32>) outs(%e : tensor<4xf32>)
+           {dynamic_smem = 0 : i64, overlap_previous, param_names = ["x", "y"], param_operands = array<i64: 0, 1>,
+            param_offsets = array<i64: 0, 0>, param_exprs = ["", ""], when = "lt(tokens, 16384)"} -> tensor<4xf32>
+    return %y : tensor<4xf32>
+  }
+}
+
+// -----
+
+module {
+  gpu.module @k { gpu.func @f() kernel { gpu.return } }
+  func.func @overlap_conditional(%x: tensor<4xf32>) -> tensor<4xf32> {
+    %a = mm01k.launch @k::@f grid ["1", "1", "1"] block [32, 1, 1] outs(%x : tensor<4xf32>)
+           {dynamic_smem = 0 : i64, param_names = ["x"], param_operands = array<i64: 0>,
+            param_offsets = array<i64: 0>, param_exprs = [""], when = "ge(tokens, 16384)"} -> tensor<4xf32>
+    %e = tensor.empty() : tensor<4xf32>
+    // expected-error @below {{overlap_previous needs the same 'when' as the previous launch, which runs when "ge(tokens, 16384)" (this one runs always)}}
+    %y = mm01k.launch @k::@f grid ["1", "1", "1"] block [32, 1, 1] ins(%a : tensor<4xf32>) outs(%e : tensor<4xf32>)
+           {dynamic_smem = 0 : i64, overlap_previous, param_names = ["x", "y"], param_operands = array<i64: 0, 1>,
+            param_offsets = array<i64: 0, 0>, param_exprs = ["", ""]} -> tensor<4xf32>
+    return %y : tensor<4xf32>
+  }
+}
+
+// -----
+
+// Valid: the same condition on both launches.
+module {
+  gpu.module @k { gpu.func @f() kernel { gpu.return } }
+  func.func @overlap_same_when(%x: tensor<4xf32>) -> tensor<4xf32> {
+    %a = mm01k.launch @k::@f grid ["1", "1", "1"] block [32, 1, 1] outs(%x : tensor<4xf32>)
+           {dynamic_smem = 0 : i64, param_names = ["x"], param_operands = array<i64: 0>,
+            param_offsets = array<i64: 0>, param_exprs = [""], when = "ge(tokens, 16384)"} -> tensor<4xf32>
+    %e = tensor.empty() : tensor<4xf32>
+    %y = mm01k.launch @k::@f grid ["1", "1", "1"] block [32, 1, 1] ins(%a : tensor<4xf32>) outs(%e : tensor<4xf32>)
+           {dynamic_smem = 0 : i64, overlap_previous, param_names = ["x", "y"], param_operands = array<i64: 0, 1>,
+            param_offsets = array<i64: 0, 0>, param_exprs = ["", ""], when = "ge(tokens, 16384)"} -> tensor<4xf32>
+    return %y : tensor<4xf32>
+  }
+}

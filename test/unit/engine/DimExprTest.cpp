@@ -68,7 +68,10 @@ TEST(EngineDimExpr, ParseErrors) {
   EXPECT_ERROR_CONTAINS(DimExpr::parse("heads * 2"), "unknown symbol 'heads'");
   EXPECT_ERROR_CONTAINS(DimExpr::parse("(tokens"), "expected ')'");
   EXPECT_ERROR_CONTAINS(DimExpr::parse("tokens)"), "unexpected ')' at offset 6");
-  EXPECT_ERROR_CONTAINS(DimExpr::parse("cdiv(tokens)"), "expected ','");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("cdiv(tokens)"),
+                        "'cdiv' takes 2 arguments (cdiv(a, b)), found 1");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("cdiv(tokens 2)"),
+                        "expected ',' in 'cdiv(a, b)'");
   EXPECT_ERROR_CONTAINS(DimExpr::parse("min 3"), "expected '(' after 'min'");
   EXPECT_ERROR_CONTAINS(DimExpr::parse("99999999999999999999"),
                         "integer literal out of range");
@@ -76,6 +79,56 @@ TEST(EngineDimExpr, ParseErrors) {
   EXPECT_ERROR_CONTAINS(DimExpr::parse(std::string(200, '(') + "1" +
                                        std::string(200, ')')),
                         "nests too deeply");
+}
+
+TEST(EngineDimExpr, Comparisons) {
+  // env: batch 4, seq 8 (tokens 32), context 100.
+  EXPECT_EQ(eval("ge(tokens, 32)"), 1);
+  EXPECT_EQ(eval("ge(tokens, 33)"), 0);
+  EXPECT_EQ(eval("gt(tokens, 32)"), 0);
+  EXPECT_EQ(eval("gt(tokens, 31)"), 1);
+  EXPECT_EQ(eval("le(batch, 4)"), 1);
+  EXPECT_EQ(eval("le(batch, 3)"), 0);
+  EXPECT_EQ(eval("lt(batch, 4)"), 0);
+  EXPECT_EQ(eval("lt(batch, 5)"), 1);
+  EXPECT_EQ(eval("lt(-1, 0)"), 1);
+  EXPECT_EQ(eval("ge(context - seq, past)"), 1);
+  EXPECT_EQ(eval(" lt ( batch , 2 ) * 7 "), 0);
+
+  // A condition and its complement: two plans, exactly one runs per call.
+  const std::string both = "min(lt(batch, 2), ge(tokens, 16384))";
+  const std::string other = "1 - " + both;
+  for (DimEnv env : {DimEnv{1, 16384, 16384}, DimEnv{1, 32768, 32768},
+                     DimEnv{1, 16383, 16383}, DimEnv{2, 16384, 16384},
+                     DimEnv{4, 8, 100}}) {
+    int64_t expected = env.batch < 2 && env.batch * env.seq >= 16384;
+    EXPECT_EQ(eval(both, env), expected) << env.batch << " x " << env.seq;
+    EXPECT_EQ(eval(other, env), 1 - expected) << env.batch << " x " << env.seq;
+  }
+  // Mixed lengths: tokens is given, not batch * seq.
+  EXPECT_EQ(eval(both, DimEnv{1, 20000, 20000, 20000}), 1);
+  EXPECT_EQ(eval("max(ge(tokens, 100), lt(context, 10))", DimEnv{3, 40, 60, 90}), 0);
+
+  DimExpr cond = DimExpr::parse("ge(tokens, 16384)").value();
+  EXPECT_TRUE(cond.usesSymbols());
+  EXPECT_FALSE(cond.isLiteral());
+  EXPECT_EQ(DimExpr::parse("lt(1, 2)").value().constant(), 1);
+}
+
+TEST(EngineDimExpr, ComparisonParseErrors) {
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("ge(tokens)"),
+                        "invalid expression 'ge(tokens)': 'ge' takes 2 arguments "
+                        "(ge(a, b)), found 1 at offset 10");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("lt()"),
+                        "'lt' takes 2 arguments (lt(a, b)), found none");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("le(batch, 2, 3)"),
+                        "'le' takes 2 arguments (le(a, b)), found more");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("gt batch"), "expected '(' after 'gt'");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("min(lt(batch, 2), ge(tokens))"),
+                        "'ge' takes 2 arguments (ge(a, b)), found 1");
+  EXPECT_ERROR_CONTAINS(DimExpr::parse("eq(batch, 2)"),
+                        "unknown symbol 'eq' (known: batch, seq, tokens, context, "
+                        "past, cdiv, min, max, ge, gt, le, lt)");
 }
 
 TEST(EngineDimExpr, EvaluationErrors) {

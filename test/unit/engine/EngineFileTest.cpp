@@ -64,7 +64,8 @@ TEST(EngineFile, RoundTrip) {
   EXPECT_EQ(r.manifest().findEntryPoint("prefill")->steps.size(), 5u);
 
   const Header &h = r.header();
-  EXPECT_EQ(h.formatVersion, 1u);
+  EXPECT_EQ(h.formatVersion, kFormatVersion);
+  EXPECT_EQ(h.formatVersion, 2u);
   EXPECT_EQ(h.headerSize, 64u);
   EXPECT_EQ(h.sectionTableOffset, 64u);
   EXPECT_EQ(h.sectionEntrySize, 96u);
@@ -282,13 +283,24 @@ TEST(EngineFile, WrongMagic) {
 TEST(EngineFile, FutureVersion) {
   TempDir dir;
   std::vector<uint8_t> bad = readBytes(writeSample(dir));
-  putU32(bad, 8, 2);
+  putU32(bad, 8, 3);
   EXPECT_ERROR_CONTAINS(openBytes(dir, bad),
-                        "unsupported engine format version 2 (this build reads "
-                        "version 1)");
+                        "unsupported engine format version 3 (this build reads "
+                        "version 2): the engine was written by a newer mm01");
   // Even when truncated right after the version field.
   EXPECT_ERROR_CONTAINS(openBytes(dir, std::vector<uint8_t>(bad.begin(), bad.begin() + 20)),
-                        "unsupported engine format version 2");
+                        "unsupported engine format version 3");
+}
+
+TEST(EngineFile, OldVersion) {
+  // Version 1 had no step conditions: such an engine must be recompiled.
+  TempDir dir;
+  std::vector<uint8_t> old = readBytes(writeSample(dir));
+  putU32(old, 8, 1);
+  EXPECT_ERROR_CONTAINS(openBytes(dir, old),
+                        "unsupported engine format version 1 (this build reads "
+                        "version 2): recompile the engine with this build's "
+                        "mm01-compile");
 }
 
 TEST(EngineFile, BadHeaderFields) {
@@ -374,7 +386,7 @@ TEST(EngineFile, MalformedManifests) {
     s.offset.reset();
   reader = Error{"closed"};
 
-  EXPECT_ERROR_CONTAINS(openBytes(dir, assemble("{\"format_version\": 1,", sections)),
+  EXPECT_ERROR_CONTAINS(openBytes(dir, assemble("{\"format_version\": 2,", sections)),
                         "case.mm01: malformed manifest: invalid JSON");
   EXPECT_ERROR_CONTAINS(openBytes(dir, assemble("", sections)),
                         "malformed manifest: invalid JSON");

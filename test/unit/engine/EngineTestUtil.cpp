@@ -36,7 +36,7 @@ std::vector<uint8_t> mm01::engine::test::assemble(const std::string &manifestTex
   }
   std::vector<uint8_t> file(end, 0);
   std::memcpy(file.data(), "MM01ENGN", 8);
-  put32(&file[8], 1);
+  put32(&file[8], kFormatVersion);
   put32(&file[12], 64);
   put64(&file[16], end);
   put64(&file[24], tableOffset);

@@ -150,6 +150,42 @@ TEST(EngineManifest, OverlapPreviousRoundTrip) {
       << bad.error();
 }
 
+TEST(EngineManifest, WhenRoundTrip) {
+  EngineWriter writer = sample();
+  std::vector<Step> &steps = writer.manifest().entryPoints[0].steps;
+  steps[1].when = DimExpr::parse("min(lt(batch, 2), ge(tokens, 16384))").value();
+  steps[3].when = DimExpr::parse("1 - min(lt(batch, 2), ge(tokens, 16384))").value();
+  steps[4].when = DimExpr(0);
+  std::string text = manifestToJson(writer.manifest());
+  json j = json::parse(text);
+  const json &js = j["entry_points"][0]["steps"];
+  EXPECT_EQ(js[1]["when"], "min(lt(batch, 2), ge(tokens, 16384))");
+  EXPECT_EQ(js[3]["when"], "1 - min(lt(batch, 2), ge(tokens, 16384))");
+  EXPECT_EQ(js[4]["when"], 0); // a literal, as every expression
+  EXPECT_FALSE(js[0].contains("when"));
+  EXPECT_FALSE(js[2].contains("when"));
+  // Written after the label, before the step's own fields.
+  nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(text);
+  std::vector<std::string> keys;
+  for (const auto &item : ordered["entry_points"][0]["steps"][3].items())
+    keys.push_back(item.key());
+  ASSERT_GE(keys.size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(keys.begin(), keys.begin() + 4),
+            (std::vector<std::string>{"op", "label", "when", "m"}));
+
+  Result<Manifest> parsed = parseManifest(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_EQ(manifestToJson(*parsed), text);
+  const std::vector<Step> &ps = parsed->entryPoints[0].steps;
+  EXPECT_FALSE(ps[0].when.has_value());
+  ASSERT_TRUE(ps[1].when.has_value());
+  EXPECT_EQ(ps[1].when->text(), "min(lt(batch, 2), ge(tokens, 16384))");
+  EXPECT_EQ(ps[1].when->evaluate(DimEnv{1, 16384, 16384}).value(), 1);
+  EXPECT_EQ(ps[3].when->evaluate(DimEnv{1, 16384, 16384}).value(), 0);
+  EXPECT_EQ(ps[4].when->constant(), 0);
+  EXPECT_TRUE(validateManifest(*parsed, writer.sectionTable()).ok());
+}
+
 TEST(EngineManifest, MissingRequiredFields) {
   const char *pointers[] = {
       "/format_version", "/mm01_version", "/arch", "/model", "/options",
@@ -223,7 +259,8 @@ TEST(EngineManifest, WrongTypesAndValues) {
     const char *message;
   };
   const Case cases[] = {
-      {"/format_version", 2, "field 'format_version' is 2, expected 1"},
+      {"/format_version", 1, "field 'format_version' is 1, expected 2"},
+      {"/format_version", 3, "field 'format_version' is 3, expected 2"},
       {"/format_version", "1", "field 'format_version' must be an integer, found string"},
       {"/arch", "", "field 'arch' must not be empty"},
       {"/options/max_batch", "8", "field 'options.max_batch' must be an integer"},
@@ -258,6 +295,15 @@ TEST(EngineManifest, WrongTypesAndValues) {
        "field 'entry_points[0].steps[4].collective': unknown collective 'all_sum'"},
       {"/entry_points/0/steps/4/reduce", "prod",
        "field 'entry_points[0].steps[4].reduce': unknown reduction 'prod'"},
+      {"/entry_points/0/steps/1/when", "ge(tokens)",
+       "field 'entry_points[0].steps[1].when': invalid expression 'ge(tokens)': 'ge' "
+       "takes 2 arguments (ge(a, b)), found 1"},
+      {"/entry_points/0/steps/3/when", "heads > 2",
+       "field 'entry_points[0].steps[3].when': invalid expression 'heads > 2': "
+       "unknown symbol 'heads'"},
+      {"/entry_points/1/steps/0/when", true,
+       "field 'entry_points[1].steps[0].when' must be an integer or an expression "
+       "string, found boolean true"},
       {"/entry_points/0/steps/1/args/3", json::array(),
        "field 'entry_points[0].steps[1].args[3]' must be an object, found array"},
       {"/model/hidden_size", json(nullptr),
@@ -408,6 +454,46 @@ TEST(EngineManifest, Validation) {
        },
        "field 'entry_points[0].steps[1].overlap_previous' is set, but the previous step "
        "is a memset, not a kernel launch"},
+      {"overlapping a launch with the same condition",
+       [](Manifest &m) {
+         std::vector<Step> &steps = m.entryPoints[0].steps;
+         std::get<KernelLaunch>(steps[2].body).overlapPrevious = true;
+         steps[1].when = DimExpr::parse("ge(tokens, 16384)").value();
+         steps[2].when = DimExpr::parse("ge(tokens, 16384)").value();
+       },
+       nullptr},
+      {"overlapping a launch with another condition",
+       [](Manifest &m) {
+         std::vector<Step> &steps = m.entryPoints[0].steps;
+         std::get<KernelLaunch>(steps[2].body).overlapPrevious = true;
+         steps[1].when = DimExpr::parse("ge(tokens, 16384)").value();
+         steps[2].when = DimExpr::parse("lt(tokens, 16384)").value();
+       },
+       "field 'entry_points[0].steps[2].overlap_previous' is set, but the step runs "
+       "when 'lt(tokens, 16384)' and the previous step when 'ge(tokens, 16384)' (an "
+       "overlapped launch needs the same 'when' as the launch before it)"},
+      {"overlapping a conditional launch",
+       [](Manifest &m) {
+         std::vector<Step> &steps = m.entryPoints[0].steps;
+         std::get<KernelLaunch>(steps[2].body).overlapPrevious = true;
+         steps[1].when = DimExpr::parse("ge(tokens, 16384)").value();
+       },
+       "field 'entry_points[0].steps[2].overlap_previous' is set, but the step runs "
+       "always and the previous step when 'ge(tokens, 16384)'"},
+      {"a conditional launch overlapping",
+       [](Manifest &m) {
+         std::vector<Step> &steps = m.entryPoints[0].steps;
+         std::get<KernelLaunch>(steps[2].body).overlapPrevious = true;
+         steps[2].when = DimExpr::parse("ge(tokens, 16384)").value();
+       },
+       "field 'entry_points[0].steps[2].overlap_previous' is set, but the step runs "
+       "when 'ge(tokens, 16384)' and the previous step always"},
+      {"conditions without overlap",
+       [](Manifest &m) {
+         m.entryPoints[0].steps[1].when = DimExpr::parse("ge(tokens, 16384)").value();
+         m.entryPoints[0].steps[2].when = DimExpr::parse("lt(tokens, 16384)").value();
+       },
+       nullptr},
       {"overlapping nothing",
        [](Manifest &m) {
          std::get<KernelLaunch>(m.entryPoints[1].steps[0].body).overlapPrevious = true;

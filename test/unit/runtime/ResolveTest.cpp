@@ -172,3 +172,74 @@ TEST(Resolve, CarriesOverlapPrevious) {
   EXPECT_FALSE(std::get<ResolvedLaunch>((*steps)[0].body).overlapPrevious);
   EXPECT_TRUE(std::get<ResolvedLaunch>((*steps)[1].body).overlapPrevious);
 }
+
+TEST(Resolve, SkipsStepsWhoseConditionIsZero) {
+  // Two plans for the logits: lm_head from 11 tokens on, hb below.
+  Manifest m = toyManifest();
+  EntryPoint &prefill = m.entryPoints[0];
+  prefill.steps[2].when = DimExpr::parse("ge(tokens, 11)").value();
+  prefill.steps[3].when = DimExpr::parse("1 - ge(tokens, 11)").value();
+  auto indices = [&](const DimEnv &env) {
+    auto steps = resolveEntryPoint(m, prefill, env, bases());
+    EXPECT_TRUE(steps.ok()) << steps.error();
+    std::vector<size_t> out;
+    if (steps)
+      for (const ResolvedStep &s : *steps)
+        out.push_back(s.index);
+    return out;
+  };
+  EXPECT_EQ(indices(prefillEnv(3, 5, 9, 11)), (std::vector<size_t>{0, 1, 2, 4, 5, 6, 7}));
+  EXPECT_EQ(indices(prefillEnv(3, 5, 9, 10)), (std::vector<size_t>{0, 1, 3, 4, 5, 6, 7}));
+  // Any nonzero value runs the step, a negative one too.
+  prefill.steps[3].when = DimExpr::parse("tokens - 11").value();
+  EXPECT_EQ(indices(prefillEnv(3, 5, 9, 10)), (std::vector<size_t>{0, 1, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(indices(prefillEnv(3, 5, 9, 11)), (std::vector<size_t>{0, 1, 2, 4, 5, 6, 7}));
+  EXPECT_EQ(indices(prefillEnv(3, 5, 9, 12)), (std::vector<size_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+
+  // Nothing else of a skipped step is evaluated: this one would not fit i32.
+  std::get<KernelLaunch>(prefill.steps[1].body).args[5] =
+      KernelArg::intArg(DimExpr::parse("tokens * 1000000000").value());
+  prefill.steps[1].when = DimExpr(0);
+  EXPECT_EQ(indices(prefillEnv(3, 5, 9, 11)), (std::vector<size_t>{0, 2, 4, 5, 6, 7}));
+}
+
+TEST(Resolve, RefusesConditionsThatDoNotEvaluate) {
+  Manifest m = toyManifest();
+  m.entryPoints[0].steps[2].when = DimExpr::parse("ge(tokens / (batch - 3), 1)").value();
+  EXPECT_ERROR_CONTAINS(resolveEntryPoint(m, m.entryPoints[0], prefillEnv(3, 5, 9, 11),
+                                          bases()),
+                        "entry point 'prefill' step 2 (lm_head): when = 'ge(tokens / "
+                        "(batch - 3), 1)': expression 'ge(tokens / (batch - 3), 1)' "
+                        "divides by zero");
+}
+
+TEST(Resolve, RefusesAnOverlapAfterASkippedStep) {
+  // validateManifest refuses this; resolution does not rely on it.
+  Manifest m = toyManifest();
+  EntryPoint &prefill = m.entryPoints[0];
+  std::get<KernelLaunch>(prefill.steps[1].body).overlapPrevious = true;
+  prefill.steps[0].when = DimExpr::parse("lt(tokens, 8)").value();
+  EXPECT_ERROR_CONTAINS(resolveEntryPoint(m, prefill, prefillEnv(3, 5, 9, 11), bases()),
+                        "entry point 'prefill' step 1 (accumulate): overlap_previous is "
+                        "set, but the previous step does not run for this call");
+  // Both skipped, or both run: fine.
+  prefill.steps[1].when = prefill.steps[0].when;
+  EXPECT_TRUE(resolveEntryPoint(m, prefill, prefillEnv(3, 5, 9, 11), bases()).ok());
+  auto steps = resolveEntryPoint(m, prefill, prefillEnv(1, 5, 5, 5), bases());
+  ASSERT_TRUE(steps.ok()) << steps.error();
+  EXPECT_TRUE(std::get<ResolvedLaunch>((*steps)[1].body).overlapPrevious);
+}
+
+TEST(Resolve, GraphsNeedConditionsOnTheBatchOnly) {
+  // A graph replays the steps of the call it captured: a condition on the
+  // batch is fixed per graph, one on the context is not.
+  Manifest m = toyManifest();
+  EntryPoint &decode = m.entryPoints[1];
+  decode.steps[2].when = DimExpr::parse("lt(batch, 2)").value();
+  decode.steps[3].when = DimExpr::parse("ge(batch, 2)").value();
+  EXPECT_TRUE(checkDependsOnBatchOnly(m, decode).ok());
+  decode.steps[3].when = DimExpr::parse("min(ge(batch, 2), ge(context, 64))").value();
+  EXPECT_ERROR_CONTAINS(checkDependsOnBatchOnly(m, decode),
+                        "entry point 'decode' cannot be captured as a CUDA graph: step 3 "
+                        "(hb) when = 'min(ge(batch, 2), ge(context, 64))' uses 'context'");
+}

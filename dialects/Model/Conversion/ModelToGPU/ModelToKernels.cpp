@@ -389,7 +389,8 @@ EntryLowering::launch(const mg::GeneratedKernel &k,
       b.getDenseI64ArrayAttr({k.block[0], k.block[1], k.block[2]}),
       b.getI64IntegerAttr(k.dynamicSmemBytes), b.getArrayAttr(names),
       b.getDenseI64ArrayAttr(operandIdx), b.getDenseI64ArrayAttr(offsets),
-      b.getArrayAttr(exprs), overlapPrevious ? b.getUnitAttr() : UnitAttr(), ins, outs);
+      b.getArrayAttr(exprs), overlapPrevious ? b.getUnitAttr() : UnitAttr(),
+      /*when=*/StringAttr(), ins, outs);
   return SmallVector<Value>(op.getResults());
 }
 
