@@ -6,6 +6,10 @@
 // Each FILE holds one spec's kernels and the plan string (module attribute
 // `mm01.lightning_prefill`: shapes, strides, NS, kernels with grid, block,
 // dynamic shared memory, parameter names). Parameters are bound by name.
+// A file may hold a second, long-call plan (`mm01.lightning_prefill_long`):
+// a call of one sequence of at least `long_call_tokens` runs it instead,
+// as an engine would (its launches' `when`); cases and --io runs use the
+// plan their call selects, and print its NS and VS.
 //
 // Default mode: random cases per file (awkward lengths, T = 0 and 1, mixed-
 // length batches, carried-in state) against a float64 host reference of the
@@ -40,6 +44,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -84,7 +89,16 @@ struct Plan {
   std::vector<double> decay;
   std::vector<KernelInfo> kernels;
   CUmodule module = nullptr;
+  /// The long-call plan (module attribute mm01.lightning_prefill_long, same
+  /// cubin): it serves a call of one sequence of at least longCallTokens
+  /// tokens, the rule of the engine's `min(lt(batch, 2), ge(tokens, N))`.
+  long long longCallTokens = 0;
+  std::shared_ptr<Plan> longCall;
   bool interleaved() const { return qTS == 3LL * H * D && qHS == 3LL * D; }
+  /// The plan that serves a call of `batch` sequences and `tokens` tokens.
+  const Plan &forCall(int batch, long long tokens) const {
+    return longCall && batch == 1 && tokens >= longCallTokens ? *longCall : *this;
+  }
 };
 
 std::vector<std::string> split(const std::string &s, char sep) {
@@ -95,6 +109,8 @@ std::vector<std::string> split(const std::string &s, char sep) {
     out.push_back(cur);
   return out;
 }
+
+bool parsePlan(const std::string &file, const std::string &planText, Plan &plan);
 
 bool loadPlan(const std::string &file, Plan &plan) {
   std::ifstream in(file, std::ios::binary);
@@ -114,6 +130,38 @@ bool loadPlan(const std::string &file, Plan &plan) {
     std::fprintf(stderr, "%s: no gpu.binary with a cubin\n", file.c_str());
     return false;
   }
+  if (!parsePlan(file, planText, plan))
+    return false;
+  CU_CHECK(cuModuleLoadData(&plan.module, cubin.data()));
+  std::string longText;
+  if (readString(text, "mm01.lightning_prefill_long", 0, longText)) {
+    plan.longCall = std::make_shared<Plan>();
+    if (!parsePlan(file, longText, *plan.longCall))
+      return false;
+    plan.longCall->module = plan.module;
+    if (plan.longCallTokens <= 0) {
+      std::fprintf(stderr, "%s: a long-call plan without long_call_tokens\n", file.c_str());
+      return false;
+    }
+  }
+  for (Plan *p : {&plan, plan.longCall.get()}) {
+    if (!p)
+      continue;
+    for (auto &k : p->kernels) {
+      CU_CHECK(cuModuleGetFunction(&k.fn, p->module, k.name.c_str()));
+      CU_CHECK(cuFuncSetAttribute(k.fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                  k.smem));
+      // The largest shared-memory carveout: the local-states kernel runs two
+      // blocks of ~104 KB per SM (the driver's default carveout fits one).
+      CU_CHECK(cuFuncSetAttribute(k.fn, CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT,
+                                  100));
+    }
+  }
+  return true;
+}
+
+/// Parses one plan string (see LightningPrefillTestPass.cpp) into `plan`.
+bool parsePlan(const std::string &file, const std::string &planText, Plan &plan) {
   plan.file = file;
   auto parts = split(planText, ';');
   for (const std::string &kv : split(parts[0], ' ')) {
@@ -143,6 +191,7 @@ bool loadPlan(const std::string &file, Plan &plan) {
         return false;
       }
     }
+    else if (k == "long_call_tokens") plan.longCallTokens = std::stoll(v);
     else if (k == "max_batch") plan.maxBatch = std::stoi(v);
     else if (k == "max_tokens") plan.maxTokens = std::stoll(v);
     else if (k == "q") pair(plan.qTS, plan.qHS);
@@ -173,16 +222,6 @@ bool loadPlan(const std::string &file, Plan &plan) {
       else if (key == "overlap") k.overlap = v == "1";
     }
     plan.kernels.push_back(k);
-  }
-  CU_CHECK(cuModuleLoadData(&plan.module, cubin.data()));
-  for (auto &k : plan.kernels) {
-    CU_CHECK(cuModuleGetFunction(&k.fn, plan.module, k.name.c_str()));
-    CU_CHECK(cuFuncSetAttribute(k.fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                                k.smem));
-    // The largest shared-memory carveout: the local-states kernel runs two
-    // blocks of ~104 KB per SM (the driver's default carveout fits one).
-    CU_CHECK(cuFuncSetAttribute(k.fn, CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT,
-                                100));
   }
   return true;
 }
@@ -406,10 +445,10 @@ bool writeFile(const std::string &path, const void *data, size_t bytes) {
 }
 
 /// --io DIR:B: run on the given inputs, write outputs, time.
-bool runIO(const Plan &plan, const std::string &dir, int B) {
-  const int H = plan.H, D = plan.D;
+bool runIO(const Plan &planSet, const std::string &dir, int B) {
+  const int H = planSet.H, D = planSet.D;
   std::vector<char> qkv, s0, cuB;
-  bool inter = plan.interleaved();
+  bool inter = planSet.interleaved();
   if (!readFile(dir + "/s.bin", s0) || !readFile(dir + "/cu.bin", cuB) ||
       !readFile(dir + (inter ? "/qkv.bin" : "/q.bin"), qkv)) {
     std::fprintf(stderr, "--io %s: missing inputs\n", dir.c_str());
@@ -425,6 +464,7 @@ bool runIO(const Plan &plan, const std::string &dir, int B) {
   std::vector<int> cu(B + 1);
   std::memcpy(cu.data(), cuB.data(), (B + 1) * 4);
   const long long T = cu[B];
+  const Plan &plan = planSet.forCall(B, T);
   const size_t outBytes = std::max<long long>(2, T * H * D * 2);
   DeviceBuffers d;
   CU_CHECK(cuMemAlloc(&d.qkv, qkv.size()));
@@ -569,7 +609,7 @@ int main(int argc, char **argv) {
 
   std::mt19937 rng(20261127);
   int failures = 0, total = 0;
-  for (const Plan &plan : plans) {
+  for (const Plan &plan0 : plans) {
     // Lengths: awkward (not multiples of 64), 0 and 1, mixed batches, and
     // long enough to cross several segments of a split plan.
     std::vector<Case> cases = {
@@ -583,9 +623,17 @@ int main(int argc, char **argv) {
     };
     if (!quick)
       cases.push_back({5, {3000, 5, 0, 1333, 64}, true});
-    for (const Case &c : cases) {
-      if (c.B > plan.maxBatch)
+    if (plan0.longCall) // both plans, and the long-call plan's threshold
+      for (long long t : {plan0.longCallTokens - 1, plan0.longCallTokens, plan0.longCallTokens + 1000})
+        cases.push_back({1, {int(t)}, true});
+    for (const Case &c0 : cases) {
+      if (c0.B > plan0.maxBatch)
         continue;
+      long long tokens = 0;
+      for (int l : c0.lens)
+        tokens += l;
+      const Plan &plan = plan0.forCall(c0.B, tokens);
+      const Case &c = c0;
       Errors err;
       bool ok = runCase(plan, c, rng, err);
       ++total;

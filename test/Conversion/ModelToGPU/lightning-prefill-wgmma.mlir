@@ -21,6 +21,13 @@
 // or by hand next to a split; refused below 64 columns or without wgmma.
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=64 dim=128 max-batch=1 max-tokens=32768 wgmma=1" | FileCheck %s --check-prefix=VS
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 value-slices=2" | FileCheck %s --check-prefix=VSSPLIT
+// With the slices, B1 H64 up to 32768 tokens gets a long-call plan: calls
+// of one sequence from 16384 tokens run two segments without slices, the
+// first one's local state in 8 parts (its own plan string); none where
+// long-call-tokens=0, and a chosen threshold otherwise.
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=64 dim=128 max-batch=1 max-tokens=32768 wgmma=1" | FileCheck %s --check-prefix=LONGCALL
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=64 dim=128 max-batch=1 max-tokens=32768 wgmma=1 long-call-tokens=0" | FileCheck %s --check-prefix=NOLONG
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=1 value-slices=2 wgmma=1 long-call-tokens=1024 long-call-segments=3 long-call-local-states-parts=4" | FileCheck %s --check-prefix=LONGSET
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 value-slices=4" 2>&1 | FileCheck %s --check-prefix=ERR-VS
 // The local states start at the tail carrying all but 2^-64 of the decay
 // weight (per head: 3 chunks at λ = 1/2 .. 201 at λ = 1/256); 0 reads every
@@ -196,6 +203,15 @@ module {}
 // DESC-DAG: arith.constant 262143 : i64
 
 
+// LONGCALL: mm01.lightning_prefill = "H=64 D=128 NS=1 VS=2 {{.*}} workspace=0 long_call_tokens=16384 decay=
+// LONGCALL-SAME: mm01.lightning_prefill_long = "H=64 D=128 NS=2 VS=1 {{.*}} parts=8 {{.*}} workspace=batch*67108864 decay=
+// LONGCALL-NOT: long_call_tokens
+// LONGCALL-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s2_wg_states grid=16,64,batch
+// LONGCALL-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s2_wg_scan
+// LONGCALL-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s2_wg_out grid=2,64,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
+// NOLONG-NOT: long_call
+// LONGSET: mm01.lightning_prefill = "H=8 D=128 NS=1 VS=2 {{.*}} long_call_tokens=1024 decay=
+// LONGSET-SAME: mm01.lightning_prefill_long = "H=8 D=128 NS=3 VS=1 {{.*}} parts=4
 // VS: H=64 D=128 NS=1 VS=2
 // VS-SAME: workspace=0
 // VS-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s1_wg_v2_out grid=2,64,batch block=256 smem=181248 params=q,k,v,state,out,cu_seqlens"

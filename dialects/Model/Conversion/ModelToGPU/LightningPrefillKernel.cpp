@@ -58,6 +58,9 @@ namespace mm01::gpu {
 namespace {
 
 constexpr int64_t kPad = 8; // bf16 elements of padding per shared row
+/// Calls of one sequence from this many tokens take the long-call plan
+/// where the chooser gives one (chooseLightningPrefillTiles).
+constexpr int64_t kLongCallTokens = 16384;
 
 using namespace lightning_prefill;
 
@@ -598,6 +601,19 @@ void chooseLightningPrefillTiles(LightningPrefillSpec &spec, int64_t smCount) {
       // H100: 128 blocks; docs/lightning-prefill.md, "Value slices").
       spec.valueSlices = 2;
       spec.segments = 1;
+      // Long calls of one sequence: two segments without slices, the first
+      // segment's local state in 8 parts. Its fixed cost (the longest
+      // tail's local state and the scan, ~0.09 ms on an H200) does not grow
+      // with T while its outputs kernel streams at 79-91% of copy: B1 H64
+      // on one H200 2% faster than the slices at T16K, 6% at T32K, 13% at
+      // T128K, equal at T8K, where other H200s had it 15-25% slower
+      // (docs/benchmarks/prefill-states-parts-h200-2026-11-28.md).
+      if (spec.maxTokens >= kLongCallTokens) {
+        spec.longCallTokens = kLongCallTokens;
+        spec.longCallSegments = 2;
+        spec.longCallValueSlices = 1;
+        spec.longCallLocalStatesParts = 8;
+      }
     } else {
       // Whole waves: the outputs kernel runs one block per SM; two waves.
       int64_t ns = 2 * smCount / spec.heads;
@@ -609,6 +625,20 @@ void chooseLightningPrefillTiles(LightningPrefillSpec &spec, int64_t smCount) {
   // DRAM latency with one block per SM (3 stages at D = 128 with wgmma).
   spec.stages = maxLightningPrefillStages(spec, /*outputs=*/true);
   spec.stateStages = maxLightningPrefillStages(spec, /*outputs=*/false);
+}
+
+LightningPrefillSpec longCallSpec(const LightningPrefillSpec &spec) {
+  LightningPrefillSpec l = spec;
+  l.segments = spec.longCallSegments;
+  l.valueSlices = spec.longCallValueSlices;
+  l.localStatesParts = spec.longCallLocalStatesParts;
+  l.stages = l.stateStages = 0; // the deepest that fit this split's blocks
+  l.longCallTokens = 0;
+  return l;
+}
+
+std::string longCallCondition(const LightningPrefillSpec &spec) {
+  return "min(lt(batch, 2), ge(tokens, " + std::to_string(spec.longCallTokens) + "))";
 }
 
 FailureOr<LightningPrefillPlan>
@@ -657,6 +687,16 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
              << " must be a positive multiple of 8 elements (16-byte vectors)";
       return failure();
     }
+  if (spec.longCallTokens < 0) {
+    fail() << "longCallTokens = " << spec.longCallTokens
+           << " must be 0 (no long-call plan) or positive";
+    return failure();
+  }
+  if (spec.longCallTokens > 0 && spec.longCallSegments < 1) {
+    fail() << "longCallSegments = " << spec.longCallSegments
+           << " must be at least 1 (the long-call plan's split is explicit)";
+    return failure();
+  }
   if (spec.maxBatch < 1 || spec.maxTokens < 1) {
     fail() << "maxBatch and maxTokens must be positive";
     return failure();
@@ -781,8 +821,8 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
     scan.overlapsPrevious = true;
     plan.kernels.push_back(std::move(states));
     plan.kernels.push_back(std::move(scan));
-    plan.workspaceBytes =
-        "batch*" + std::to_string(cfg.H * cfg.NS * cfg.SP * cfg.D * cfg.D * 4);
+    plan.workspaceBytesPerSequence = cfg.H * cfg.NS * cfg.SP * cfg.D * cfg.D * 4;
+    plan.workspaceBytes = "batch*" + std::to_string(plan.workspaceBytesPerSequence);
   } else {
     plan.workspaceBytes = "0";
   }

@@ -112,12 +112,23 @@ struct LightningPrefillSpec {
   /// without a sequence split, whose local-states kernel reads K and V a
   /// second time. wgmma kernels only, D/valueSlices >= 64 (1 or 2 at D = 128).
   int64_t valueSlices = 1;
+  /// A second plan for long calls of one sequence (0: none): a call with
+  /// batch 1 and at least longCallTokens tokens runs longCallSegments
+  /// segments × longCallValueSlices value slices, its local states in
+  /// longCallLocalStatesParts parts, instead of the plan above (the engine
+  /// holds both and picks per call, docs/lightning-prefill.md, "Long calls").
+  /// B1 H64 T32K on H200s: two value slices 0.73-0.77 ms, two segments in
+  /// 8 parts 0.67-0.73; at T8K the slices are as fast or 15-25% faster.
+  int64_t longCallTokens = 0;
+  int64_t longCallSegments = 2, longCallValueSlices = 1,
+          longCallLocalStatesParts = 8;
 };
 
 struct LightningPrefillPlan {
   std::vector<mm01::gpu::GeneratedKernel> kernels; // launched in order
   std::string workspaceBytes;                      // engine expression, "0" if none
   int64_t segments = 1, valueSlices = 1;           // the split that was built
+  int64_t workspaceBytesPerSequence = 0;           // workspaceBytes at batch 1
 };
 
 /// The deepest pipeline (≤ 4 stages) whose shared memory fits one outputs
@@ -134,6 +145,16 @@ int64_t maxLightningPrefillStages(const LightningPrefillSpec &spec, bool outputs
 /// `maxTokens / minSegmentTokens`. Decode-sized calls (maxTokens = maxBatch)
 /// get no split.
 void chooseLightningPrefillTiles(LightningPrefillSpec &spec, int64_t smCount);
+
+/// The spec of `spec`'s long-call plan: `spec` with the long-call segments,
+/// value slices and local-states parts, pipeline depths chosen anew, and no
+/// long-call plan of its own.
+LightningPrefillSpec longCallSpec(const LightningPrefillSpec &spec);
+
+/// The engine expression (DimExpr) that is nonzero for the calls the
+/// long-call plan serves: one sequence of at least longCallTokens tokens.
+/// The plan of `spec` itself serves the others ("1 - " the same).
+std::string longCallCondition(const LightningPrefillSpec &spec);
 
 /// Builds the kernels of `spec` at the end of `module` (names start with
 /// lightning_prefill_h<H>_d<D>_...; a suffix keeps them unique). Emits an

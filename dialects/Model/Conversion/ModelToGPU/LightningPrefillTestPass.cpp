@@ -10,6 +10,12 @@
 //    smem=BYTES params=a,b,..[ overlap=1];kernel ..."  (overlap=1: launched to
 //    overlap the kernel before it, see GeneratedKernel::overlapsPrevious)
 //
+// With a long-call plan (option long-call-tokens, or chosen with
+// segments = 0: LightningPrefillSpec::longCallTokens) the module holds its
+// kernels too, the first string says `long_call_tokens=N`, and the
+// long-call plan's string is `mm01.lightning_prefill_long` (same form): a
+// call of one sequence with at least N tokens runs it instead.
+//
 // Layout option: `interleaved` (the model's: q, k, v at element offsets 0, D,
 // 2D of one [T, H, 3D] buffer, token stride 3·H·D, head stride 3·D; out
 // [T, H, D]) or `separate` (q, k, v, out each [T, H, D]).
@@ -124,6 +130,20 @@ struct TestLightningPrefillKernelPass
       *this, "value-slices",
       llvm::cl::desc("thread blocks splitting the value dimension (wgmma)"),
       llvm::cl::init(1)};
+  Option<int64_t> longCallTokens{
+      *this, "long-call-tokens",
+      llvm::cl::desc("a second plan for calls of one sequence of at least this "
+                     "many tokens (0: none; -1: as chosen where segments = 0)"),
+      llvm::cl::init(-1)};
+  Option<int64_t> longCallSegments{*this, "long-call-segments",
+                                   llvm::cl::desc("the long-call plan's segments"),
+                                   llvm::cl::init(2)};
+  Option<int64_t> longCallValueSlices{
+      *this, "long-call-value-slices",
+      llvm::cl::desc("the long-call plan's value slices"), llvm::cl::init(1)};
+  Option<int64_t> longCallParts{
+      *this, "long-call-local-states-parts",
+      llvm::cl::desc("the long-call plan's local-states parts"), llvm::cl::init(8)};
   ListOption<double> decays{*this, "decay",
                             llvm::cl::desc("λ per head (default 2^(-8(h+1)/H))")};
 
@@ -178,17 +198,46 @@ struct TestLightningPrefillKernelPass
     spec.stateStages = stateStages;
     spec.valueSlices = valueSlices;
 
+    spec.longCallSegments = longCallSegments;
+    spec.longCallValueSlices = longCallValueSlices;
+    spec.longCallLocalStatesParts = longCallParts;
+    if (longCallTokens >= 0) {
+      spec.longCallTokens = longCallTokens;
+    } else if (segments == 0) {
+      mm01::gpu::LightningPrefillSpec chosen = spec;
+      mm01::gpu::chooseLightningPrefillTiles(chosen, /*smCount=*/132);
+      spec.longCallTokens = chosen.longCallTokens;
+      spec.longCallSegments = chosen.longCallSegments;
+      spec.longCallValueSlices = chosen.longCallValueSlices;
+      spec.longCallLocalStatesParts = chosen.longCallLocalStatesParts;
+    }
+
     auto gm = mm01::gpu::getOrCreateGPUModule(module, "mm01_lightning_prefill");
     OpBuilder b(ctx);
     FailureOr<mm01::gpu::LightningPrefillPlan> plan =
         mm01::gpu::buildLightningPrefill(b, gm, spec, module.getLoc());
     if (failed(plan))
       return signalPassFailure();
+    module->setAttr("mm01.lightning_prefill",
+                    StringAttr::get(ctx, planString(spec, *plan)));
+    if (spec.longCallTokens > 0) {
+      mm01::gpu::LightningPrefillSpec longSpec = mm01::gpu::longCallSpec(spec);
+      FailureOr<mm01::gpu::LightningPrefillPlan> longPlan =
+          mm01::gpu::buildLightningPrefill(b, gm, longSpec, module.getLoc());
+      if (failed(longPlan))
+        return signalPassFailure();
+      module->setAttr("mm01.lightning_prefill_long",
+                      StringAttr::get(ctx, planString(longSpec, *longPlan)));
+    }
+  }
 
+  static std::string planString(const mm01::gpu::LightningPrefillSpec &spec,
+                                const mm01::gpu::LightningPrefillPlan &plan) {
     std::string text;
     llvm::raw_string_ostream os(text);
-    os << "H=" << H << " D=" << D << " NS=" << plan->segments
-       << " VS=" << plan->valueSlices << " silu=" << int(spec.siluInputs)
+    int64_t H = spec.heads, D = spec.dim;
+    os << "H=" << H << " D=" << D << " NS=" << plan.segments
+       << " VS=" << plan.valueSlices << " silu=" << int(spec.siluInputs)
        << " hilo=" << int(spec.stateHiLo)
        << " tail_log2=" << spec.localStatesDropLog2
        << " split_chunks=" << spec.localStatesSplitChunks
@@ -198,11 +247,14 @@ struct TestLightningPrefillKernelPass
        << " k=" << spec.kTokenStride << "," << spec.kHeadStride
        << " v=" << spec.vTokenStride << "," << spec.vHeadStride
        << " out=" << spec.outTokenStride << "," << spec.outHeadStride
-       << " workspace=" << plan->workspaceBytes << " decay=";
+       << " workspace=" << plan.workspaceBytes;
+    if (spec.longCallTokens > 0)
+      os << " long_call_tokens=" << spec.longCallTokens;
+    os << " decay=";
     for (auto [i, d] : llvm::enumerate(spec.decay))
       os << (i ? "," : "") << llvm::format("%.17g", d);
-    for (auto &k : plan->kernels) {
-      os << ";kernel " << k.func.getName() << " grid=" << k.grid[0] << ","
+    for (const auto &k : plan.kernels) {
+      os << ";kernel " << mlir::gpu::GPUFuncOp(k.func).getName() << " grid=" << k.grid[0] << ","
          << k.grid[1] << "," << k.grid[2] << " block=" << k.block[0]
          << " smem=" << k.dynamicSmemBytes << " params=";
       for (auto [i, p] : llvm::enumerate(k.params))
@@ -210,7 +262,7 @@ struct TestLightningPrefillKernelPass
       if (k.overlapsPrevious)
         os << " overlap=1";
     }
-    module->setAttr("mm01.lightning_prefill", StringAttr::get(ctx, os.str()));
+    return os.str();
   }
 };
 

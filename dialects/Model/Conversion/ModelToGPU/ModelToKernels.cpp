@@ -213,6 +213,8 @@ private:
   ModuleOp module;
   mlir::gpu::GPUModuleOp kernels;
   func::FuncOp fn;
+  /// The `when` of the launches being emitted (empty: every call).
+  std::string launchWhen;
   OpBuilder b;
   bool decode = false;
   int64_t maxTokens = 0, maxBatch = 0, maxContext = 0;
@@ -390,7 +392,7 @@ EntryLowering::launch(const mg::GeneratedKernel &k,
       b.getI64IntegerAttr(k.dynamicSmemBytes), b.getArrayAttr(names),
       b.getDenseI64ArrayAttr(operandIdx), b.getDenseI64ArrayAttr(offsets),
       b.getArrayAttr(exprs), overlapPrevious ? b.getUnitAttr() : UnitAttr(),
-      /*when=*/StringAttr(), ins, outs);
+      launchWhen.empty() ? StringAttr() : b.getStringAttr(launchWhen), ins, outs);
   return SmallVector<Value>(op.getResults());
 }
 
@@ -647,7 +649,11 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
         .get("stages", spec.stages)
         .get("state_stages", spec.stateStages)
         .get("value_slices", spec.valueSlices)
-        .get("state_hilo", spec.stateHiLo);
+        .get("state_hilo", spec.stateHiLo)
+        .get("long_call_tokens", spec.longCallTokens)
+        .get("long_call_segments", spec.longCallSegments)
+        .get("long_call_value_slices", spec.longCallValueSlices)
+        .get("long_call_local_states_parts", spec.longCallLocalStatesParts);
   if (failed(tr->finish()))
     return failure();
   if (!isDecode && spec.segments < 1)
@@ -663,7 +669,9 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
                         spec.minSegmentTokens)(spec.shortestSegmentTokens)(
                         spec.oneWaveSegmentTokens)(spec.localStatesDropLog2)(
                         spec.localStatesSplitChunks)(spec.localStatesParts)(spec.wgmma)(spec.stages)(
-                        spec.stateStages)(spec.valueSlices)(spec.stateHiLo)
+                        spec.stateStages)(spec.valueSlices)(spec.stateHiLo)(
+                        spec.longCallTokens)(spec.longCallSegments)(
+                        spec.longCallValueSlices)(spec.longCallLocalStatesParts)
                         .str();
   // Decode (one token per sequence, token b = slot b): the recurrent decode
   // kernel instead of a 64-token chunk per token. Same q/k/v/state/out
@@ -702,9 +710,35 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
   });
   if (failed(kernelsOr))
     return failure();
+  // The long-call plan (prefill entries whose tiles give one): its kernels
+  // run instead of the plan above for the calls its condition selects, so
+  // one workspace of the larger size serves both (its own only at batch 1).
+  const bool hasLong = !isDecode && spec.longCallTokens > 0;
+  std::string longKey = key + "_long";
+  FailureOr<std::vector<mg::GeneratedKernel>> longKernelsOr =
+      std::vector<mg::GeneratedKernel>{};
+  if (hasLong)
+    longKernelsOr = cached(longKey, [&]() -> FailureOr<std::vector<mg::GeneratedKernel>> {
+      auto p = mg::buildLightningPrefill(b, kernels, mg::longCallSpec(spec), loc);
+      if (failed(p))
+        return failure();
+      cache.workspace[longKey] = std::to_string(p->workspaceBytesPerSequence);
+      return p->kernels;
+    });
+  if (failed(longKernelsOr))
+    return failure();
+  std::string wsBytes = cache.workspace[key];
+  if (hasLong && cache.workspace[longKey] != "0") {
+    auto n = evaluateAtMax(wsBytes);
+    if (failed(n))
+      return op->emitOpError() << "GPU target: cannot size the lightning "
+                                  "workspace '" << wsBytes << "'";
+    wsBytes = std::to_string(
+        std::max<int64_t>(*n, std::stoll(cache.workspace[longKey])));
+  }
   Value out = emptyAct(maxTokens, spec.heads * spec.dim, spec.elt, loc);
   Value s = state;
-  auto ws = workspaceFor(cache.workspace[key], op, "lightning");
+  auto ws = workspaceFor(wsBytes, op, "lightning");
   if (failed(ws))
     return failure();
   Value cu = callInput("cu_seqlens", maxBatch + 1);
@@ -717,7 +751,17 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
   bd["out"] = {out, 0, true};
   if (*ws)
     bd["workspace"] = {*ws, 0, true};
-  if (failed(launchSequence(*kernelsOr, bd, loc)))
+  // Exactly one plan runs per call: each launch carries its plan's
+  // condition (mm01k.launch `when`).
+  std::string longWhen = hasLong ? mg::longCallCondition(spec) : "";
+  launchWhen = hasLong ? "1 - " + longWhen : "";
+  LogicalResult launched = launchSequence(*kernelsOr, bd, loc);
+  if (succeeded(launched) && hasLong) {
+    launchWhen = longWhen;
+    launched = launchSequence(*longKernelsOr, bd, loc);
+  }
+  launchWhen.clear();
+  if (failed(launched))
     return failure();
   out = bd["out"].value;
   s = bd["state"].value;

@@ -74,7 +74,12 @@ struct TileSelector {
                                {"stages", spec.stages},
                                {"state_stages", spec.stateStages},
                                {"value_slices", spec.valueSlices},
-                               {"state_hilo", spec.stateHiLo}});
+                               {"state_hilo", spec.stateHiLo},
+                               {"long_call_tokens", spec.longCallTokens},
+                               {"long_call_segments", spec.longCallSegments},
+                               {"long_call_value_slices", spec.longCallValueSlices},
+                               {"long_call_local_states_parts",
+                                spec.longCallLocalStatesParts}});
   }
 
   DictionaryAttr lightningDecode() {
