@@ -53,7 +53,7 @@
 
 module {}
 
-// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=8,8,batch block=128 smem=66560 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace overlap=1;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
+// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=6,8,batch block=128 smem=66560 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace overlap=1;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
 // Local states: the decay on K in registers, as in `_out` (no Ṽ), and a
 // two-stage ring (smem 2 x 32 KB + 1 KB): per 64 state rows, 4
 // ldmatrix.x4.trans of K and 8 m64n128k16 with A from registers.
@@ -186,7 +186,7 @@ module {}
 // ERR-DIM: lightning prefill kernel generator: wgmma kernels need head dim D = 64 or 128, got 32
 
 // 3 x {K, V} (32 KB each) + 1 KB; 2 x {Q, K, V} + Sb + 1 KB.
-// STAGES: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=8,8,batch block=128 smem=99328
+// STAGES: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=6,8,batch block=128 smem=99328
 // STAGES-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=132096
 // STAGES: nvvm.cp.async.wait.group 1
 // ERR-STAGES: lightning prefill kernel generator: stages = 5: the outputs kernel would need 279552 bytes of shared memory, more than the 232448 a block may have
@@ -206,7 +206,7 @@ module {}
 // LONGCALL: mm01.lightning_prefill = "H=64 D=128 NS=1 VS=2 {{.*}} workspace=0 long_call_tokens=16384 decay=
 // LONGCALL-SAME: mm01.lightning_prefill_long = "H=64 D=128 NS=2 VS=1 {{.*}} parts=8 {{.*}} workspace=batch*67108864 decay=
 // LONGCALL-NOT: long_call_tokens
-// LONGCALL-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s2_wg_states grid=16,64,batch
+// LONGCALL-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s2_wg_states grid=8,64,batch
 // LONGCALL-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s2_wg_scan
 // LONGCALL-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s2_wg_out grid=2,64,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
 // NOLONG-NOT: long_call
@@ -295,7 +295,7 @@ module {}
 
 // With a split: 2 x 4 blocks per head in both chunk kernels, lin / H = 2·s + slice.
 // The local states hold Sᵀ too (4 stages of K and V's slice: 4 x 24 KB + 1 KB).
-// VSSPLIT: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_states grid=16,8,batch block=128 smem=99328
+// VSSPLIT: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_states grid=12,8,batch block=128 smem=99328
 // VSSPLIT-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_out grid=8,8,batch block=256 smem=181248
 // VSSPLIT-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_v2_states(
 // VSSPLIT: arith.divui %{{.*}}, %{{.*}} : index
@@ -346,7 +346,7 @@ module {}
 // NOPDL-NOT: overlap=1
 // NOPDL-NOT: griddepcontrol
 
-// TAIL: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 split_chunks=16 parts=2 max_batch={{.*}} workspace=batch*4194304 {{.*}}_wg_states grid=8,8,batch
+// TAIL: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 split_chunks=16 parts=2 max_batch={{.*}} workspace=batch*4194304 {{.*}}_wg_states grid=6,8,batch
 // TAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
 // Blocks: lin / H = s·2 + part (two parts by default).
 // TAIL: %[[X:.*]] = arith.divui %{{.*}}, %c8{{.*}} : index
@@ -404,23 +404,26 @@ module {}
 // TAIL: %[[WV0:.*]] = vector.broadcast %[[W0]]
 // TAIL: %[[W1:.*]] = math.exp2
 // TAIL: %[[WV1:.*]] = vector.broadcast %[[W1]]
+// Every part's loads are issued before the first is used (a missing part
+// reads as 0): part 0 weighted, then part 1 added, then the chain.
 // TAIL: scf.for
 // TAIL: %[[Y0:.*]] = vector.load %arg2[
-// TAIL: %[[Y0W:.*]] = arith.mulf %[[Y0]], %[[WV0]] : vector<4xf32>
 // TAIL: %[[SPLITS:.*]] = arith.cmpi slt, %c1{{.*}}, %[[SPARTS]] : index
 // TAIL: %[[WITH1:.*]]:8 = scf.if %[[SPLITS]] -> (vector<4xf32>
-// TAIL: %[[SUM:.*]] = vector.fma %{{.*}}, %[[WV1]], %[[Y0W]]
-// TAIL: scf.yield %[[SUM]],
+// TAIL: vector.load %arg2[
+// TAIL-NOT: vector.fma
 // TAIL: } else {
-// TAIL-NEXT: scf.yield %[[Y0W]],
-// TAIL: vector.fma %{{.*}}, %{{.*}}, %[[WITH1]]#0
+// TAIL-NEXT: scf.yield %[[ZERO:.*]], %[[ZERO]],
+// TAIL: %[[Y0W:.*]] = arith.mulf %[[Y0]], %[[WV0]] : vector<4xf32>
+// TAIL-NEXT: %[[SUM:.*]] = vector.fma %[[WITH1]]#0, %[[WV1]], %[[Y0W]]
+// TAIL: vector.fma %{{.*}}, %{{.*}}, %[[SUM]]
 // The outputs kernel reads whole segments.
 // TAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_out(
 // TAIL-NOT: arith.constant 201 : index
 // TAIL: gpu.return
 
 // One local-states block per segment (local-states-split-chunks=0).
-// SPLIT0: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 split_chunks=0 parts=2 max_batch={{.*}} workspace=batch*2097152 {{.*}}_wg_states grid=4,8,batch
+// SPLIT0: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 split_chunks=0 parts=2 max_batch={{.*}} workspace=batch*2097152 {{.*}}_wg_states grid=3,8,batch
 // SPLIT0-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_scan(
 // The segment decay only, no first halves' weight.
 // SPLIT0: math.exp2
@@ -433,8 +436,9 @@ module {}
 
 // Four parts: 4 x 4 local-states blocks per head, 4·NS workspace slots per
 // (b, h), part p's state in slot p·NS + s + 1; the scan adds parts 1-3, each
-// only where the reads were split into that many.
-// PARTS4: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 split_chunks=16 parts=4 max_batch={{.*}} workspace=batch*8388608 {{.*}}_wg_states grid=16,8,batch
+// only where the reads were split into that many, loading 4 segments a
+// round (16 / parts) so that all of a round's part loads are in flight.
+// PARTS4: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 split_chunks=16 parts=4 max_batch={{.*}} workspace=batch*8388608 {{.*}}_wg_states grid=12,8,batch
 // PARTS4-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
 // PARTS4: %[[PART:.*]] = arith.remui %{{.*}}, %c4{{.*}} : index
 // PARTS4: arith.divui %{{.*}}, %c4{{.*}} : index
@@ -444,7 +448,8 @@ module {}
 // PARTS4: scf.for
 // PARTS4: arith.cmpi slt, %c1{{.*}}, %[[N:.*]] : index
 // PARTS4: scf.if
-// PARTS4-COUNT-8: vector.load %arg2[{{.*}}] {{.*}} : memref<33554432xf32>, vector<4xf32>
+// PARTS4-COUNT-4: vector.load %arg2[{{.*}}] {{.*}} : memref<33554432xf32>, vector<4xf32>
+// PARTS4-NEXT: scf.yield
 // PARTS4: arith.cmpi slt, %c2{{.*}}, %[[N]] : index
 // PARTS4: scf.if
 // PARTS4: arith.cmpi slt, %c3{{.*}}, %[[N]] : index

@@ -23,7 +23,7 @@
 
 module {}
 
-// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=1 {{.*}} workspace=batch*4194304 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_states grid=8,8,batch block=256 smem=104448 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace overlap=1;kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_out grid=4,8,batch block=256 smem=200704 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
+// IR: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=1 {{.*}} workspace=batch*4194304 {{.*}};kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_states grid=6,8,batch block=256 smem=104448 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_scan grid=128,batch,1 block=256 smem=0 params=state,cu_seqlens,workspace overlap=1;kernel lightning_prefill_h8_d128_bf16_c64_s4_silu_out grid=4,8,batch block=256 smem=200704 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
 // IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_silu_states(
 // IR-SAME: known_block_size = array<i32: 256, 1, 1>
 // IR: gpu.dynamic_shared_memory
@@ -72,7 +72,7 @@ module {}
 
 // One MMA per state-update tile (no lo part): 4 k-steps × 1 m-tile × 4 n-tiles.
 // BF16STATE: mm01.lightning_prefill = "H=2 D=64 NS=2 VS=1 silu=0 hilo=0
-// BF16STATE-SAME: kernel lightning_prefill_h2_d64_bf16_c64_s2_bf16state_states grid=4,2,batch
+// BF16STATE-SAME: kernel lightning_prefill_h2_d64_bf16_c64_s2_bf16state_states grid=2,2,batch
 // BF16STATE-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s2_bf16state_states(
 // BF16STATE-SAME: nvvm.minctasm = 2 : i32
 // BF16STATE-COUNT-16: nvvm.mma.sync

@@ -241,7 +241,7 @@ module {
 // KEEP: long_call_local_states_parts = 8 : i64, long_call_segments = 2 : i64, long_call_tokens = 16384 : i64, long_call_value_slices = 1 : i64{{.*}}segments = 1 : i64{{.*}}value_slices = 2 : i64
 // HONOUR-LABEL: func.func @prefill_h64_long
 // HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h64_d128_bf16_c64_s1_silu_wg_v2_out grid ["2", "64", "batch"]{{.*}}when = "1 - min(lt(batch, 2), ge(tokens, 16384))"
-// HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h64_d128_bf16_c64_s2_silu_wg_states grid ["16", "64", "batch"]{{.*}}when = "min(lt(batch, 2), ge(tokens, 16384))"
+// HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h64_d128_bf16_c64_s2_silu_wg_states grid ["8", "64", "batch"]{{.*}}when = "min(lt(batch, 2), ge(tokens, 16384))"
 // HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h64_d128_bf16_c64_s2_silu_wg_scan {{.*}}overlap_previous{{.*}}when = "min(lt(batch, 2), ge(tokens, 16384))"
 // HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h64_d128_bf16_c64_s2_silu_wg_out grid ["2", "64", "batch"]{{.*}}overlap_previous{{.*}}when = "min(lt(batch, 2), ge(tokens, 16384))"
 module {

@@ -43,8 +43,9 @@ ChunkKernel createChunkKernel(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
   kernel.fn = createKernelFunc(builder, module, name, types, {threads, 1, 1}, loc);
   gk.func = kernel.fn;
   gk.block = {threads, 1, 1};
-  gk.grid = {std::to_string(cfg.NS * cfg.VS * (outputs ? 1 : cfg.SP)), std::to_string(H),
-             "batch"};
+  // The last segment has no local state: no local-states blocks for it.
+  gk.grid = {std::to_string((outputs ? cfg.NS : (cfg.NS - 1) * cfg.SP) * cfg.VS),
+             std::to_string(H), "batch"};
   // Two local-states blocks per SM (the launcher must allow the maximal
   // shared-memory carveout).
   if (!outputs)
