@@ -131,14 +131,19 @@ void printSummary(const EngineReader &reader, bool verify,
   for (const EntryPoint &e : m.entryPoints) {
     static const char *const kinds[] = {"kernel", "gemm", "collective", "memset",
                                         "copy"};
-    size_t counts[5] = {};
-    for (const Step &s : e.steps)
+    size_t counts[5] = {}, conditional = 0;
+    for (const Step &s : e.steps) {
       ++counts[s.body.index()];
+      conditional += s.when.has_value();
+    }
     std::string breakdown;
     for (int i = 0; i < 5; ++i)
       if (counts[i])
         breakdown += (breakdown.empty() ? "" : ", ") + std::to_string(counts[i]) +
                      " " + kinds[i];
+    // Steps with a `when` run only for some calls (alternative plans).
+    if (conditional)
+      breakdown += "; " + std::to_string(conditional) + " with a 'when'";
     std::printf("  %-24s %zu steps (%s), inputs %s, outputs %s\n", e.name.c_str(),
                 e.steps.size(), breakdown.empty() ? "none" : breakdown.c_str(),
                 joinNames(e.inputs).c_str(), joinNames(e.outputs).c_str());
