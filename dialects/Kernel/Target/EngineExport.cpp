@@ -351,9 +351,9 @@ Status exportEngine(ModuleOp module, const KernelSignatures &signatures,
         eng::Step step{ep.name + "." + std::to_string(stepNo++) + "." + launch.kernel,
                        launch};
         if (std::optional<StringRef> when = l.getWhen()) {
-          auto w = eng::DimExpr::parse(when->str());
+          auto w = parseExpr(*when, &op);
           if (!w.ok())
-            return err("launch of @" + sig->first() + ": when: " + w.error());
+            return err(w.error());
           step.when = w.value();
         }
         ep.steps.push_back(std::move(step));
