@@ -728,14 +728,8 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
   if (failed(longKernelsOr))
     return failure();
   std::string wsBytes = cache.workspace[key];
-  if (hasLong && cache.workspace[longKey] != "0") {
-    auto n = evaluateAtMax(wsBytes);
-    if (failed(n))
-      return op->emitOpError() << "GPU target: cannot size the lightning "
-                                  "workspace '" << wsBytes << "'";
-    wsBytes = std::to_string(
-        std::max<int64_t>(*n, std::stoll(cache.workspace[longKey])));
-  }
+  if (hasLong && cache.workspace[longKey] != "0")
+    wsBytes = "max(" + wsBytes + ", " + cache.workspace[longKey] + ")";
   Value out = emptyAct(maxTokens, spec.heads * spec.dim, spec.elt, loc);
   Value s = state;
   auto ws = workspaceFor(wsBytes, op, "lightning");
