@@ -28,6 +28,9 @@
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=64 dim=128 max-batch=1 max-tokens=32768 wgmma=1" | FileCheck %s --check-prefix=LONGCALL
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=64 dim=128 max-batch=1 max-tokens=32768 wgmma=1 long-call-tokens=0" | FileCheck %s --check-prefix=NOLONG
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=1 value-slices=2 wgmma=1 long-call-tokens=1024 long-call-segments=3 long-call-local-states-parts=4" | FileCheck %s --check-prefix=LONGSET
+// The chosen long-call plan with its parts given: the option wins.
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=64 dim=128 max-batch=1 max-tokens=32768 wgmma=1 long-call-local-states-parts=16" | FileCheck %s --check-prefix=LONGPARTS
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=1 value-slices=2 wgmma=1 long-call-tokens=-5" 2>&1 | FileCheck %s --check-prefix=ERR-LONG
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 value-slices=4" 2>&1 | FileCheck %s --check-prefix=ERR-VS
 // The local states start at the tail carrying all but 2^-64 of the decay
 // weight (per head: 3 chunks at λ = 1/2 .. 201 at λ = 1/256); 0 reads every
@@ -210,6 +213,9 @@ module {}
 // LONGCALL-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s2_wg_scan
 // LONGCALL-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s2_wg_out grid=2,64,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
 // NOLONG-NOT: long_call
+// LONGPARTS: mm01.lightning_prefill = "H=64 D=128 NS=1 VS=2 {{.*}} long_call_tokens=16384 decay=
+// LONGPARTS-SAME: mm01.lightning_prefill_long = "H=64 D=128 NS=2 VS=1 {{.*}} parts=16 {{.*}} workspace=batch*134217728 decay=
+// ERR-LONG: longCallTokens = -5 must be 0 (no long-call plan) or positive
 // LONGSET: mm01.lightning_prefill = "H=8 D=128 NS=1 VS=2 {{.*}} long_call_tokens=1024 decay=
 // LONGSET-SAME: mm01.lightning_prefill_long = "H=8 D=128 NS=3 VS=1 {{.*}} parts=4
 // VS: H=64 D=128 NS=1 VS=2

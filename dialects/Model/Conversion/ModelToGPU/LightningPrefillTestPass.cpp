@@ -133,8 +133,9 @@ struct TestLightningPrefillKernelPass
   Option<int64_t> longCallTokens{
       *this, "long-call-tokens",
       llvm::cl::desc("a second plan for calls of one sequence of at least this "
-                     "many tokens (0: none; -1: as chosen where segments = 0)"),
-      llvm::cl::init(-1)};
+                     "many tokens (0: none; unset: as chosen where segments = 0, "
+                     "else none)"),
+      llvm::cl::init(0)};
   Option<int64_t> longCallSegments{*this, "long-call-segments",
                                    llvm::cl::desc("the long-call plan's segments"),
                                    llvm::cl::init(2)};
@@ -198,19 +199,25 @@ struct TestLightningPrefillKernelPass
     spec.stateStages = stateStages;
     spec.valueSlices = valueSlices;
 
-    spec.longCallSegments = longCallSegments;
-    spec.longCallValueSlices = longCallValueSlices;
-    spec.longCallLocalStatesParts = longCallParts;
-    if (longCallTokens >= 0) {
-      spec.longCallTokens = longCallTokens;
-    } else if (segments == 0) {
+    // The long-call plan: the chooser's where the split is automatic and
+    // long-call-tokens is not given; the long-call-* options given override
+    // its fields.
+    if (segments == 0 && !longCallTokens.hasValue()) {
       mm01::gpu::LightningPrefillSpec chosen = spec;
       mm01::gpu::chooseLightningPrefillTiles(chosen, /*smCount=*/132);
       spec.longCallTokens = chosen.longCallTokens;
       spec.longCallSegments = chosen.longCallSegments;
       spec.longCallValueSlices = chosen.longCallValueSlices;
       spec.longCallLocalStatesParts = chosen.longCallLocalStatesParts;
+    } else {
+      spec.longCallTokens = longCallTokens;
     }
+    if (longCallSegments.hasValue())
+      spec.longCallSegments = longCallSegments;
+    if (longCallValueSlices.hasValue())
+      spec.longCallValueSlices = longCallValueSlices;
+    if (longCallParts.hasValue())
+      spec.longCallLocalStatesParts = longCallParts;
 
     auto gm = mm01::gpu::getOrCreateGPUModule(module, "mm01_lightning_prefill");
     OpBuilder b(ctx);
