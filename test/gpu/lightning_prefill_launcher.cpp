@@ -626,14 +626,13 @@ int main(int argc, char **argv) {
     if (plan0.longCall) // both plans, and the long-call plan's threshold
       for (long long t : {plan0.longCallTokens - 1, plan0.longCallTokens, plan0.longCallTokens + 1000})
         cases.push_back({1, {int(t)}, true});
-    for (const Case &c0 : cases) {
-      if (c0.B > plan0.maxBatch)
+    for (const Case &c : cases) {
+      if (c.B > plan0.maxBatch)
         continue;
       long long tokens = 0;
-      for (int l : c0.lens)
+      for (int l : c.lens)
         tokens += l;
-      const Plan &plan = plan0.forCall(c0.B, tokens);
-      const Case &c = c0;
+      const Plan &plan = plan0.forCall(c.B, tokens);
       Errors err;
       bool ok = runCase(plan, c, rng, err);
       ++total;
