@@ -31,6 +31,17 @@
 // The chosen long-call plan with its parts given: the option wins.
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=64 dim=128 max-batch=1 max-tokens=32768 wgmma=1 long-call-local-states-parts=16" | FileCheck %s --check-prefix=LONGPARTS
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=1 value-slices=2 wgmma=1 long-call-tokens=-5" 2>&1 | FileCheck %s --check-prefix=ERR-LONG
+// An early first segment (chosen for the long-call plan above, here by
+// hand): no scan kernel; the local-states kernel clears (b, h)'s flag before
+// it lets the outputs kernel start; the outputs kernel's first segment
+// starts from `state` without waiting, sets the flag once the state
+// warpgroup has read it, and a later segment waits for the local states and
+// folds them (4 parts x 128 values a thread); the block writing the final
+// state spins on the flag first. Leads that are not whole chunks, and the
+// mma.sync kernels, are refused.
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=2 wgmma=1 early-first-segment=1 segment-lead-tokens=128 local-states-parts=4 local-states-split-chunks=8 max-batch=2 max-tokens=4096" | FileCheck %s --check-prefix=EARLY
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=2 wgmma=1 early-first-segment=1 segment-lead-tokens=100" 2>&1 | FileCheck %s --check-prefix=ERR-LEAD
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=2 early-first-segment=1" 2>&1 | FileCheck %s --check-prefix=ERR-EARLY
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 value-slices=4" 2>&1 | FileCheck %s --check-prefix=ERR-VS
 // The local states start at the tail carrying all but 2^-64 of the decay
 // weight (per head: 3 chunks at λ = 1/2 .. 201 at λ = 1/256); 0 reads every
@@ -207,14 +218,44 @@ module {}
 
 
 // LONGCALL: mm01.lightning_prefill = "H=64 D=128 NS=1 VS=2 {{.*}} workspace=0 long_call_tokens=16384 decay=
-// LONGCALL-SAME: mm01.lightning_prefill_long = "H=64 D=128 NS=2 VS=1 {{.*}} parts=8 {{.*}} workspace=batch*67108864 decay=
+// LONGCALL-SAME: mm01.lightning_prefill_long = "H=64 D=128 NS=2 VS=1 {{.*}} parts=8 {{.*}} workspace=batch*67109120 early_first=1 segment_lead=2048 decay=
 // LONGCALL-NOT: long_call_tokens
-// LONGCALL-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s2_wg_states grid=8,64,batch
-// LONGCALL-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s2_wg_scan
-// LONGCALL-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s2_wg_out grid=2,64,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
+// LONGCALL-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s2_wg_states grid=8,64,batch block=128 smem=66560 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h64_d128_bf16_c64_s2_wg_out grid=2,64,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
+// EARLY: mm01.lightning_prefill = "H=8 D=128 NS=2 VS=1 {{.*}} workspace=batch*4194336 early_first=1 segment_lead=128 decay=
+// EARLY-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s2_wg_states grid=4,8,batch block=128 smem=66560 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s2_wg_out grid=2,8,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
+// EARLY-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s2_wg_states(
+// EARLY-NOT: griddepcontrol
+// EARLY: %[[FLAGS:.*]] = arith.muli %grid_dim_z, %c1048576{{.*}} : index
+// EARLY-NEXT: %[[FLAG:.*]] = arith.addi %[[FLAGS]], %{{.*}} : index
+// EARLY-NEXT: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// EARLY-NEXT: memref.atomic_rmw assign %[[ZERO]], %arg3[%[[FLAG]]]
+// EARLY-NEXT: }
+// EARLY-NEXT: nvvm.griddepcontrol launch_dependents
+// EARLY-NOT: griddepcontrol
+// EARLY-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s2_wg_out(
+// EARLY-NOT: griddepcontrol
+// EARLY: = scf.if %{{.*}} -> (f32, f32, f32
+// EARLY-COUNT-64: vector.load %arg3[{{.*}}] {alignment = 8 : i64} : memref<262144xf32>, vector<2xf32>
+// EARLY: } else {
+// EARLY-NEXT: nvvm.griddepcontrol wait
+// EARLY-COUNT-64: vector.load %arg3[{{.*}}] {alignment = 8 : i64} : memref<262144xf32>, vector<2xf32>
+// EARLY-COUNT-4: math.fma
+// EARLY-NOT: griddepcontrol
+// EARLY: "bar.sync 4, 128;"
+// EARLY: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// EARLY-NEXT: memref.atomic_rmw assign %[[ONE]], %arg6[%[[SFLAG:.*]]] :
+// EARLY: scf.while
+// EARLY: memref.atomic_rmw addf %{{.*}}, %arg6[%[[SFLAG]]]
+// EARLY-NEXT: arith.constant 1.000000e+00 : f32
+// EARLY-NEXT: arith.cmpf une
+// EARLY: "bar.sync 4, 128;"
+// EARLY-NOT: griddepcontrol
+// EARLY: vector.store %{{.*}}, %arg3[{{.*}}] {alignment = 8 : i64} : memref<262144xf32>, vector<2xf32>
+// ERR-LEAD: segmentLeadTokens = 100 must be a non-negative multiple of the chunk (64)
+// ERR-EARLY: earlyFirstSegment needs the wgmma kernels
 // NOLONG-NOT: long_call
 // LONGPARTS: mm01.lightning_prefill = "H=64 D=128 NS=1 VS=2 {{.*}} long_call_tokens=16384 decay=
-// LONGPARTS-SAME: mm01.lightning_prefill_long = "H=64 D=128 NS=2 VS=1 {{.*}} parts=16 {{.*}} workspace=batch*134217728 decay=
+// LONGPARTS-SAME: mm01.lightning_prefill_long = "H=64 D=128 NS=2 VS=1 {{.*}} parts=16 {{.*}} workspace=batch*134217984 early_first=1 segment_lead=2048 decay=
 // ERR-LONG: longCallTokens = -5 must be 0 (no long-call plan) or positive
 // LONGSET: mm01.lightning_prefill = "H=8 D=128 NS=1 VS=2 {{.*}} long_call_tokens=1024 decay=
 // LONGSET-SAME: mm01.lightning_prefill_long = "H=8 D=128 NS=3 VS=1 {{.*}} parts=4

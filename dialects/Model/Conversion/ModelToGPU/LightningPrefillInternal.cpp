@@ -36,7 +36,7 @@ ChunkKernel createChunkKernel(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
   }
   addParam("cu_seqlens", pointerParamType(builder.getI32Type(), sp.maxBatch + 1));
   if (cfg.split())
-    addParam("workspace", pointerParamType(f32, stateElems * cfg.NS * cfg.SP));
+    addParam("workspace", pointerParamType(f32, cfg.wsFloats(sp.maxBatch)));
 
   std::string name = uniqueName(module, cfg.base + (outputs ? "_out" : "_states"));
   ChunkKernel kernel;
@@ -64,7 +64,7 @@ ChunkKernel createChunkKernel(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
   return kernel;
 }
 
-ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu) {
+ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu, Value ws) {
   OpBuilder &b = g.b;
   Location loc = g.loc;
   ChunkBlock blk;
@@ -74,8 +74,9 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu) {
       b, loc, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                               MemRefLayoutAttrInterface(), wgSpace));
   blk.smem = g.baseAddr(dsm);
-  // The scan kernel may be scheduled once all local-states blocks started.
-  if (mode == Mode::LocalStates)
+  // The scan kernel (early plans: the outputs kernel) may be scheduled once
+  // all local-states blocks started.
+  if (mode == Mode::LocalStates && !cfg.early())
     gridDependency(g, NVVM::GridDepActionKind::launch_dependents);
   // Blocks are numbered head-fastest: lin = x + y·gridDim.x, head lin % H,
   // then lin / H = s·VS + value slice. The H blocks of a segment are
@@ -100,6 +101,22 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu) {
   blk.v0 = cfg.VS > 1 ? g.mul(g.rem(x, cfg.VS), cfg.Dv) : g.idx(0);
   blk.bIdx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::z);
   Value batch = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::z);
+  if (mode == Mode::LocalStates && cfg.early()) {
+    // Clear (b, h)'s "incoming state read" flags (one per value slice,
+    // StateSlots::flagIdx) before the outputs kernel may start: its first
+    // segment sets them. Every (b, h) has a block with s = part = slice = 0.
+    Value first = g.land(g.eq(blk.s, g.idx(0)), g.eq(blk.v0, g.idx(0)));
+    if (cfg.SP > 1)
+      first = g.land(first, g.eq(blk.part, g.idx(0)));
+    Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
+    g.ifThen(g.land(first, g.slt(tid, g.idx(cfg.VS))), [&] {
+      Value slot = g.add(g.mul(blk.bIdx, cfg.H), blk.h);
+      Value flag = g.add(g.mul(batch, cfg.wsSlotFloats()), g.add(g.mul(slot, cfg.VS), tid));
+      memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::assign, g.f32c(0.0), ws,
+                                  ValueRange{flag});
+    });
+    gridDependency(g, NVVM::GridDepActionKind::launch_dependents);
+  }
   blk.seg = segmentOf(g, cfg, cu, blk.bIdx, blk.s, batch);
   Value active = mode == Mode::Outputs ? g.slt(blk.seg.segStart, blk.seg.len)
                                        : g.slt(blk.seg.segEnd, blk.seg.len);

@@ -36,6 +36,15 @@ struct Config {
   int64_t WM, WN, MTW, NTS;
   std::string base;
   bool split() const { return NS > 1; }
+  /// The first segment's outputs blocks do not wait for the scan
+  /// (LightningPrefillSpec::earlyFirstSegment).
+  bool early() const { return split() && spec.earlyFirstSegment; }
+  /// Workspace floats per sequence: NS·SP state slots per head, then (early)
+  /// one flag per head and value slice after all sequences' slots.
+  int64_t wsSlotFloats() const { return H * NS * SP * D * D; }
+  int64_t wsFloats(int64_t batch) const {
+    return batch * (wsSlotFloats() + (early() ? H * VS : 0));
+  }
 };
 
 using Gen = TensorCoreBuilder;
@@ -90,7 +99,10 @@ inline Segment segmentOf(Gen &g, const Config &cfg, Value cu, Value bIdx, Value 
   //     T4K on an H100: 0.040 ms against 0.054 with 512-token segments and
   //     0.053 with two waves of 128; docs/lightning-prefill.md).
   auto roundUpC = [&](Value n) { return g.mul(g.cdiv(n, cfg.C), cfg.C); };
-  auto roundUp = [&](Value n) { return roundUpC(g.cdiv(n, cfg.NS)); };
+  // Segments but the last sized for segmentLeadTokens more tokens.
+  auto roundUp = [&](Value n) {
+    return roundUpC(g.cdiv(g.add(n, cfg.spec.segmentLeadTokens), cfg.NS));
+  };
   Value total = g.loadIndex(cu, batch);
   Value twoWaves = roundUp(total);
   Value oneWave = roundUpC(g.cdiv(g.mul(total, 2), cfg.NS));
@@ -166,7 +178,9 @@ struct ChunkBlock {
 /// Emits the block's coordinates and segment at the start of the kernel and
 /// leaves the builder inside `if (the block has work)`: a non-empty segment
 /// (outputs), a non-last one (local states).
-ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu);
+/// `ws`: the workspace (early plans' local-states kernel clears flags in it).
+ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu,
+                           Value ws = {});
 
 /// Where a chunk kernel block's fp32 [D][D] state comes from and goes to,
 /// as (memref, element offset): an outputs block starts from the incoming
@@ -178,11 +192,84 @@ struct StateSlots {
   Mode mode;
   Value s, part, state, ws; // segment, part, parameters (state: outputs only)
   Value stateBase, wsBase;  // (b, h)'s state; its NS·SP workspace slots (split)
+  /// cfg.early(): the workspace index of (b, h, value slice)'s flag "the
+  /// first segment has read the incoming state" (LightningPrefillSpec::
+  /// earlyFirstSegment; 1.0 set, 0.0 cleared by the scan).
+  Value flagIdx;
   /// With a split, the incoming slot is written by the scan kernel, which
   /// the outputs kernel overlaps: a thread waits for it before reading.
   void awaitIncoming(Gen &g) const {
     if (mode == Mode::Outputs && cfg.split())
       gridDependency(g, mlir::NVVM::GridDepActionKind::wait);
+  }
+  /// Early plans (cfg.early(): no scan kernel): the first segment (s = 0)
+  /// starts from `state` itself without waiting; a later one waits for the
+  /// local-states kernel and folds its incoming state itself (foldIncoming).
+  bool earlyFirst() const { return mode == Mode::Outputs && cfg.early(); }
+  using LoadFn = std::function<llvm::SmallVector<Value>(Value, Value)>;
+  /// The block's incoming state: the values (of `types`) that
+  /// `load(memref, offset)` returns for a [D][D] slot, after awaitIncoming
+  /// where the block must wait. `h`, `segLen`: the block's head and its
+  /// sequence's segment length (early plans).
+  llvm::SmallVector<Value> loadIncoming(Gen &g, mlir::TypeRange types, const LoadFn &load,
+                                        Value h = {}, Value segLen = {}) const {
+    if (!earlyFirst()) {
+      awaitIncoming(g);
+      auto [src, base] = incoming(g);
+      return load(src, base);
+    }
+    auto ifOp = mlir::scf::IfOp::create(g.b, g.loc, types, g.eq(s, g.idx(0)),
+                                        /*withElse=*/true);
+    mlir::OpBuilder::InsertionGuard guard(g.b);
+    g.b.setInsertionPointToStart(ifOp.thenBlock());
+    mlir::scf::YieldOp::create(g.b, g.loc, load(state, stateBase));
+    g.b.setInsertionPointToStart(ifOp.elseBlock());
+    awaitIncoming(g);
+    mlir::scf::YieldOp::create(g.b, g.loc, foldIncoming(g, load, h, segLen));
+    return llvm::SmallVector<Value>(ifOp.getResults());
+  }
+  /// Segment s's incoming state from the sequence's incoming state S0 and
+  /// the local states L(s', p) of the segments s' < s (in parts p, each
+  /// weighed by the decay over the tokens after it, as the scan would):
+  ///   e^{-λ·s·len} S0 + Σ_{s' < s, p} e^{-λ·((s-1-s')·len + after(p))} L(s', p).
+  llvm::SmallVector<Value> foldIncoming(Gen &g, const LoadFn &load, Value h,
+                                        Value segLen) const {
+    Value nlog2e = negLambdaLog2e(g, cfg, h);
+    auto weight = [&](Value tokens) { return g.exp2(g.fmul(nlog2e, g.indexToF32(tokens))); };
+    llvm::SmallVector<Value> acc = load(state, stateBase);
+    Value w0 = weight(g.mul(s, segLen));
+    for (Value &v : acc)
+      v = g.fmul(v, w0);
+    LocalRange r;
+    if (cfg.SP > 1)
+      r = localRangeOf(g, cfg, h, g.div(segLen, cfg.C)); // non-last: whole chunks
+    for (int64_t s1 = 0; s1 + 1 < cfg.NS; ++s1)
+      for (int64_t p = 0; p < cfg.SP; ++p) {
+        Value cond = g.slt(g.idx(s1), s);
+        Value after = g.mul(g.sub(s, g.idx(s1 + 1)), segLen);
+        if (cfg.SP > 1) {
+          cond = g.land(cond, g.slt(g.idx(p), r.parts));
+          Value end = g.minS(r.reads, g.mul(r.partLen, p + 1));
+          after = g.add(after, g.mul(g.sub(r.reads, end), cfg.C));
+        }
+        llvm::SmallVector<mlir::Type> types;
+        for (Value v : acc)
+          types.push_back(v.getType());
+        auto withPart = mlir::scf::IfOp::create(g.b, g.loc, types, cond, /*withElse=*/true);
+        mlir::OpBuilder::InsertionGuard guard(g.b);
+        g.b.setInsertionPointToStart(withPart.thenBlock());
+        Value w = weight(after);
+        llvm::SmallVector<Value> local =
+            load(ws, g.add(wsBase, g.mul(g.idx(p * cfg.NS + s1 + 1), cfg.D * cfg.D)));
+        llvm::SmallVector<Value> sum;
+        for (auto [x, y] : llvm::zip(acc, local))
+          sum.push_back(mlir::math::FmaOp::create(g.b, g.loc, y, w, x));
+        mlir::scf::YieldOp::create(g.b, g.loc, sum);
+        g.b.setInsertionPointToStart(withPart.elseBlock());
+        mlir::scf::YieldOp::create(g.b, g.loc, acc);
+        acc.assign(withPart.getResults().begin(), withPart.getResults().end());
+      }
+    return acc;
   }
   std::pair<Value, Value> incoming(Gen &g) const {
     if (!cfg.split())
@@ -190,8 +277,11 @@ struct StateSlots {
     return {ws, g.add(wsBase, g.mul(s, cfg.D * cfg.D))};
   }
   /// Emits `store(memref, offset)` of the block's final state where it goes.
+  /// `beforeFinal` (if set) runs first where a split's last segment
+  /// stores the final state.
   void storeOutgoing(Gen &g, const Segment &seg,
-                     const std::function<void(Value, Value)> &store) const {
+                     const std::function<void(Value, Value)> &store,
+                     const std::function<void()> &beforeFinal = {}) const {
     if (mode == Mode::LocalStates) {
       Value slot = g.add(s, 1);
       if (cfg.SP > 1)
@@ -199,7 +289,11 @@ struct StateSlots {
       store(ws, g.add(wsBase, g.mul(slot, cfg.D * cfg.D)));
     }
     else if (cfg.split())
-      g.ifThen(g.eq(seg.segEnd, seg.len), [&] { store(state, stateBase); });
+      g.ifThen(g.eq(seg.segEnd, seg.len), [&] {
+        if (beforeFinal)
+          beforeFinal();
+        store(state, stateBase);
+      });
     else
       store(state, stateBase);
   }
@@ -210,7 +304,13 @@ inline StateSlots stateSlotsOf(Gen &g, const Config &cfg, Mode mode,
   Value stateBase = g.mul(slot, cfg.D * cfg.D);
   Value wsBase =
       cfg.split() ? g.mul(g.mul(slot, cfg.NS * cfg.SP), cfg.D * cfg.D) : Value();
-  return StateSlots{cfg, mode, blk.s, blk.part, state, ws, stateBase, wsBase};
+  Value flagIdx;
+  if (mode == Mode::Outputs && cfg.early()) {
+    Value batch = mlir::gpu::GridDimOp::create(g.b, g.loc, mlir::gpu::Dimension::z);
+    Value slice = cfg.VS > 1 ? g.div(blk.v0, cfg.Dv) : g.idx(0);
+    flagIdx = g.add(g.mul(batch, cfg.wsSlotFloats()), g.add(g.mul(slot, cfg.VS), slice));
+  }
+  return StateSlots{cfg, mode, blk.s, blk.part, state, ws, stateBase, wsBase, flagIdx};
 }
 
 /// One thread's share of the cp.async loads of a tile: piece r < `pieces`

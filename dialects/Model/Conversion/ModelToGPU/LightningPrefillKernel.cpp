@@ -453,7 +453,7 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
   int64_t stateElems = sp.maxBatch * H * D * D;
   SmallVector<Type> types = {pointerParamType(f32, stateElems),
                              pointerParamType(builder.getI32Type(), sp.maxBatch + 1),
-                             pointerParamType(f32, stateElems * cfg.NS * cfg.SP)};
+                             pointerParamType(f32, cfg.wsFloats(sp.maxBatch))};
   gk.params = {{"state", ParamKind::Ptr},
                {"cu_seqlens", ParamKind::Ptr},
                {"workspace", ParamKind::Ptr}};
@@ -619,11 +619,18 @@ void chooseLightningPrefillTiles(LightningPrefillSpec &spec, int64_t smCount) {
       // on one H200 2% faster than the slices at T16K, 6% at T32K, 13% at
       // T128K, equal at T8K, where other H200s had it 15-25% slower
       // (docs/benchmarks/prefill-states-parts-h200-2026-11-28.md).
+      // Its first segment starts beside the local states, and is 2048
+      // tokens longer than the second, which waits for them (no scan
+      // kernel): one H200, B1 H64 T32K 0.677 → 0.657 ms, T16K 0.356 →
+      // 0.350, T64K 1.285 → 1.272 (leads of 1024 and 3072 between;
+      // docs/lightning-prefill.md, "Early first segment").
       if (spec.maxTokens >= kLongCallTokens) {
         spec.longCallTokens = kLongCallTokens;
         spec.longCallSegments = 2;
         spec.longCallValueSlices = 1;
         spec.longCallLocalStatesParts = 8;
+        spec.longCallEarlyFirstSegment = true;
+        spec.longCallSegmentLeadTokens = 2048;
       }
     } else {
       // Whole waves: the outputs kernel runs one block per SM; two waves.
@@ -643,6 +650,8 @@ LightningPrefillSpec longCallSpec(const LightningPrefillSpec &spec) {
   l.segments = spec.longCallSegments;
   l.valueSlices = spec.longCallValueSlices;
   l.localStatesParts = spec.longCallLocalStatesParts;
+  l.earlyFirstSegment = spec.longCallEarlyFirstSegment;
+  l.segmentLeadTokens = spec.longCallSegmentLeadTokens;
   l.stages = l.stateStages = 0; // the deepest that fit this split's blocks
   l.longCallTokens = 0;
   return l;
@@ -706,6 +715,15 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
   if (spec.longCallTokens > 0 && spec.longCallSegments < 1) {
     fail() << "longCallSegments = " << spec.longCallSegments
            << " must be at least 1 (the long-call plan's split is explicit)";
+    return failure();
+  }
+  if (spec.segmentLeadTokens < 0 || spec.segmentLeadTokens % spec.chunk != 0) {
+    fail() << "segmentLeadTokens = " << spec.segmentLeadTokens
+           << " must be a non-negative multiple of the chunk (" << spec.chunk << ")";
+    return failure();
+  }
+  if (spec.earlyFirstSegment && !spec.wgmma) {
+    fail() << "earlyFirstSegment needs the wgmma kernels";
     return failure();
   }
   if (spec.maxBatch < 1 || spec.maxTokens < 1) {
@@ -828,11 +846,14 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
   if (cfg.split()) {
     GeneratedKernel states, scan;
     buildChunk(Mode::LocalStates, states);
-    buildScanKernel(builder, module, cfg, scan, loc);
-    scan.overlapsPrevious = true;
     plan.kernels.push_back(std::move(states));
-    plan.kernels.push_back(std::move(scan));
-    plan.workspaceBytesPerSequence = cfg.H * cfg.NS * cfg.SP * cfg.D * cfg.D * 4;
+    // Early plans fold the local states in the outputs kernel instead.
+    if (!cfg.early()) {
+      buildScanKernel(builder, module, cfg, scan, loc);
+      scan.overlapsPrevious = true;
+      plan.kernels.push_back(std::move(scan));
+    }
+    plan.workspaceBytesPerSequence = cfg.wsFloats(1) * 4;
     plan.workspaceBytes = "batch*" + std::to_string(plan.workspaceBytesPerSequence);
   } else {
     plan.workspaceBytes = "0";

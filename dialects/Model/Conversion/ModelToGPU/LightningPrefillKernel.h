@@ -112,6 +112,26 @@ struct LightningPrefillSpec {
   /// without a sequence split, whose local-states kernel reads K and V a
   /// second time. wgmma kernels only, D/valueSlices >= 64 (1 or 2 at D = 128).
   int64_t valueSlices = 1;
+  /// With a sequence split: the plan has no scan kernel, and the first
+  /// segment's outputs blocks start beside the local-states kernel (they
+  /// need no local state: they start from the incoming state) instead of
+  /// after the scan. The outputs blocks of later segments wait for the
+  /// local states and fold them into their incoming state themselves
+  /// (StateSlots::foldIncoming). The block writing a sequence's final state
+  /// (in place) first waits for a workspace flag that the first segment's
+  /// block sets once it has read the incoming state; the local-states
+  /// kernel clears it before it lets the outputs kernel start. wgmma
+  /// kernels. Meant for plans whose outputs blocks fit one wave; otherwise
+  /// the waiter relies on the first segment's blocks, numbered lower, being
+  /// scheduled first (as the GPU's block scheduler does). With a scan kernel
+  /// instead, the outputs blocks could not start early: the scan's waiting
+  /// blocks hold every SM (docs/lightning-prefill.md, "Early first segment").
+  bool earlyFirstSegment = false;
+  /// Segments but the last are sized as if the sequence had this many more
+  /// tokens (a multiple of the chunk): with two segments the first is
+  /// segmentLeadTokens longer than the second, which waits for the local
+  /// states and the scan while the first (earlyFirstSegment) does not.
+  int64_t segmentLeadTokens = 0;
   /// A second plan for long calls of one sequence (0: none): a call with
   /// batch 1 and at least longCallTokens tokens runs longCallSegments
   /// segments × longCallValueSlices value slices, its local states in
@@ -122,6 +142,9 @@ struct LightningPrefillSpec {
   int64_t longCallTokens = 0;
   int64_t longCallSegments = 2, longCallValueSlices = 1,
           longCallLocalStatesParts = 8;
+  /// The long-call plan's earlyFirstSegment and segmentLeadTokens.
+  bool longCallEarlyFirstSegment = false;
+  int64_t longCallSegmentLeadTokens = 0;
 };
 
 struct LightningPrefillPlan {

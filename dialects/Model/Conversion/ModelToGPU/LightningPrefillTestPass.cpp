@@ -145,6 +145,20 @@ struct TestLightningPrefillKernelPass
   Option<int64_t> longCallParts{
       *this, "long-call-local-states-parts",
       llvm::cl::desc("the long-call plan's local-states parts"), llvm::cl::init(8)};
+  Option<bool> earlyFirst{
+      *this, "early-first-segment",
+      llvm::cl::desc("the first segment's outputs blocks do not wait for the scan"),
+      llvm::cl::init(false)};
+  Option<int64_t> segmentLead{
+      *this, "segment-lead-tokens",
+      llvm::cl::desc("segments but the last sized for this many more tokens"),
+      llvm::cl::init(0)};
+  Option<bool> longCallEarlyFirst{
+      *this, "long-call-early-first-segment",
+      llvm::cl::desc("the long-call plan's early-first-segment"), llvm::cl::init(false)};
+  Option<int64_t> longCallLead{
+      *this, "long-call-segment-lead-tokens",
+      llvm::cl::desc("the long-call plan's segment-lead-tokens"), llvm::cl::init(0)};
   ListOption<double> decays{*this, "decay",
                             llvm::cl::desc("λ per head (default 2^(-8(h+1)/H))")};
 
@@ -198,6 +212,8 @@ struct TestLightningPrefillKernelPass
     spec.stages = stages;
     spec.stateStages = stateStages;
     spec.valueSlices = valueSlices;
+    spec.earlyFirstSegment = earlyFirst;
+    spec.segmentLeadTokens = segmentLead;
 
     // The long-call plan: the chooser's where the split is automatic and
     // long-call-tokens is not given; the long-call-* options given override
@@ -209,6 +225,8 @@ struct TestLightningPrefillKernelPass
       spec.longCallSegments = chosen.longCallSegments;
       spec.longCallValueSlices = chosen.longCallValueSlices;
       spec.longCallLocalStatesParts = chosen.longCallLocalStatesParts;
+      spec.longCallEarlyFirstSegment = chosen.longCallEarlyFirstSegment;
+      spec.longCallSegmentLeadTokens = chosen.longCallSegmentLeadTokens;
     } else {
       spec.longCallTokens = longCallTokens;
     }
@@ -218,6 +236,10 @@ struct TestLightningPrefillKernelPass
       spec.longCallValueSlices = longCallValueSlices;
     if (longCallParts.hasValue())
       spec.longCallLocalStatesParts = longCallParts;
+    if (longCallEarlyFirst.hasValue())
+      spec.longCallEarlyFirstSegment = longCallEarlyFirst;
+    if (longCallLead.hasValue())
+      spec.longCallSegmentLeadTokens = longCallLead;
 
     auto gm = mm01::gpu::getOrCreateGPUModule(module, "mm01_lightning_prefill");
     OpBuilder b(ctx);
@@ -255,6 +277,10 @@ struct TestLightningPrefillKernelPass
        << " v=" << spec.vTokenStride << "," << spec.vHeadStride
        << " out=" << spec.outTokenStride << "," << spec.outHeadStride
        << " workspace=" << plan.workspaceBytes;
+    if (spec.earlyFirstSegment && plan.segments > 1)
+      os << " early_first=1";
+    if (spec.segmentLeadTokens > 0 && plan.segments > 1)
+      os << " segment_lead=" << spec.segmentLeadTokens;
     if (spec.longCallTokens > 0)
       os << " long_call_tokens=" << spec.longCallTokens;
     os << " decay=";

@@ -72,6 +72,9 @@ constexpr int64_t kSbFreeBarrier = 1, kOutputsBarrier = 2;
 // The state warpgroup's own: its loading threads' pieces of the next chunk
 // landed, before it reads them ahead of the block barrier.
 constexpr int64_t kStateBarrier = 3;
+// The state warpgroup of an early plan (LightningPrefillSpec::
+// earlyFirstSegment) around the incoming-state flag.
+constexpr int64_t kIncomingReadBarrier = 4;
 
 /// Shared memory (byte offsets from a 1024-aligned base; see the file comment).
 struct WgLayout {
@@ -155,7 +158,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   // atoms are address-based) ----
   const WgLayout L = wgLayout(cfg, mode);
   gk.dynamicSmemBytes = L.total;
-  ChunkBlock blk = enterChunkBlock(g, cfg, mode, cu);
+  ChunkBlock blk = enterChunkBlock(g, cfg, mode, cu, ws);
   Value smem = g.mul(g.div(g.add(blk.smem, kSwizzleAlign - 1), kSwizzleAlign),
                      kSwizzleAlign);
   Value h = blk.h, v0 = blk.v0;
@@ -319,26 +322,39 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   auto stateRole = [&] {
     // Incoming state (outputs kernel) or zero (local states).
     SmallVector<Value> sInit;
-    slots.awaitIncoming(g);
-    for (int64_t i = 0; i < nState; i += 2) {
-      if (!outputs) {
-        sInit.append({g.f32c(0.0), g.f32c(0.0)});
-        continue;
-      }
-      auto [src, base] = slots.incoming(g);
-      if (transposed) { // a pair is two state rows apart: scalar loads
+    auto loadState = [&](Value src, Value base) {
+      SmallVector<Value> vals;
+      for (int64_t i = 0; i < nState; i += 2) {
+        if (transposed) { // a pair is two state rows apart: scalar loads
+          for (int64_t e = 0; e < 2; ++e)
+            vals.push_back(memref::LoadOp::create(b, loc, src, ValueRange{stateIdx(base, i + e)}));
+          continue;
+        }
+        Value x = vector::LoadOp::create(b, loc, v2f32, src, ValueRange{stateIdx(base, i)},
+                                         false, llvm::MaybeAlign(8));
         for (int64_t e = 0; e < 2; ++e)
-          sInit.push_back(memref::LoadOp::create(b, loc, src, ValueRange{stateIdx(base, i + e)}));
-        continue;
+          vals.push_back(vector::ExtractOp::create(b, loc, x, ArrayRef<int64_t>{e}));
       }
-      Value x = vector::LoadOp::create(b, loc, v2f32, src, ValueRange{stateIdx(base, i)},
-                                       false, llvm::MaybeAlign(8));
-      for (int64_t e = 0; e < 2; ++e)
-        sInit.push_back(vector::ExtractOp::create(b, loc, x, ArrayRef<int64_t>{e}));
-    }
+      return vals;
+    };
+    if (outputs)
+      sInit = slots.loadIncoming(g, SmallVector<Type>(nState, f32), loadState, h, seg.segLen);
+    else
+      sInit.assign(nState, g.f32c(0.0));
     if (outputs) {
       writeSb(sbAddr, sInit);
       wg.fenceProxyAsync();
+    }
+    if (slots.earlyFirst()) {
+      // The first segment has read the incoming state (every thread's loads
+      // are in Sb): the block writing the final state in place may go on.
+      g.ifThen(g.eq(blk.s, g.idx(0)), [&] {
+        wg.namedBarrier(kIncomingReadBarrier, 128);
+        g.ifThen(g.eq(wtid, g.idx(0)), [&] {
+          memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::assign, g.f32c(1.0),
+                                      ws, ValueRange{slots.flagIdx});
+        });
+      });
     }
     const int64_t parts = sp.stateHiLo ? 2 : 1, half = stN / 2;
     // ldmatrix.x4.trans of the m64k16 A fragment of a [C][64·panels] stage
@@ -560,7 +576,29 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
                                 llvm::MaybeAlign(8));
       }
     };
-    slots.storeOutgoing(g, seg, storeState);
+    // Early plans: a later segment writing the final state waits until the
+    // first segment has read the incoming one (the local-states kernel
+    // cleared the flag before this grid could start).
+    auto awaitFirstRead = [&] {
+      if (!slots.earlyFirst())
+        return;
+      g.ifThen(g.eq(wtid, g.idx(0)), [&] {
+        auto spin = scf::WhileOp::create(b, loc, TypeRange{}, ValueRange{});
+        Block *before = b.createBlock(&spin.getBefore());
+        b.setInsertionPointToStart(before);
+        Value flag = memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf,
+                                                 g.f32c(0.0), ws, ValueRange{slots.flagIdx});
+        Value unset = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, flag,
+                                            g.f32c(1.0));
+        scf::ConditionOp::create(b, loc, unset, ValueRange{});
+        Block *after = b.createBlock(&spin.getAfter());
+        b.setInsertionPointToStart(after);
+        scf::YieldOp::create(b, loc);
+        b.setInsertionPointAfter(spin);
+      });
+      wg.namedBarrier(kIncomingReadBarrier, 128);
+    };
+    slots.storeOutgoing(g, seg, storeState, awaitFirstRead);
   };
 
   // ================= outputs warpgroup =================

@@ -650,10 +650,14 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
         .get("state_stages", spec.stateStages)
         .get("value_slices", spec.valueSlices)
         .get("state_hilo", spec.stateHiLo)
+        .get("early_first_segment", spec.earlyFirstSegment)
+        .get("segment_lead_tokens", spec.segmentLeadTokens)
         .get("long_call_tokens", spec.longCallTokens)
         .get("long_call_segments", spec.longCallSegments)
         .get("long_call_value_slices", spec.longCallValueSlices)
-        .get("long_call_local_states_parts", spec.longCallLocalStatesParts);
+        .get("long_call_local_states_parts", spec.longCallLocalStatesParts)
+        .get("long_call_early_first_segment", spec.longCallEarlyFirstSegment)
+        .get("long_call_segment_lead_tokens", spec.longCallSegmentLeadTokens);
   if (failed(tr->finish()))
     return failure();
   if (!isDecode && spec.segments < 1)
@@ -670,8 +674,10 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
                         spec.oneWaveSegmentTokens)(spec.localStatesDropLog2)(
                         spec.localStatesSplitChunks)(spec.localStatesParts)(spec.wgmma)(spec.stages)(
                         spec.stateStages)(spec.valueSlices)(spec.stateHiLo)(
+                        spec.earlyFirstSegment)(spec.segmentLeadTokens)(
                         spec.longCallTokens)(spec.longCallSegments)(
-                        spec.longCallValueSlices)(spec.longCallLocalStatesParts)
+                        spec.longCallValueSlices)(spec.longCallLocalStatesParts)(
+                        spec.longCallEarlyFirstSegment)(spec.longCallSegmentLeadTokens)
                         .str();
   // Decode (one token per sequence, token b = slot b): the recurrent decode
   // kernel instead of a 64-token chunk per token. Same q/k/v/state/out

@@ -75,11 +75,17 @@ struct TileSelector {
                                {"state_stages", spec.stateStages},
                                {"value_slices", spec.valueSlices},
                                {"state_hilo", spec.stateHiLo},
+                               {"early_first_segment", spec.earlyFirstSegment},
+                               {"segment_lead_tokens", spec.segmentLeadTokens},
                                {"long_call_tokens", spec.longCallTokens},
                                {"long_call_segments", spec.longCallSegments},
                                {"long_call_value_slices", spec.longCallValueSlices},
                                {"long_call_local_states_parts",
-                                spec.longCallLocalStatesParts}});
+                                spec.longCallLocalStatesParts},
+                               {"long_call_early_first_segment",
+                                spec.longCallEarlyFirstSegment},
+                               {"long_call_segment_lead_tokens",
+                                spec.longCallSegmentLeadTokens}});
   }
 
   DictionaryAttr lightningDecode() {
