@@ -36,8 +36,8 @@ struct Config {
   int64_t WM, WN, MTW, NTS;
   std::string base;
   bool split() const { return NS > 1; }
-  /// The first segment's outputs blocks do not wait for the scan
-  /// (LightningPrefillSpec::earlyFirstSegment).
+  /// No scan kernel: the first segment's outputs blocks start beside the
+  /// local-states kernel (LightningPrefillSpec::earlyFirstSegment).
   bool early() const { return split() && spec.earlyFirstSegment; }
   /// Workspace floats per sequence: NS·SP state slots per head, then (early)
   /// one flag per head and value slice after all sequences' slots.
@@ -194,7 +194,7 @@ struct StateSlots {
   Value stateBase, wsBase;  // (b, h)'s state; its NS·SP workspace slots (split)
   /// cfg.early(): the workspace index of (b, h, value slice)'s flag "the
   /// first segment has read the incoming state" (LightningPrefillSpec::
-  /// earlyFirstSegment; 1.0 set, 0.0 cleared by the scan).
+  /// earlyFirstSegment; 1.0 set, 0.0 cleared by the local-states kernel).
   Value flagIdx;
   /// With a split, the incoming slot is written by the scan kernel, which
   /// the outputs kernel overlaps: a thread waits for it before reading.
