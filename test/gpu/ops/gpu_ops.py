@@ -5,7 +5,8 @@ Each case is a single-op (or small fused group) model-IR template
 (*.mlir.in) with @B@ (batch), @T@ (tokens per sequence), @C@ (KV-cache
 capacity) and @ELT@ (activation type):
 
-  prepare CASE SRC_DIR OUT_DIR CPU_EVAL [--mutate]   (build time, no GPU)
+  prepare CASE SRC_DIR OUT_DIR CPU_EVAL [--opt MM01_OPT] [--mutate]
+                                                     (build time, no GPU)
       writes OUT_DIR/CASE/gpu.mlir (B = 3 slots, T = C = 256, bf16: what
       mm01-compile turns into the engine), random inputs rounded to bf16,
       packed for the engine (mixed lengths 77, 130, 1 tokens, one sequence
@@ -14,6 +15,11 @@ capacity) and @ELT@ (activation type):
       mm01-cpu-eval, assembled into ref.npz (packed rows, per-slot states
       and caches). --mutate instantiates gpu.mlir with a deliberate bug
       (RoPE width halved, decay rates +2%, ...) to show the check fails.
+      A case may name another case's template ("template"), its own
+      sequence lengths ("lens") and a tile configuration ("tiles"): then
+      gpu.mlir is the template fused by `MM01_OPT --mm01-fuse` with those
+      tiles on the fusion, which mm01-compile keeps (e.g. a long-call plan
+      the chooser would not pick at this size).
   check CASE_DIR ENGINE ENGINE_EVAL                  (test time, on a GPU)
       runs the engine on gpu_in.npz with mm01-engine-eval and compares.
   all-check OUT_DIR ENGINE_DIR ENGINE_EVAL CASE...   (the ctest)
@@ -89,14 +95,48 @@ def decays(H, layer, L=8):
     return [2 ** (-8 * (n + 1) / H) * (1 - layer / (L - 1 + 1e-5) + 1e-5) for n in range(H)]
 
 
+# A long-call plan (docs/lightning-prefill.md, "Long calls") with an early
+# first segment ("Early first segment"): one sequence of 230 tokens (>= 128)
+# runs two segments, the first 64 tokens longer (192 + 38) and started
+# without waiting, the second folding the first one's local state (2
+# parts); the block writing the final state waits for the first segment's
+# flag.
+LONGCALL_TILES = dict(
+    chunk=64, warps=8, wgmma=1, segments=1, value_slices=1, stages=0, state_stages=0,
+    min_segment_tokens=64, shortest_segment_tokens=64, one_wave_segment_tokens=0,
+    local_states_drop_log2=64, local_states_split_chunks=2, local_states_parts=2,
+    state_hilo=1, early_first_segment=0, segment_lead_tokens=0,
+    long_call_tokens=128, long_call_segments=2, long_call_value_slices=1,
+    long_call_local_states_parts=2, long_call_early_first_segment=1,
+    long_call_segment_lead_tokens=64)
+
 CASES = {
     "lightning_h4_d64": dict(kind="lightning", H=4, D=64, layer=0),
+    "lightning_h4_d64_longcall": dict(kind="lightning", H=4, D=64, layer=0,
+                                      template="lightning_h4_d64", lens=[230],
+                                      tiles=LONGCALL_TILES),
     "lightning_h2_d128": dict(kind="lightning", H=2, D=128, layer=3),
     "softmax_h4kv2_d64_r32": dict(kind="softmax", H=4, Hkv=2, D=64, R=32),
     "softmax_h4kv2_d128_r64": dict(kind="softmax", H=4, Hkv=2, D=128, R=64),
     "norms_d256": dict(kind="norms", d=256),
     "moe_e8_k2_d256_i64": dict(kind="moe", E=8, k=2, d=256, I=64),
 }
+
+
+def lens_of(name):
+    return CASES[name].get("lens", LENS)
+
+
+def fuse_with_tiles(text, tiles, mm01_opt):
+    """`text` fused by mm01-opt, the fusion carrying `tiles` as mm01k.tiles."""
+    r = subprocess.run([mm01_opt, "-", "--mm01-fuse"], input=text, capture_output=True,
+                       text=True, check=True)
+    attr = "mm01k.tiles = {%s}" % ", ".join("%s = %d" % kv for kv in sorted(tiles.items()))
+    fused = r.stdout.replace("mm01.fusion <silu_lightning> :",
+                             "mm01.fusion <silu_lightning> attributes {%s} :" % attr)
+    if attr not in fused:
+        raise SystemExit("fuse_with_tiles: no silu_lightning fusion in the fused IR")
+    return fused
 
 
 def instantiate(text, B, T, C, elt):
@@ -126,7 +166,7 @@ def gen_inputs(name, rng):
     c = CASES[name]
     seqs, shared = [], {}
     n = lambda *s, scale=1.0: bf16(rng.standard_normal(s) * scale)
-    for b, L in enumerate(LENS):
+    for b, L in enumerate(lens_of(name)):
         s = {}
         if c["kind"] == "lightning":
             H, D = c["H"], c["D"]
@@ -183,14 +223,19 @@ def call_meta(name):
             "softmax": ["positions", "token_seq", "cu_seqlens", "context_lens"]}.get(kind, [])
 
 
-def prepare(name, src, out, cpu_eval, mutated=False):
+def prepare(name, src, out, cpu_eval, mutated=False, mm01_opt=None):
     c = CASES[name]
+    LENS = lens_of(name)
     d = os.path.join(out, name + ("_mutant" if mutated else ""))
     os.makedirs(d, exist_ok=True)
-    text = open(os.path.join(src, name + ".mlir.in")).read()
+    text = open(os.path.join(src, c.get("template", name) + ".mlir.in")).read()
     gpu = instantiate(text, MAX_BATCH, MAX_CTX, MAX_CTX, "bf16")
     if mutated:
         gpu = mutate(name, gpu)
+    if "tiles" in c:
+        if not mm01_opt:
+            raise SystemExit("%s: its tiles need --opt MM01_OPT" % name)
+        gpu = fuse_with_tiles(gpu, c["tiles"], mm01_opt)
     open(os.path.join(d, "gpu.mlir"), "w").write(gpu)
     rng = np.random.default_rng(sum(map(ord, name)))
     seqs, shared = gen_inputs(name, rng)
@@ -254,6 +299,7 @@ def rope64(x, pos, R, theta=1e7):
 
 def bounds(name, gin, ref):
     c = CASES[name]
+    LENS = lens_of(name)
     B = len(LENS)
     cu = np.concatenate([[0], np.cumsum(LENS)])
     tol = {}
@@ -375,7 +421,8 @@ def check(d, engine, engine_eval):
 
 def main(argv):
     if argv[1] == "prepare":
-        prepare(argv[2], argv[3], argv[4], argv[5], "--mutate" in argv)
+        opt = argv[argv.index("--opt") + 1] if "--opt" in argv else None
+        prepare(argv[2], argv[3], argv[4], argv[5], "--mutate" in argv, opt)
         return 0
     if argv[1] == "check":
         return check(argv[2], argv[3], argv[4])
