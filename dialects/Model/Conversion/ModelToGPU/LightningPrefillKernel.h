@@ -13,7 +13,9 @@
 // mma.sync m16n8k16 with ldmatrix operands (this file).
 // With `segments` > 1 the sequence is split across thread blocks: kernel 1
 // computes per-segment local states, kernel 2 scans them (decayed by
-// e^{-λ·len}), kernel 3 computes the outputs and the final state.
+// e^{-λ·len}), kernel 3 computes the outputs and the final state. With
+// `earlyFirstSegment` there is no kernel 2: the outputs kernel's first
+// segment starts beside kernel 1 and the later ones fold the local states.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MM01_MODEL_CONVERSION_MODELTOGPU_LIGHTNINGPREFILLKERNEL_H
