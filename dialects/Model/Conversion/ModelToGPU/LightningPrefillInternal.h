@@ -164,6 +164,12 @@ ChunkKernel createChunkKernel(mlir::OpBuilder &builder, mlir::gpu::GPUModuleOp m
 /// derives the same parts.
 struct LocalRange {
   Value c0, reads, partLen, parts;
+  /// The tokens of the segment after part p (what weighs its state by
+  /// e^{-λ·tokens} in the segment's local state).
+  Value tokensAfterPart(Gen &g, const Config &cfg, int64_t p) const {
+    Value end = g.minS(reads, g.mul(partLen, p + 1));
+    return g.mul(g.sub(reads, end), cfg.C);
+  }
 };
 LocalRange localRangeOf(Gen &g, const Config &cfg, Value h, Value nch);
 
@@ -249,8 +255,7 @@ struct StateSlots {
         Value after = g.mul(g.sub(s, g.idx(s1 + 1)), segLen);
         if (cfg.SP > 1) {
           cond = g.land(cond, g.slt(g.idx(p), r.parts));
-          Value end = g.minS(r.reads, g.mul(r.partLen, p + 1));
-          after = g.add(after, g.mul(g.sub(r.reads, end), cfg.C));
+          after = g.add(after, r.tokensAfterPart(g, cfg, p));
         }
         llvm::SmallVector<mlir::Type> types;
         for (Value v : acc)

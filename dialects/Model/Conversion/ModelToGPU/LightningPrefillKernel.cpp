@@ -504,8 +504,7 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
       LocalRange r = localRangeOf(g, cfg, h, nch);
       parts = r.parts;
       for (int64_t p = 0; p < cfg.SP; ++p) {
-        Value end = g.minS(r.reads, g.mul(r.partLen, p + 1));
-        Value after = g.mul(g.sub(r.reads, end), cfg.C);
+        Value after = r.tokensAfterPart(g, cfg, p);
         partDecV.push_back(vector::BroadcastOp::create(
             b, loc, v4, g.exp2(g.fmul(nlog2e, g.indexToF32(after)))));
       }

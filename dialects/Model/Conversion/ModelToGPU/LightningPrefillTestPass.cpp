@@ -243,21 +243,18 @@ struct TestLightningPrefillKernelPass
 
     auto gm = mm01::gpu::getOrCreateGPUModule(module, "mm01_lightning_prefill");
     OpBuilder b(ctx);
-    FailureOr<mm01::gpu::LightningPrefillPlan> plan =
-        mm01::gpu::buildLightningPrefill(b, gm, spec, module.getLoc());
-    if (failed(plan))
+    // Builds one plan's kernels and records its string as `attr`.
+    auto build = [&](const mm01::gpu::LightningPrefillSpec &s, StringRef attr) {
+      FailureOr<mm01::gpu::LightningPrefillPlan> plan =
+          mm01::gpu::buildLightningPrefill(b, gm, s, module.getLoc());
+      if (succeeded(plan))
+        module->setAttr(attr, StringAttr::get(ctx, planString(s, *plan)));
+      return succeeded(plan);
+    };
+    if (!build(spec, "mm01.lightning_prefill") ||
+        (spec.longCallTokens > 0 &&
+         !build(mm01::gpu::longCallSpec(spec), "mm01.lightning_prefill_long")))
       return signalPassFailure();
-    module->setAttr("mm01.lightning_prefill",
-                    StringAttr::get(ctx, planString(spec, *plan)));
-    if (spec.longCallTokens > 0) {
-      mm01::gpu::LightningPrefillSpec longSpec = mm01::gpu::longCallSpec(spec);
-      FailureOr<mm01::gpu::LightningPrefillPlan> longPlan =
-          mm01::gpu::buildLightningPrefill(b, gm, longSpec, module.getLoc());
-      if (failed(longPlan))
-        return signalPassFailure();
-      module->setAttr("mm01.lightning_prefill_long",
-                      StringAttr::get(ctx, planString(longSpec, *longPlan)));
-    }
   }
 
   static std::string planString(const mm01::gpu::LightningPrefillSpec &spec,
