@@ -48,6 +48,13 @@ SHAPES = [("b1_h8_t4k", 8, [4096]), ("b1_h8_t32k", 8, [32768]),
           ("b8_h8_t8k_mixed", 8, [8192, 3001, 12000, 8192, 517, 10240, 6000, 15389])]
 
 
+def hilo_note(r):
+    """Where the launcher's plan (its RESULT record `r`) updates the state in hi + lo."""
+    if r and r.get("hilo_tail"):
+        return "over the final state's 2^-%d window, bf16 before it" % r["hilo_tail"]
+    return "throughout" if r and r.get("hilo", 1) else "nowhere (bf16)"
+
+
 def log(*a):
     print(*a, flush=True)
 
@@ -318,7 +325,7 @@ def main():
         ours_ms = r["ms"] if r else None
         rec = {"op": "lightning_prefill", "name": name,
                "shape": {"B": B, "T": T, "lens": lens if B > 1 else None, "H": H, "D": D, "act": "bf16", "state": "f32"},
-               "device": dev, "impl": f"mm01 generated (chunk 64, wgmma, cp.async ring; NS={r['NS'] if r else '?'}, VS={r.get('VS', 1) if r else '?'}, local states from the 2^-{r.get('tail_log2', 0) if r else '?'} tail (0: every token), in {r.get('parts', 2) if r else '?'} parts from {r.get('split_chunks', 0) if r else '?'} chunks (0: never))",
+               "device": dev, "impl": f"mm01 generated (chunk 64, wgmma, cp.async ring; NS={r['NS'] if r else '?'}, VS={r.get('VS', 1) if r else '?'}, local states from the 2^-{r.get('tail_log2', 0) if r else '?'} tail (0: every token), in {r.get('parts', 2) if r else '?'} parts from {r.get('split_chunks', 0) if r else '?'} chunks (0: never); state update hi + lo {hilo_note(r)})",
                "ours_ms": ours_ms, "ours_kernel_ms": r["kernel_ms"] if r else None,
                "peer_ms": peer, "bytes_must_move": nbytes,
                "effective_gbps": nbytes / (ours_ms * 1e-3) / 1e9 if ours_ms else None,
@@ -365,6 +372,9 @@ def write_outputs(args, records, dev, cg, la_note):
              "λ_h = 2^(-8(h+1)/H). Times in ms (median). GB/s on the bytes that must move; ×: peer time / ours. "
              "fla graph: fla's calls replayed from a CUDA graph (its device time, no Python/launch overhead). "
              "Errors: max|a−b|/max|b| vs a float64 reference. "
+             "Ours: the state update's decayed operand as bf16 hi + lo where the update reaches the returned state "
+             "with weight above 2^-12, rounded to bf16 once before (the default, lightning-state-update=hilo-tail; "
+             "the record's impl says which). "
              "\"bf16-state\": our kernels with the state update's decayed operand (K ⊙ w in the unsliced wgmma kernels, V ⊙ w with value slices) rounded to bf16 once "
              "(state-hilo=0) instead of bf16 hi + lo.", "",
              "| shape | ours ms | fla ms | fla graph ms | lightning-attn ms | torch loop ms | ours GB/s | % copy | TFLOP/s | × fla | × fla graph | × l-attn | × loop | o err ours | o err fla | state err ours | state err fla | bf16-state ms | bf16-state % copy | bf16-state × fla | bf16-state o err | bf16-state state err |",

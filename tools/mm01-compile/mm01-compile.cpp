@@ -88,10 +88,12 @@ cl::opt<int64_t> smCount("sm-count",
                          cl::init(132));
 cl::opt<std::string> lightningStateUpdate(
     "lightning-state-update",
-    cl::desc("GPU engine: lightning prefill state update, hilo (bf16 hi + lo "
-             "operands, fp32-grade state; default) or bf16 (rounded once: half "
-             "the state MMAs, state error as flash-linear-attention's)"),
-    cl::init("hilo"));
+    cl::desc("GPU engine: lightning prefill state update, hilo-tail (bf16 hi + "
+             "lo operands where the update reaches the returned state above "
+             "2^-12, one bf16 rounding elsewhere; default), hilo (hi + lo "
+             "throughout, fp32-grade state) or bf16 (rounded once: half the "
+             "state MMAs, state error as flash-linear-attention's)"),
+    cl::init("hilo-tail"));
 cl::opt<std::string> cudaToolkit("cuda-toolkit",
                                  cl::desc("CUDA toolkit root (ptxas, libdevice)"),
                                  cl::init(""));
@@ -210,8 +212,9 @@ int compileEngine(mlir::MLIRContext &context, mlir::ModuleOp module,
   mlir::PassManager schedule(&context);
   if (smCount < 1)
     return fail("--sm-count must be >= 1");
-  if (lightningStateUpdate != "hilo" && lightningStateUpdate != "bf16")
-    return fail("--lightning-state-update must be hilo or bf16, got '" +
+  if (lightningStateUpdate != "hilo-tail" && lightningStateUpdate != "hilo" &&
+      lightningStateUpdate != "bf16")
+    return fail("--lightning-state-update must be hilo-tail, hilo or bf16, got '" +
                 lightningStateUpdate + "'");
   if (failed(mlir::parsePassPipeline(
           "mm01-gpu-schedule{sm-count=" + std::to_string(smCount) +

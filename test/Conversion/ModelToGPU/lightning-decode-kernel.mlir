@@ -128,7 +128,7 @@ module {}
 // 2D), the layer's state in place and a fresh output; the grid reads only
 // `batch` (CUDA graphs).
 // SCHED-LABEL: func.func @prefill
-// SCHED: mm01k.launch @mm01_kernels::@lightning_prefill_h4_d64_bf16_c64_s{{[0-9]+}}_silu_wg_out
+// SCHED: mm01k.launch @mm01_kernels::@lightning_prefill_h4_d64_bf16_c64_s{{[0-9]+}}_silu_hilotail12_wg_out
 // SCHED-LABEL: func.func @decode
 // SCHED-SAME: %[[STATE:arg[0-9]+]]: tensor<2x4x64x64xf32> {mm01.name = "layer0.lightning_state"
 // SCHED: %[[QKV:.*]] = mm01k.gemm {{.*}} {k = "256", m = "batch", n = "768", trans_b}
@@ -140,5 +140,5 @@ module {}
 // SCHED-LABEL: gpu.module @mm01_kernels
 // SCHED: gpu.func @lightning_decode_h4_d64_bf16_c64_t256_silu(%{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<32768xf32>, %{{.*}}: memref<{{[0-9]+}}xbf16>)
 
-// ENGINE-PTX-DAG: .entry lightning_prefill_h4_d64_bf16_c64_s{{[0-9]+}}_silu_wg_out(
+// ENGINE-PTX-DAG: .entry lightning_prefill_h4_d64_bf16_c64_s{{[0-9]+}}_silu_hilotail12_wg_out(
 // ENGINE-PTX-DAG: .entry lightning_decode_h4_d64_bf16_c64_t256_silu(

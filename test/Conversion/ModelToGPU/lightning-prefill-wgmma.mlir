@@ -19,7 +19,8 @@
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-stages=1" 2>&1 | FileCheck %s --check-prefix=ERR-ONE
 // Two value slices: chosen for B1 H64 D128 (128 blocks, no sequence split),
 // or by hand next to a split; refused below 64 columns or without wgmma.
-// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=64 dim=128 max-batch=1 max-tokens=32768 wgmma=1" | FileCheck %s --check-prefix=VS
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=64 dim=128 max-batch=1 max-tokens=32768 wgmma=1 state-hilo-tail-log2=0" | FileCheck %s --check-prefix=VS
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=64 dim=128 max-batch=1 max-tokens=8192 wgmma=1" | FileCheck %s --check-prefix=VSTAIL
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 value-slices=2" | FileCheck %s --check-prefix=VSSPLIT
 // With the slices, B1 H64 up to 32768 tokens gets a long-call plan: calls
 // of one sequence from 16384 tokens run two segments without slices, the
@@ -47,6 +48,11 @@
 // weight (per head: 3 chunks at λ = 1/2 .. 201 at λ = 1/256); 0 reads every
 // token; a negative value is an error.
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1" | FileCheck %s --check-prefix=TAIL
+// hi + lo only over the final state's 2^-12 window (state-hilo-tail-log2).
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-hilo-tail-log2=12" | FileCheck %s --check-prefix=HILOTAIL
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-hilo=0 state-hilo-tail-log2=12" 2>&1 | FileCheck %s --check-prefix=ERR-HILOTAIL
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 state-hilo-tail-log2=12" 2>&1 | FileCheck %s --check-prefix=ERR-HILOTAIL
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-hilo-tail-log2=65" 2>&1 | FileCheck %s --check-prefix=ERR-HILOTAIL65
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 local-states-drop-log2=0" | FileCheck %s --check-prefix=EXACT
 // A head whose tail is longer than the longest call (4096 tokens, 66 chunks
 // standing for all) reads every token; where no head's tail is shorter no
@@ -217,10 +223,10 @@ module {}
 // DESC-DAG: arith.constant 262143 : i64
 
 
-// LONGCALL: mm01.lightning_prefill = "H=64 D=128 NS=1 VS=2 {{.*}} workspace=0 long_call_tokens=16384 decay=
-// LONGCALL-SAME: mm01.lightning_prefill_long = "H=64 D=128 NS=2 VS=1 {{.*}} parts=8 {{.*}} workspace=batch*67109120 early_first=1 segment_lead=2048 decay=
+// LONGCALL: mm01.lightning_prefill = "H=64 D=128 NS=1 VS=2 {{.*}} workspace=0 hilo_tail=12 long_call_tokens=16384 decay=
+// LONGCALL-SAME: mm01.lightning_prefill_long = "H=64 D=128 NS=2 VS=1 {{.*}} parts=8 {{.*}} workspace=batch*67109120 hilo_tail=12 early_first=1 segment_lead=2048 decay=
 // LONGCALL-NOT: long_call_tokens
-// LONGCALL-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s2_wg_states grid=8,64,batch block=128 smem=66560 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h64_d128_bf16_c64_s2_wg_out grid=2,64,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
+// LONGCALL-SAME: kernel lightning_prefill_h64_d128_bf16_c64_s2_hilotail12_wg_states grid=8,64,batch block=128 smem=66560 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h64_d128_bf16_c64_s2_hilotail12_wg_out grid=2,64,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
 // EARLY: mm01.lightning_prefill = "H=8 D=128 NS=2 VS=1 {{.*}} workspace=batch*4194336 early_first=1 segment_lead=128 decay=
 // EARLY-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s2_wg_states grid=4,8,batch block=128 smem=66560 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s2_wg_out grid=2,8,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
 // EARLY-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s2_wg_states(
@@ -255,7 +261,7 @@ module {}
 // ERR-EARLY: earlyFirstSegment needs the wgmma kernels
 // NOLONG-NOT: long_call
 // LONGPARTS: mm01.lightning_prefill = "H=64 D=128 NS=1 VS=2 {{.*}} long_call_tokens=16384 decay=
-// LONGPARTS-SAME: mm01.lightning_prefill_long = "H=64 D=128 NS=2 VS=1 {{.*}} parts=16 {{.*}} workspace=batch*134217984 early_first=1 segment_lead=2048 decay=
+// LONGPARTS-SAME: mm01.lightning_prefill_long = "H=64 D=128 NS=2 VS=1 {{.*}} parts=16 {{.*}} workspace=batch*134217984 hilo_tail=12 early_first=1 segment_lead=2048 decay=
 // ERR-LONG: longCallTokens = -5 must be 0 (no long-call plan) or positive
 // LONGSET: mm01.lightning_prefill = "H=8 D=128 NS=1 VS=2 {{.*}} long_call_tokens=1024 decay=
 // LONGSET-SAME: mm01.lightning_prefill_long = "H=8 D=128 NS=3 VS=1 {{.*}} parts=4
@@ -339,6 +345,75 @@ module {}
 // VS-COUNT-8: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 0, 0;
 // VS-COUNT-4: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, {$32, $33, $34, $35}, $36, p, 1, 1, 1;
 // VS: "bar.sync 2, 128;"
+
+// The chooser's default on the same kernel (B1 H64 T8K calls): the update
+// is one bf16 MMA per 64 state rows and k16 step up to the final state's
+// 2^-12 window, hi + lo from there on: a pairs loop of 4 MMAs a chunk, then
+// one of 8 a chunk. The second loop's first chunk lands (its SiLU and the
+// barrier of the state warpgroup) unless the first loop's last pair
+// already landed it (an even chunk count), and its fragments are formed
+// again, as hi + lo.
+// VSTAIL: kernel lightning_prefill_h64_d128_bf16_c64_s1_hilotail12_wg_v2_out grid=2,64,batch
+// VSTAIL-LABEL: gpu.func @lightning_prefill_h64_d128_bf16_c64_s1_hilotail12_wg_v2_out(
+// VSTAIL: arith.fptosi
+// VSTAIL: %[[FROM:.*]] = arith.minsi
+// VSTAIL: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c2
+// VSTAIL-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// VSTAIL-NOT: wgmma.mma_async
+// VSTAIL: "wgmma.wait_group.sync.aligned 0;"
+// VSTAIL-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// VSTAIL-NOT: wgmma.mma_async
+// VSTAIL: "wgmma.wait_group.sync.aligned 0;"
+// VSTAIL: %[[EVEN:.*]] = arith.cmpi eq, %{{.*}}, %c0{{.*}} : index
+// VSTAIL-NEXT: %[[TRUE:.*]] = arith.constant true
+// VSTAIL-NEXT: %[[NOTLANDED:.*]] = arith.xori %[[EVEN]], %[[TRUE]] : i1
+// VSTAIL-NEXT: scf.if %[[NOTLANDED]] {
+// VSTAIL-NEXT: nvvm.cp.async.wait.group 2
+// VSTAIL-NEXT: "bar.sync 3, 128;"
+// VSTAIL: scf.for %{{.*}} = %[[FROM]] to %{{.*}} step %c2
+// VSTAIL-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// VSTAIL-NOT: wgmma.mma_async
+// VSTAIL: "wgmma.wait_group.sync.aligned 0;"
+
+// HILOTAIL: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 {{.*}} hilo_tail=12 decay=
+// The window: n / (λ·log2 e) tokens before the sequence's end (+inf at λ =
+// 0, capped at 2^30 before the conversion); chunks from the one before the
+// first that reaches into it are hi + lo. The local states: every block.
+// HILOTAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_hilotail12_wg_states(
+// HILOTAIL: %[[NL:.*]] = arith.negf %{{.*}} : f32
+// HILOTAIL-NEXT: %[[N:.*]] = arith.constant 1.200000e+01 : f32
+// HILOTAIL-NEXT: %[[W:.*]] = arith.divf %[[N]], %[[NL]] : f32
+// HILOTAIL-NEXT: %[[CAP:.*]] = arith.constant 1.07374182E+9 : f32
+// HILOTAIL-NEXT: %[[WC:.*]] = arith.minnumf %[[W]], %[[CAP]] : f32
+// HILOTAIL-NEXT: arith.fptosi %[[WC]] : f32 to i32
+// HILOTAIL: %[[FROM:.*]] = arith.minsi
+// HILOTAIL-NEXT: %{{.*}} = arith.constant 0 : index
+// HILOTAIL-NEXT: %{{.*}} = arith.constant 1 : index
+// HILOTAIL-NEXT: %[[S:.*]]:128 = scf.for %{{.*}} = %{{.*}} to %[[FROM]] step
+// HILOTAIL-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// HILOTAIL-NOT: wgmma.mma_async
+// HILOTAIL: scf.yield
+// HILOTAIL: scf.for %{{.*}} = %[[FROM]] to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %[[S]]#0,
+// HILOTAIL-COUNT-16: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// HILOTAIL-NOT: wgmma.mma_async
+// HILOTAIL: scf.yield
+// The outputs kernel: the window only in the block that writes the final
+// state (its segment ends the sequence); bf16 throughout elsewhere.
+// HILOTAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_hilotail12_wg_out(
+// HILOTAIL: arith.fptosi
+// HILOTAIL: %[[M:.*]] = arith.minsi
+// HILOTAIL-NEXT: %[[LAST:.*]] = arith.cmpi eq
+// HILOTAIL-NEXT: %[[FROMO:.*]] = arith.select %[[LAST]], %[[M]], %{{.*}} : index
+// HILOTAIL: %[[SO:.*]]:128 = scf.for %{{.*}} = %{{.*}} to %[[FROMO]] step
+// HILOTAIL-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// HILOTAIL-NOT: wgmma.mma_async
+// HILOTAIL: "bar.sync 1, 256;"
+// HILOTAIL: scf.for %{{.*}} = %[[FROMO]] to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %[[SO]]#0,
+// HILOTAIL-COUNT-16: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// HILOTAIL-NOT: wgmma.mma_async
+// HILOTAIL: "bar.sync 1, 256;"
+// ERR-HILOTAIL: stateHiLoTailLog2 = 12 must be 0 (hi + lo throughout) or 1..64 with the hi + lo state update and the wgmma kernels
+// ERR-HILOTAIL65: stateHiLoTailLog2 = 65 must be 0
 
 // With a split: 2 x 4 blocks per head in both chunk kernels, lin / H = 2·s + slice.
 // The local states hold Sᵀ too (4 stages of K and V's slice: 4 x 24 KB + 1 KB).

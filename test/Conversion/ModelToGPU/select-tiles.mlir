@@ -18,23 +18,29 @@
 // RUN: mm01-opt %s --split-input-file --verify-diagnostics --mm01-fuse --mm01-select-tiles --mm01-model-to-kernels | FileCheck %s --check-prefix=HONOUR
 // RUN: not mm01-opt %s --split-input-file --mm01-select-tiles=sm-count=0 2>&1 | FileCheck %s --check-prefix=SMCOUNT
 // lightning-state-update=bf16: the state update's operand rounded to bf16
-// once (state_hilo = 0, the `_bf16state` kernels); anything but hilo or bf16
-// is refused.
+// once (state_hilo = 0, the `_bf16state` kernels); =hilo: bf16 hi + lo
+// throughout (state_hilo_tail_log2 = 0; the default, hilo-tail, is hi + lo
+// only over the returned state's 2^-12 window: 12, `_hilotail12` kernels);
+// anything else is refused.
 // RUN: mm01-opt %t.long.mlir --mm01-inline-layers --mm01-fuse --mm01-select-tiles=lightning-state-update=bf16 | FileCheck %s --check-prefix=BF16STATE
 // RUN: mm01-opt %t.long.mlir --mm01-gpu-schedule=lightning-state-update=bf16 | FileCheck %s --check-prefix=BF16KERNEL
+// RUN: mm01-opt %t.long.mlir --mm01-inline-layers --mm01-fuse --mm01-select-tiles=lightning-state-update=hilo | FileCheck %s --check-prefix=HILOSTATE
+// RUN: mm01-opt %t.long.mlir --mm01-gpu-schedule | FileCheck %s --check-prefix=TAILKERNEL
 // RUN: not mm01-opt %t.long.mlir --mm01-select-tiles=lightning-state-update=fp8 2>&1 | FileCheck %s --check-prefix=BADSTATE
 // Value slices only where 2 x heads fill >= 7/8 of the SMs in one wave:
 // 128 blocks are 80% of 160 SMs, too few.
 // RUN: mm01-opt %s --split-input-file --mm01-fuse --mm01-select-tiles=sm-count=160 | FileCheck %s --check-prefix=WIDE
 
-// BF16STATE: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {{{.*}}stages = 4 : i64, state_hilo = 0 : i64, state_stages
+// BF16STATE: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {{{.*}}stages = 4 : i64, state_hilo = 0 : i64, state_hilo_tail_log2 = 0 : i64, state_stages
 // BF16KERNEL: mm01k.launch @mm01_kernels::@lightning_prefill_h4_d64_bf16_c64_s8_silu_bf16state_wg_out
 // BF16KERNEL-NOT: _c64_s8_silu_wg_out
-// BADSTATE: mm01-select-tiles: lightning-state-update must be 'hilo' or 'bf16', got 'fp8'
+// HILOSTATE: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {{{.*}}stages = 4 : i64, state_hilo = 1 : i64, state_hilo_tail_log2 = 0 : i64, state_stages
+// TAILKERNEL: mm01k.launch @mm01_kernels::@lightning_prefill_h4_d64_bf16_c64_s8_silu_hilotail12_wg_out
+// BADSTATE: mm01-select-tiles: lightning-state-update must be 'hilo-tail', 'hilo' or 'bf16', got 'fp8'
 
 // TINY-LABEL: func.func @prefill
 // TINY: mm01.rms_norm {{.*}} {mm01k.tiles = {threads = 128 : i64}}
-// TINY: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, early_first_segment = 0 : i64, local_states_drop_log2 = 64 : i64, local_states_parts = 2 : i64, local_states_split_chunks = 16 : i64, long_call_early_first_segment = 0 : i64, long_call_local_states_parts = 8 : i64, long_call_segment_lead_tokens = 0 : i64, long_call_segments = 2 : i64, long_call_tokens = 0 : i64, long_call_value_slices = 1 : i64, min_segment_tokens = 1024 : i64, one_wave_segment_tokens = 2048 : i64, segment_lead_tokens = 0 : i64, segments = 1 : i64, shortest_segment_tokens = 512 : i64, stages = 4 : i64, state_hilo = 1 : i64, state_stages = 2 : i64, value_slices = 1 : i64, warps = 8 : i64, wgmma = 1 : i64}}
+// TINY: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, early_first_segment = 0 : i64, local_states_drop_log2 = 64 : i64, local_states_parts = 2 : i64, local_states_split_chunks = 16 : i64, long_call_early_first_segment = 0 : i64, long_call_local_states_parts = 8 : i64, long_call_segment_lead_tokens = 0 : i64, long_call_segments = 2 : i64, long_call_tokens = 0 : i64, long_call_value_slices = 1 : i64, min_segment_tokens = 1024 : i64, one_wave_segment_tokens = 2048 : i64, segment_lead_tokens = 0 : i64, segments = 1 : i64, shortest_segment_tokens = 512 : i64, stages = 4 : i64, state_hilo = 1 : i64, state_hilo_tail_log2 = 12 : i64, state_stages = 2 : i64, value_slices = 1 : i64, warps = 8 : i64, wgmma = 1 : i64}}
 // TINY: mm01.fusion <gated_rms_norm> attributes {mm01k.tiles = {threads = 128 : i64}}
 // TINY: mm01.fusion <deepnorm_rms_norm> attributes {mm01k.tiles = {threads = 128 : i64}}
 // TINY: mm01.moe_experts {{.*}}down_tile_m = 128 : i64{{.*}}gate_up_tile_m = 128 : i64{{.*}}tensor_cores = 1 : i64}
@@ -44,8 +50,8 @@
 // TINY: mm01.moe_experts {{.*}}down_tile_m = 16 : i64{{.*}}gate_up_tile_m = 16 : i64
 // TINY: mm01.fusion <rope_attention> attributes {mm01k.tiles = {key_tile = 0 : i64, query_tile = 0 : i64, tile_stages = 0 : i64, tile_warps = 0 : i64, warps = 8 : i64}}
 
-// LONG: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, early_first_segment = 0 : i64, local_states_drop_log2 = 64 : i64, local_states_parts = 2 : i64, local_states_split_chunks = 16 : i64, long_call_early_first_segment = 0 : i64, long_call_local_states_parts = 8 : i64, long_call_segment_lead_tokens = 0 : i64, long_call_segments = 2 : i64, long_call_tokens = 0 : i64, long_call_value_slices = 1 : i64, min_segment_tokens = 1024 : i64, one_wave_segment_tokens = 2048 : i64, segment_lead_tokens = 0 : i64, segments = 8 : i64, shortest_segment_tokens = 512 : i64, stages = 4 : i64, state_hilo = 1 : i64, state_stages = 2 : i64, value_slices = 1 : i64, warps = 8 : i64, wgmma = 1 : i64}}
-// SMALL: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, early_first_segment = 0 : i64, local_states_drop_log2 = 64 : i64, local_states_parts = 2 : i64, local_states_split_chunks = 16 : i64, long_call_early_first_segment = 0 : i64, long_call_local_states_parts = 8 : i64, long_call_segment_lead_tokens = 0 : i64, long_call_segments = 2 : i64, long_call_tokens = 0 : i64, long_call_value_slices = 1 : i64, min_segment_tokens = 1024 : i64, one_wave_segment_tokens = 2048 : i64, segment_lead_tokens = 0 : i64, segments = 4 : i64, shortest_segment_tokens = 512 : i64, stages = 4 : i64, state_hilo = 1 : i64, state_stages = 2 : i64, value_slices = 1 : i64, warps = 8 : i64, wgmma = 1 : i64}}
+// LONG: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, early_first_segment = 0 : i64, local_states_drop_log2 = 64 : i64, local_states_parts = 2 : i64, local_states_split_chunks = 16 : i64, long_call_early_first_segment = 0 : i64, long_call_local_states_parts = 8 : i64, long_call_segment_lead_tokens = 0 : i64, long_call_segments = 2 : i64, long_call_tokens = 0 : i64, long_call_value_slices = 1 : i64, min_segment_tokens = 1024 : i64, one_wave_segment_tokens = 2048 : i64, segment_lead_tokens = 0 : i64, segments = 8 : i64, shortest_segment_tokens = 512 : i64, stages = 4 : i64, state_hilo = 1 : i64, state_hilo_tail_log2 = 12 : i64, state_stages = 2 : i64, value_slices = 1 : i64, warps = 8 : i64, wgmma = 1 : i64}}
+// SMALL: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, early_first_segment = 0 : i64, local_states_drop_log2 = 64 : i64, local_states_parts = 2 : i64, local_states_split_chunks = 16 : i64, long_call_early_first_segment = 0 : i64, long_call_local_states_parts = 8 : i64, long_call_segment_lead_tokens = 0 : i64, long_call_segments = 2 : i64, long_call_tokens = 0 : i64, long_call_value_slices = 1 : i64, min_segment_tokens = 1024 : i64, one_wave_segment_tokens = 2048 : i64, segment_lead_tokens = 0 : i64, segments = 4 : i64, shortest_segment_tokens = 512 : i64, stages = 4 : i64, state_hilo = 1 : i64, state_hilo_tail_log2 = 12 : i64, state_stages = 2 : i64, value_slices = 1 : i64, warps = 8 : i64, wgmma = 1 : i64}}
 
 // SMCOUNT: mm01-select-tiles: sm-count must be positive
 // NOTILES: 'mm01.rms_norm' op GPU target: no tile configuration ('mm01k.tiles' dictionary) for the rms_norm kernel; run mm01-select-tiles first
@@ -55,7 +61,7 @@
 // states, scan, outputs) where the default would not split.
 // KEEP-LABEL: func.func @prefill
 // KEEP: mm01.rms_norm {{.*}} {mm01k.tiles = {threads = 256 : i64}}
-// KEEP: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, early_first_segment = 0 : i64, local_states_drop_log2 = 64 : i64, local_states_parts = 2 : i64, local_states_split_chunks = 16 : i64, long_call_early_first_segment = 0 : i64, long_call_local_states_parts = 8 : i64, long_call_segment_lead_tokens = 0 : i64, long_call_segments = 2 : i64, long_call_tokens = 0 : i64, long_call_value_slices = 1 : i64, min_segment_tokens = 64 : i64, one_wave_segment_tokens = 2048 : i64, segment_lead_tokens = 0 : i64, segments = 2 : i64, shortest_segment_tokens = 64 : i64, stages = 2 : i64, state_hilo = 1 : i64, state_stages = 3 : i64, value_slices = 1 : i64, warps = 8 : i64, wgmma = 0 : i64}}
+// KEEP: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, early_first_segment = 0 : i64, local_states_drop_log2 = 64 : i64, local_states_parts = 2 : i64, local_states_split_chunks = 16 : i64, long_call_early_first_segment = 0 : i64, long_call_local_states_parts = 8 : i64, long_call_segment_lead_tokens = 0 : i64, long_call_segments = 2 : i64, long_call_tokens = 0 : i64, long_call_value_slices = 1 : i64, min_segment_tokens = 64 : i64, one_wave_segment_tokens = 2048 : i64, segment_lead_tokens = 0 : i64, segments = 2 : i64, shortest_segment_tokens = 64 : i64, stages = 2 : i64, state_hilo = 1 : i64, state_hilo_tail_log2 = 0 : i64, state_stages = 3 : i64, value_slices = 1 : i64, warps = 8 : i64, wgmma = 0 : i64}}
 // HONOUR-LABEL: func.func @prefill
 // HONOUR: mm01k.launch @mm01_kernels::@rms_norm_d128_bf16 grid ["tokens", "1", "1"] block [256, 1, 1]
 // The hand-written pipelines: 3 stages of {K, V} (3 x 18432 bytes) for the
@@ -71,7 +77,7 @@ module {
     %n = mm01.rms_norm %x, %w eps(1.0e-5) {mm01k.tiles = {threads = 256}} : tensor<1x256x128xbf16>, tensor<128xbf16>
     %wq = mm01.weight "qkv" : tensor<384x128xbf16>
     %p = mm01.linear %n, %wq : tensor<1x256x128xbf16>, tensor<384x128xbf16> -> tensor<1x256x384xbf16>
-    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, early_first_segment = 0, local_states_drop_log2 = 64, local_states_parts = 2, local_states_split_chunks = 16, long_call_early_first_segment = 0, long_call_local_states_parts = 8, long_call_segment_lead_tokens = 0, long_call_segments = 2, long_call_tokens = 0, long_call_value_slices = 1, min_segment_tokens = 64, one_wave_segment_tokens = 2048, segment_lead_tokens = 0, segments = 2, shortest_segment_tokens = 64, stages = 2, state_hilo = 1, state_stages = 3, value_slices = 1, warps = 8, wgmma = 0}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
+    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, early_first_segment = 0, local_states_drop_log2 = 64, local_states_parts = 2, local_states_split_chunks = 16, long_call_early_first_segment = 0, long_call_local_states_parts = 8, long_call_segment_lead_tokens = 0, long_call_segments = 2, long_call_tokens = 0, long_call_value_slices = 1, min_segment_tokens = 64, one_wave_segment_tokens = 2048, segment_lead_tokens = 0, segments = 2, shortest_segment_tokens = 64, stages = 2, state_hilo = 1, state_hilo_tail_log2 = 0, state_stages = 3, value_slices = 1, warps = 8, wgmma = 0}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
       %a = mm01.silu %p : tensor<1x256x384xbf16>
       %q, %k, %v = mm01.split_qkv %a : tensor<1x256x384xbf16> -> tensor<1x256x2x64xbf16>
       %r, %s1 = mm01.lightning_attention %q, %k, %v, %s decay([0.5, 0.25]) : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32>
@@ -135,7 +141,7 @@ module {
   func.func @prefill(%p: tensor<1x256x384xbf16>, %s: tensor<1x2x64x64xf32> {mm01.name = "layer0.lightning_state"})
       -> (tensor<1x256x2x64xbf16> {mm01.name = "out"}) attributes {mm01.entry = "prefill"} {
     // expected-error @below {{GPU target: mm01k.tiles of the lightning_prefill kernel: 'segments' must be at least 1}}
-    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, early_first_segment = 0, local_states_drop_log2 = 64, local_states_parts = 2, local_states_split_chunks = 16, long_call_early_first_segment = 0, long_call_local_states_parts = 8, long_call_segment_lead_tokens = 0, long_call_segments = 2, long_call_tokens = 0, long_call_value_slices = 1, min_segment_tokens = 1024, one_wave_segment_tokens = 2048, segment_lead_tokens = 0, segments = 0, shortest_segment_tokens = 512, stages = 0, state_hilo = 1, state_stages = 0, value_slices = 1, warps = 8, wgmma = 1}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
+    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, early_first_segment = 0, local_states_drop_log2 = 64, local_states_parts = 2, local_states_split_chunks = 16, long_call_early_first_segment = 0, long_call_local_states_parts = 8, long_call_segment_lead_tokens = 0, long_call_segments = 2, long_call_tokens = 0, long_call_value_slices = 1, min_segment_tokens = 1024, one_wave_segment_tokens = 2048, segment_lead_tokens = 0, segments = 0, shortest_segment_tokens = 512, stages = 0, state_hilo = 1, state_hilo_tail_log2 = 0, state_stages = 0, value_slices = 1, warps = 8, wgmma = 1}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
       %a = mm01.silu %p : tensor<1x256x384xbf16>
       %q, %k, %v = mm01.split_qkv %a : tensor<1x256x384xbf16> -> tensor<1x256x2x64xbf16>
       %r, %s1 = mm01.lightning_attention %q, %k, %v, %s decay([0.5, 0.25]) : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32>
@@ -166,7 +172,7 @@ module {
 module {
   func.func @prefill(%p: tensor<1x256x384xbf16>, %s: tensor<1x2x64x64xf32> {mm01.name = "layer0.lightning_state"})
       -> (tensor<1x256x2x64xbf16> {mm01.name = "out"}) attributes {mm01.entry = "prefill"} {
-    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, early_first_segment = 0, local_states_drop_log2 = 64, local_states_parts = 2, local_states_split_chunks = 16, long_call_early_first_segment = 0, long_call_local_states_parts = 8, long_call_segment_lead_tokens = 0, long_call_segments = 2, long_call_tokens = 0, long_call_value_slices = 1, min_segment_tokens = 1024, one_wave_segment_tokens = 2048, segment_lead_tokens = 0, segments = 1, shortest_segment_tokens = 512, stages = 0, state_hilo = 1, state_stages = 0, value_slices = 2, warps = 8, wgmma = 1}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
+    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, early_first_segment = 0, local_states_drop_log2 = 64, local_states_parts = 2, local_states_split_chunks = 16, long_call_early_first_segment = 0, long_call_local_states_parts = 8, long_call_segment_lead_tokens = 0, long_call_segments = 2, long_call_tokens = 0, long_call_value_slices = 1, min_segment_tokens = 1024, one_wave_segment_tokens = 2048, segment_lead_tokens = 0, segments = 1, shortest_segment_tokens = 512, stages = 0, state_hilo = 1, state_hilo_tail_log2 = 0, state_stages = 0, value_slices = 2, warps = 8, wgmma = 1}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
       %a = mm01.silu %p : tensor<1x256x384xbf16>
       %q, %k, %v = mm01.split_qkv %a : tensor<1x256x384xbf16> -> tensor<1x256x2x64xbf16>
       // expected-error @below {{valueSlices = 2 is not supported: 1, or a split of the value dimension into slices of at least 64 columns with the wgmma kernels (D = 64)}}
@@ -183,7 +189,7 @@ module {
 module {
   func.func @prefill(%p: tensor<1x256x384xbf16>, %s: tensor<1x2x64x64xf32> {mm01.name = "layer0.lightning_state"})
       -> (tensor<1x256x2x64xbf16> {mm01.name = "out"}) attributes {mm01.entry = "prefill"} {
-    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, early_first_segment = 0, local_states_drop_log2 = 64, local_states_parts = 2, local_states_split_chunks = 1, long_call_early_first_segment = 0, long_call_local_states_parts = 8, long_call_segment_lead_tokens = 0, long_call_segments = 2, long_call_tokens = 0, long_call_value_slices = 1, min_segment_tokens = 64, one_wave_segment_tokens = 2048, segment_lead_tokens = 0, segments = 2, shortest_segment_tokens = 64, stages = 0, state_hilo = 1, state_stages = 0, value_slices = 1, warps = 8, wgmma = 1}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
+    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, early_first_segment = 0, local_states_drop_log2 = 64, local_states_parts = 2, local_states_split_chunks = 1, long_call_early_first_segment = 0, long_call_local_states_parts = 8, long_call_segment_lead_tokens = 0, long_call_segments = 2, long_call_tokens = 0, long_call_value_slices = 1, min_segment_tokens = 64, one_wave_segment_tokens = 2048, segment_lead_tokens = 0, segments = 2, shortest_segment_tokens = 64, stages = 0, state_hilo = 1, state_hilo_tail_log2 = 0, state_stages = 0, value_slices = 1, warps = 8, wgmma = 1}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
       %a = mm01.silu %p : tensor<1x256x384xbf16>
       %q, %k, %v = mm01.split_qkv %a : tensor<1x256x384xbf16> -> tensor<1x256x2x64xbf16>
       // expected-error @below {{localStatesSplitChunks = 1 must be 0 (one local-states block per segment) or at least 2}}
@@ -199,7 +205,7 @@ module {
 module {
   func.func @prefill(%p: tensor<1x256x384xbf16>, %s: tensor<1x2x64x64xf32> {mm01.name = "layer0.lightning_state"})
       -> (tensor<1x256x2x64xbf16> {mm01.name = "out"}) attributes {mm01.entry = "prefill"} {
-    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, early_first_segment = 0, local_states_drop_log2 = -3, local_states_parts = 2, local_states_split_chunks = 16, long_call_early_first_segment = 0, long_call_local_states_parts = 8, long_call_segment_lead_tokens = 0, long_call_segments = 2, long_call_tokens = 0, long_call_value_slices = 1, min_segment_tokens = 64, one_wave_segment_tokens = 2048, segment_lead_tokens = 0, segments = 2, shortest_segment_tokens = 64, stages = 0, state_hilo = 1, state_stages = 0, value_slices = 1, warps = 8, wgmma = 1}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
+    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, early_first_segment = 0, local_states_drop_log2 = -3, local_states_parts = 2, local_states_split_chunks = 16, long_call_early_first_segment = 0, long_call_local_states_parts = 8, long_call_segment_lead_tokens = 0, long_call_segments = 2, long_call_tokens = 0, long_call_value_slices = 1, min_segment_tokens = 64, one_wave_segment_tokens = 2048, segment_lead_tokens = 0, segments = 2, shortest_segment_tokens = 64, stages = 0, state_hilo = 1, state_hilo_tail_log2 = 0, state_stages = 0, value_slices = 1, warps = 8, wgmma = 1}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
       %a = mm01.silu %p : tensor<1x256x384xbf16>
       %q, %k, %v = mm01.split_qkv %a : tensor<1x256x384xbf16> -> tensor<1x256x2x64xbf16>
       // expected-error @below {{localStatesDropLog2 = -3 must be >= 0 (0: local states from every token)}}
@@ -215,12 +221,12 @@ module {
 // 64 heads of 128 at batch 1: two value slices fill 128 SMs without a
 // sequence split (no local-states pass, no scan).
 // KEEP-LABEL: func.func @prefill_h64
-// KEEP: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, early_first_segment = 0 : i64, local_states_drop_log2 = 64 : i64, local_states_parts = 2 : i64, local_states_split_chunks = 16 : i64, long_call_early_first_segment = 0 : i64, long_call_local_states_parts = 8 : i64, long_call_segment_lead_tokens = 0 : i64, long_call_segments = 2 : i64, long_call_tokens = 0 : i64, long_call_value_slices = 1 : i64, min_segment_tokens = 1024 : i64, one_wave_segment_tokens = 2048 : i64, segment_lead_tokens = 0 : i64, segments = 1 : i64, shortest_segment_tokens = 512 : i64, stages = 4 : i64, state_hilo = 1 : i64, state_stages = 4 : i64, value_slices = 2 : i64, warps = 8 : i64, wgmma = 1 : i64}}
+// KEEP: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64 : i64, early_first_segment = 0 : i64, local_states_drop_log2 = 64 : i64, local_states_parts = 2 : i64, local_states_split_chunks = 16 : i64, long_call_early_first_segment = 0 : i64, long_call_local_states_parts = 8 : i64, long_call_segment_lead_tokens = 0 : i64, long_call_segments = 2 : i64, long_call_tokens = 0 : i64, long_call_value_slices = 1 : i64, min_segment_tokens = 1024 : i64, one_wave_segment_tokens = 2048 : i64, segment_lead_tokens = 0 : i64, segments = 1 : i64, shortest_segment_tokens = 512 : i64, stages = 4 : i64, state_hilo = 1 : i64, state_hilo_tail_log2 = 12 : i64, state_stages = 4 : i64, value_slices = 2 : i64, warps = 8 : i64, wgmma = 1 : i64}}
 // WIDE-LABEL: func.func @prefill_h64
 // WIDE: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {{{.*}}segments = 1 : i64{{.*}}value_slices = 1 : i64
 // HONOUR-LABEL: func.func @prefill_h64
 // HONOUR-NOT: _states
-// HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h64_d128_bf16_c64_s1_silu_wg_v2_out grid ["2", "64", "batch"] block [256, 1, 1]{{.*}}dynamic_smem = 181248
+// HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h64_d128_bf16_c64_s1_silu_hilotail12_wg_v2_out grid ["2", "64", "batch"] block [256, 1, 1]{{.*}}dynamic_smem = 181248
 module {
   func.func @prefill_h64(%p: tensor<1x256x24576xbf16>, %s: tensor<1x64x128x128xf32> {mm01.name = "layer0.lightning_state"})
       -> (tensor<1x256x64x128xbf16> {mm01.name = "out"}, tensor<1x64x128x128xf32> {mm01.name = "state"}) attributes {mm01.entry = "prefill"} {
@@ -241,10 +247,10 @@ module {
 // KEEP-LABEL: func.func @prefill_h64_long
 // KEEP: long_call_early_first_segment = 1 : i64, long_call_local_states_parts = 8 : i64, long_call_segment_lead_tokens = 2048 : i64, long_call_segments = 2 : i64, long_call_tokens = 16384 : i64, long_call_value_slices = 1 : i64{{.*}}segments = 1 : i64{{.*}}value_slices = 2 : i64
 // HONOUR-LABEL: func.func @prefill_h64_long
-// HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h64_d128_bf16_c64_s1_silu_wg_v2_out grid ["2", "64", "batch"]{{.*}}when = "1 - min(lt(batch, 2), ge(tokens, 16384))"
-// HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h64_d128_bf16_c64_s2_silu_wg_states grid ["8", "64", "batch"]{{.*}}when = "min(lt(batch, 2), ge(tokens, 16384))"
+// HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h64_d128_bf16_c64_s1_silu_hilotail12_wg_v2_out grid ["2", "64", "batch"]{{.*}}when = "1 - min(lt(batch, 2), ge(tokens, 16384))"
+// HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h64_d128_bf16_c64_s2_silu_hilotail12_wg_states grid ["8", "64", "batch"]{{.*}}when = "min(lt(batch, 2), ge(tokens, 16384))"
 // HONOUR-NOT: _scan
-// HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h64_d128_bf16_c64_s2_silu_wg_out grid ["2", "64", "batch"]{{.*}}overlap_previous{{.*}}when = "min(lt(batch, 2), ge(tokens, 16384))"
+// HONOUR: mm01k.launch @mm01_kernels::@lightning_prefill_h64_d128_bf16_c64_s2_silu_hilotail12_wg_out grid ["2", "64", "batch"]{{.*}}overlap_previous{{.*}}when = "min(lt(batch, 2), ge(tokens, 16384))"
 module {
   func.func @prefill_h64_long(%p: tensor<1x32768x24576xbf16>, %s: tensor<1x64x128x128xf32> {mm01.name = "layer0.lightning_state"})
       -> (tensor<1x32768x64x128xbf16> {mm01.name = "out"}, tensor<1x64x128x128xf32> {mm01.name = "state"}) attributes {mm01.entry = "prefill"} {
@@ -261,7 +267,7 @@ module {
 module {
   func.func @prefill(%p: tensor<1x256x384xbf16>, %s: tensor<1x2x64x64xf32> {mm01.name = "layer0.lightning_state"})
       -> (tensor<1x256x2x64xbf16> {mm01.name = "out"}) attributes {mm01.entry = "prefill"} {
-    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, early_first_segment = 0, local_states_drop_log2 = 64, local_states_parts = 2, local_states_split_chunks = 16, long_call_early_first_segment = 0, long_call_local_states_parts = 8, long_call_segment_lead_tokens = 0, long_call_segments = 0, long_call_tokens = 128, long_call_value_slices = 1, min_segment_tokens = 64, one_wave_segment_tokens = 2048, segment_lead_tokens = 0, segments = 2, shortest_segment_tokens = 64, stages = 0, state_hilo = 1, state_stages = 0, value_slices = 1, warps = 8, wgmma = 1}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
+    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {chunk = 64, early_first_segment = 0, local_states_drop_log2 = 64, local_states_parts = 2, local_states_split_chunks = 16, long_call_early_first_segment = 0, long_call_local_states_parts = 8, long_call_segment_lead_tokens = 0, long_call_segments = 0, long_call_tokens = 128, long_call_value_slices = 1, min_segment_tokens = 64, one_wave_segment_tokens = 2048, segment_lead_tokens = 0, segments = 2, shortest_segment_tokens = 64, stages = 0, state_hilo = 1, state_hilo_tail_log2 = 0, state_stages = 0, value_slices = 1, warps = 8, wgmma = 1}} : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32> {
       %a = mm01.silu %p : tensor<1x256x384xbf16>
       %q, %k, %v = mm01.split_qkv %a : tensor<1x256x384xbf16> -> tensor<1x256x2x64xbf16>
       // expected-error @below {{longCallSegments = 0 must be at least 1 (the long-call plan's split is explicit)}}

@@ -61,6 +61,10 @@ constexpr int64_t kPad = 8; // bf16 elements of padding per shared row
 /// Calls of one sequence from this many tokens take the long-call plan
 /// where the chooser gives one (chooseLightningPrefillTiles).
 constexpr int64_t kLongCallTokens = 16384;
+/// The final state's window of the state update's hi + lo (stateHiLoTailLog2):
+/// bf16 terms weigh ≤ 2^-12 in the returned state, their error ≤ 2^-20 of
+/// their |k·v| sum, below hi + lo's own (~2e-6 against float64).
+constexpr int64_t kStateHiLoTailLog2 = 12;
 
 using namespace lightning_prefill;
 
@@ -638,6 +642,12 @@ void chooseLightningPrefillTiles(LightningPrefillSpec &spec, int64_t smCount) {
       spec.segments = std::max<int64_t>(ns, 1);
     }
   }
+  // hi + lo only where the update reaches the returned state above 2^-12
+  // (the wgmma kernels): on H200s, B1 H64 T32K 0.638-0.645 → 0.574-0.576
+  // ms, T64K 1.24 → 1.08, B1 H8 T512K 1.39 → 1.20, T128K 0.38-0.39 →
+  // 0.36; the final states within 3e-7 of hi + lo throughout
+  // (docs/lightning-prefill.md, "hi + lo where it reaches the state").
+  spec.stateHiLoTailLog2 = spec.wgmma && spec.stateHiLo ? kStateHiLoTailLog2 : 0;
   // The deepest rings that fit: the outputs kernel's loads must cover the
   // DRAM latency with one block per SM (3 stages at D = 128 with wgmma).
   spec.stages = maxLightningPrefillStages(spec, /*outputs=*/true);
@@ -719,6 +729,13 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
   if (spec.segmentLeadTokens < 0 || spec.segmentLeadTokens % spec.chunk != 0) {
     fail() << "segmentLeadTokens = " << spec.segmentLeadTokens
            << " must be a non-negative multiple of the chunk (" << spec.chunk << ")";
+    return failure();
+  }
+  if (spec.stateHiLoTailLog2 < 0 || spec.stateHiLoTailLog2 > 64 ||
+      (spec.stateHiLoTailLog2 > 0 && (!spec.stateHiLo || !spec.wgmma))) {
+    fail() << "stateHiLoTailLog2 = " << spec.stateHiLoTailLog2
+           << " must be 0 (hi + lo throughout) or 1..64 with the hi + lo state "
+              "update and the wgmma kernels";
     return failure();
   }
   if (spec.earlyFirstSegment && !spec.wgmma) {
@@ -815,7 +832,10 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
   cfg.SP = cfg.split() && spec.localStatesSplitChunks > 0 ? spec.localStatesParts : 1;
   cfg.base = ("lightning_prefill_h" + llvm::Twine(cfg.H) + "_d" + llvm::Twine(cfg.D) +
               "_bf16_c" + llvm::Twine(cfg.C) + "_s" + llvm::Twine(cfg.NS) +
-              (spec.siluInputs ? "_silu" : "") + (spec.stateHiLo ? "" : "_bf16state") + (spec.wgmma ? "_wg" : "") +
+              (spec.siluInputs ? "_silu" : "") + (spec.stateHiLo ? "" : "_bf16state") +
+              (spec.stateHiLoTailLog2 > 0 ? "_hilotail" + std::to_string(spec.stateHiLoTailLog2)
+                                          : "") +
+              (spec.wgmma ? "_wg" : "") +
               (cfg.VS > 1 ? "_v" + std::to_string(cfg.VS) : ""))
                  .str();
 

@@ -76,6 +76,17 @@ struct LightningPrefillSpec {
   /// tensor-core ops in the outputs kernel and 50% in the local-states one;
   /// state error ~1e-3 like fla's bf16 update).
   bool stateHiLo = true;
+  /// With stateHiLo, n > 0: the state updates (wgmma kernels) are one bf16
+  /// MMA except where they reach the returned final state with weight above
+  /// 2^-n: hi + lo from the chunk before the first whose last token p has
+  /// e^{-λ(len-1-p)} > 2^-n, in the local states (they reach the final
+  /// state through the scan or fold) and in the outputs block that writes
+  /// the final state; other outputs blocks are bf16 throughout. The
+  /// returned state keeps hi + lo's error (its bf16 terms weigh ≤ 2^-n in
+  /// it: ≤ 2^-(8+n) of their |k·v| sum); the outputs get the bf16 update's
+  /// (fla's: within bf16 rounding; S reaches them as a bf16 operand anyway).
+  /// Where λ is small the window covers the sequence. 0: hi + lo throughout.
+  int64_t stateHiLoTailLog2 = 0;
   /// Local states from each segment's tail (0: every token, exact): the
   /// local-states kernel starts a segment at the chunk before which the
   /// decay weights of all tokens sum to at most 2^-localStatesDropLog2 (per
@@ -162,7 +173,9 @@ struct LightningPrefillPlan {
 int64_t maxLightningPrefillStages(const LightningPrefillSpec &spec, bool outputs);
 
 /// Fills in the tile configuration for a GPU of `smCount` SMs: chunk 64,
-/// 8 warps, wgmma for D 64/128, the deepest pipelines that fit, and,
+/// 8 warps, wgmma for D 64/128, the deepest pipelines that fit, with
+/// stateHiLo the hi + lo update only over the final state's 2^-12 window
+/// (stateHiLoTailLog2, wgmma), and,
 /// unless `spec.segments` is set, the split at batch 1: two value slices
 /// and no sequence split where that fills most of the GPU (heads ≥ 7/16 of
 /// the SMs at D = 128), else the sequence split that gives whole waves of

@@ -6,7 +6,8 @@
 // after gpu-module-to-binary):
 //
 //   "H=8 D=128 NS=32 silu=1 hilo=1 tail_log2=64 split_chunks=16 max_batch=.. max_tokens=.. q=TS,HS k=TS,HS v=TS,HS
-//    out=TS,HS workspace=EXPR decay=λ0,λ1,..;kernel NAME grid=X,Y,Z block=N
+//    out=TS,HS workspace=EXPR [hilo_tail=N early_first=1 segment_lead=N
+//    long_call_tokens=N] decay=λ0,λ1,..;kernel NAME grid=X,Y,Z block=N
 //    smem=BYTES params=a,b,..[ overlap=1];kernel ..."  (overlap=1: launched to
 //    overlap the kernel before it, see GeneratedKernel::overlapsPrevious)
 //
@@ -116,6 +117,12 @@ struct TestLightningPrefillKernelPass
   Option<bool> stateHiLo{*this, "state-hilo",
                          llvm::cl::desc("state update with K̃ as bf16 hi + lo"),
                          llvm::cl::init(true)};
+  Option<int64_t> stateHiLoTail{
+      *this, "state-hilo-tail-log2",
+      llvm::cl::desc("n > 0: the state update in bf16 but over the final "
+                     "state's 2^-n window (hi + lo there); 0: hi + lo throughout "
+                     "(unset: as chosen where segments = 0, else 0)"),
+      llvm::cl::init(0)};
   Option<bool> wgmma{*this, "wgmma",
                      llvm::cl::desc("chunk kernels on sm_90a wgmma"),
                      llvm::cl::init(false)};
@@ -208,6 +215,7 @@ struct TestLightningPrefillKernelPass
     spec.localStatesParts = localStatesParts;
     spec.chunk = chunk;
     spec.stateHiLo = stateHiLo;
+    spec.stateHiLoTailLog2 = stateHiLoTail;
     spec.wgmma = wgmma;
     spec.stages = stages;
     spec.stateStages = stateStages;
@@ -215,12 +223,13 @@ struct TestLightningPrefillKernelPass
     spec.earlyFirstSegment = earlyFirst;
     spec.segmentLeadTokens = segmentLead;
 
-    // The long-call plan: the chooser's where the split is automatic and
-    // long-call-tokens is not given; the long-call-* options given override
-    // its fields.
-    if (segments == 0 && !longCallTokens.hasValue()) {
-      mm01::gpu::LightningPrefillSpec chosen = spec;
+    // Where the split is automatic, the chooser's long-call plan (unless
+    // long-call-tokens is given; the long-call-* options given override its
+    // fields) and state-update window (unless given).
+    mm01::gpu::LightningPrefillSpec chosen = spec;
+    if (segments == 0)
       mm01::gpu::chooseLightningPrefillTiles(chosen, /*smCount=*/132);
+    if (segments == 0 && !longCallTokens.hasValue()) {
       spec.longCallTokens = chosen.longCallTokens;
       spec.longCallSegments = chosen.longCallSegments;
       spec.longCallValueSlices = chosen.longCallValueSlices;
@@ -230,6 +239,8 @@ struct TestLightningPrefillKernelPass
     } else {
       spec.longCallTokens = longCallTokens;
     }
+    if (segments == 0 && !stateHiLoTail.hasValue())
+      spec.stateHiLoTailLog2 = chosen.stateHiLoTailLog2;
     if (longCallSegments.hasValue())
       spec.longCallSegments = longCallSegments;
     if (longCallValueSlices.hasValue())
@@ -274,6 +285,8 @@ struct TestLightningPrefillKernelPass
        << " v=" << spec.vTokenStride << "," << spec.vHeadStride
        << " out=" << spec.outTokenStride << "," << spec.outHeadStride
        << " workspace=" << plan.workspaceBytes;
+    if (spec.stateHiLoTailLog2 > 0)
+      os << " hilo_tail=" << spec.stateHiLoTailLog2;
     if (spec.earlyFirstSegment && plan.segments > 1)
       os << " early_first=1";
     if (spec.segmentLeadTokens > 0 && plan.segments > 1)

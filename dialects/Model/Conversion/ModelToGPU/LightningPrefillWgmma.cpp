@@ -32,6 +32,9 @@
 //                                   MMAs run (two chunks a loop iteration)
 //     Sb = bf16(S) (or bf16(Sᵀ))   (outputs kernel: B of the next chunk's Q·S,
 //                                   once the outputs warpgroup's Q·S is done)
+//     with stateHiLoTailLog2 the chain runs as two loops: bf16 (one MMA a
+//     step) up to the final state's window, hi + lo in it (the window only
+//     in the outputs block that writes the final state)
 //
 // Loads: cp.async of 16-byte pieces of the chunk's Q (outputs kernel), K and
 // V (the block's columns) rows into the swizzled tiles of a ring of stages,
@@ -356,7 +359,10 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
         });
       });
     }
-    const int64_t parts = sp.stateHiLo ? 2 : 1, half = stN / 2;
+    const int64_t half = stN / 2;
+    // The update is bf16 before the final state's window
+    // (LightningPrefillSpec::stateHiLoTailLog2).
+    const bool hiloTail = sp.stateHiLo && sp.stateHiLoTailLog2 > 0;
     // ldmatrix.x4.trans of the m64k16 A fragment of a [C][64·panels] stage
     // tile, transposed (Kᵀ, or Vᵀ when the state is): lane L gives row L % 8
     // of 8x8 matrix L / 8 = (column half L/8 % 2, token half L/8 / 2), i.e.
@@ -368,11 +374,11 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
         g.mul(g.add(g.mul(g.div(lmMat, 2), 8), lmRow), 128),
         g.mul(arith::XOrIOp::create(b, loc, g.add(g.mul(warp, 2), g.rem(lmMat, 2)), lmRow), 16));
 
-    // A decayed bf16 pair (pa, pb) as bf16 hi and, with stateHiLo, the
+    // A decayed bf16 pair (pa, pb) as bf16 hi and, with `hilo`, the
     // residual as bf16 lo (null otherwise).
-    auto hiLo = [&](Value pa, Value pb) -> std::pair<Value, Value> {
+    auto hiLo = [&](Value pa, Value pb, bool hilo) -> std::pair<Value, Value> {
       Value hi = g.packCvt(pa, pb);
-      if (!sp.stateHiLo)
+      if (!hilo)
         return {hi, Value()};
       return {hi, g.packCvt(g.fsub(pa, g.unpackBF16(hi, 0)), g.fsub(pb, g.unpackBF16(hi, 1)))};
     };
@@ -393,7 +399,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
         }
       return w;
     };
-    auto formA = [&](Value Ab, ArrayRef<Value> w, int64_t hm) {
+    auto formA = [&](Value Ab, ArrayRef<Value> w, int64_t hm, bool hilo) {
       Frags fr;
       for (int64_t kk = 0; kk < C / 16; ++kk) {
         auto x = g.ldsm4(g.add(Ab, g.add(lmOff, hm * C * 128 + kk * 16 * 128)), /*trans=*/true);
@@ -401,7 +407,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
           // Register r: columns +8·(r % 2), tokens +8·(r / 2).
           Value w0 = w[4 * kk + 2 * (r / 2)], w1 = w[4 * kk + 2 * (r / 2) + 1];
           Value pa = g.fmul(g.unpackBF16(x[r], 0), w0), pb = g.fmul(g.unpackBF16(x[r], 1), w1);
-          auto [hi, lo] = hiLo(pa, pb);
+          auto [hi, lo] = hiLo(pa, pb, hilo);
           fr[0].push_back(hi);
           if (lo)
             fr[1].push_back(lo);
@@ -411,7 +417,8 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     };
     // Issues rows hm's MMAs (one commit group); S and `fr` become the fenced
     // registers the MMAs are tied to.
-    auto issueUpdate = [&](SmallVector<Value> &S, Frags &fr, Value Bb, int64_t hm) {
+    auto issueUpdate = [&](SmallVector<Value> &S, Frags &fr, Value Bb, int64_t hm, bool hilo) {
+      const int64_t parts = hilo ? 2 : 1;
       SmallVector<Value> regs(S.begin() + hm * half, S.begin() + (hm + 1) * half);
       for (int64_t part = 0; part < parts; ++part)
         regs.append(fr[part]);
@@ -437,13 +444,13 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     };
     // Each panel's MMAs are issued as soon as its fragments are formed, so
     // that the next panel's arithmetic runs beside them.
-    auto updateDecayed = [&](SmallVector<Value> S, Value Ab, Value Bb, Value m) {
+    auto updateDecayed = [&](SmallVector<Value> S, Value Ab, Value Bb, Value m, bool hilo) {
       SmallVector<Value> w = decayFactors(m), frags;
       for (int64_t hm = 0; hm < stM / 64; ++hm) {
-        Frags fr = formA(Ab, w, hm);
-        issueUpdate(S, fr, Bb, hm);
-        for (int64_t part = 0; part < parts; ++part)
-          frags.append(fr[part]);
+        Frags fr = formA(Ab, w, hm, hilo);
+        issueUpdate(S, fr, Bb, hm, hilo);
+        frags.append(fr[0]);
+        frags.append(fr[1]);
       }
       return awaitUpdate(S, frags);
     };
@@ -455,25 +462,24 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     // of its 128 threads makes the other threads' pieces visible to
     // ldmatrix. The fragments are carried through the loop.
     const bool aAhead = transposed && L.stages >= 3;
-    const int64_t nFrag = parts * 4 * (C / 16);
     auto landChunk = [&](Value ci) { // the loading threads' pieces of chunk ci
       NVVM::CpAsyncWaitGroupOp::create(b, loc, L.stages - 2);
       if (sp.siluInputs)
         g.ifThen(g.slt(ci, nch), [&] { loader.silu(ci); });
       wg.namedBarrier(kStateBarrier, 128);
     };
-    auto formAhead = [&](Value ci) {
+    auto formAhead = [&](Value ci, bool hilo) {
       Value Vb = tileOf(stageOf(ci), 2);
-      Frags fr = formA(Vb, decayFactors(chunkLen(ci)), 0);
-      SmallVector<Value> flat;
-      for (int64_t part = 0; part < parts; ++part)
-        flat.append(fr[part]);
+      Frags fr = formA(Vb, decayFactors(chunkLen(ci)), 0, hilo);
+      SmallVector<Value> flat(fr[0]);
+      flat.append(fr[1]);
       return flat;
     };
-    // One chunk: S = e^{-λm} S + (its update); Sb for the next chunk. With
-    // aAhead `A` holds the chunk's fragments, and the next chunk's are
-    // returned (formed while the MMAs run) where `formNext`.
-    auto chunkStep = [&](Value ci, SmallVector<Value> S, ArrayRef<Value> A, bool formNext) {
+    // One chunk: S = e^{-λm} S + (its update, hi + lo where `hilo`); Sb for
+    // the next chunk. With aAhead `A` holds the chunk's fragments, and the
+    // next chunk's are returned (formed while the MMAs run) where `formNext`.
+    auto chunkStep = [&](Value ci, SmallVector<Value> S, ArrayRef<Value> A, bool formNext,
+                         bool hilo) {
       if (aAhead)
         chunkPublish(ci);
       else
@@ -486,20 +492,21 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
         x = g.fmul(x, sdec);
       SmallVector<Value> next;
       if (aAhead) {
+        const int64_t perPart = 4 * (C / 16);
         Frags fr;
-        for (int64_t part = 0; part < parts; ++part)
-          fr[part].assign(A.begin() + part * nFrag / parts, A.begin() + (part + 1) * nFrag / parts);
-        issueUpdate(S, fr, Kb, 0);
+        for (int64_t part = 0; part < (hilo ? 2 : 1); ++part)
+          fr[part].assign(A.begin() + part * perPart, A.begin() + (part + 1) * perPart);
+        issueUpdate(S, fr, Kb, 0, hilo);
         if (formNext) {
           Value cn = g.add(ci, 1);
           landChunk(cn);
-          next = formAhead(cn);
+          next = formAhead(cn, hilo);
         }
         SmallVector<Value> frags(fr[0]);
         frags.append(fr[1]);
         S = awaitUpdate(S, frags);
       } else {
-        S = transposed ? updateDecayed(S, Vb, Kb, m) : updateDecayed(S, Kb, Vb, m);
+        S = transposed ? updateDecayed(S, Vb, Kb, m, hilo) : updateDecayed(S, Kb, Vb, m, hilo);
       }
       if (outputs) {
         // The outputs warpgroup has finished reading Sb (its Q·S completed).
@@ -510,56 +517,100 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       return std::make_pair(S, next);
     };
 
-    SmallVector<Value> finalS;
-    if (!aAhead) {
-      auto loop = scf::ForOp::create(b, loc, g.idx(0), nch, g.idx(1), sInit);
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(loop.getBody());
-        auto args = loop.getRegionIterArgs();
-        auto [S, next] = chunkStep(loop.getInductionVar(), SmallVector<Value>(args), {}, false);
-        scf::YieldOp::create(b, loc, S);
-      }
-      finalS.assign(loop.getResults().begin(), loop.getResults().end());
-    } else {
+    // Chunks [from, to) of the state chain from S, hi + lo where `hilo`.
+    auto runChunks = [&](Value from, Value to, SmallVector<Value> S, bool hilo) {
+      auto loop = scf::ForOp::create(b, loc, from, to, g.idx(1), S);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      auto args = loop.getRegionIterArgs();
+      auto [S1, next] = chunkStep(loop.getInductionVar(), SmallVector<Value>(args), {}, false, hilo);
+      scf::YieldOp::create(b, loc, S1);
+      return SmallVector<Value>(loop.getResults());
+    };
+    // The same with the A fragments a chunk ahead (aAhead). `landed` (or
+    // null: false): chunk `from` has landed already (landChunk applies SiLU
+    // in place, so it must run once a chunk). Returns S and whether chunk
+    // `to` has landed.
+    auto runChunksAhead = [&](Value from, Value to, SmallVector<Value> S, bool hilo,
+                              Value landed) {
+      if (landed)
+        g.ifThen(arith::XOrIOp::create(b, loc, landed, g.i1c(true)), [&] { landChunk(from); });
+      else
+        landChunk(from);
+      SmallVector<Value> carried(S);
+      carried.append(formAhead(from, hilo));
       // Two chunks per iteration, each with its own fragment registers. A
       // loop-carried copy of the fragments formed during the MMAs that read
       // the previous ones lets ptxas coalesce the two, so that the new
       // fragments would redefine an in-flight wgmma's inputs, and it then
       // serializes every wgmma (C7513).
-      landChunk(g.idx(0));
-      SmallVector<Value> carried(sInit);
-      carried.append(formAhead(g.idx(0)));
-      Value pairsEnd = g.mul(g.div(nch, 2), 2);
-      auto loop = scf::ForOp::create(b, loc, g.idx(0), pairsEnd, g.idx(2), carried);
+      Value n = g.sub(to, from);
+      Value pairsEnd = g.add(from, g.mul(g.div(n, 2), 2));
+      auto loop = scf::ForOp::create(b, loc, from, pairsEnd, g.idx(2), carried);
       {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(loop.getBody());
         Value ci = loop.getInductionVar();
         auto args = loop.getRegionIterArgs();
-        SmallVector<Value> S(args.begin(), args.begin() + nState);
+        SmallVector<Value> S0(args.begin(), args.begin() + nState);
         SmallVector<Value> A(args.begin() + nState, args.end());
-        auto [S1, A1] = chunkStep(ci, S, A, true);
-        auto [S2, A2] = chunkStep(g.add(ci, 1), S1, A1, true);
+        auto [S1, A1] = chunkStep(ci, S0, A, true, hilo);
+        auto [S2, A2] = chunkStep(g.add(ci, 1), S1, A1, true, hilo);
         SmallVector<Value> yielded(S2);
         yielded.append(A2);
         scf::YieldOp::create(b, loc, yielded);
       }
       auto res = loop.getResults();
-      SmallVector<Value> S(res.begin(), res.begin() + nState);
+      SmallVector<Value> SP(res.begin(), res.begin() + nState);
       SmallVector<Value> A(res.begin() + nState, res.end());
       // An odd chunk count: the last chunk.
-      auto last = scf::IfOp::create(b, loc, TypeRange(ValueRange(S)), g.slt(pairsEnd, nch),
+      auto last = scf::IfOp::create(b, loc, TypeRange(ValueRange(SP)), g.slt(pairsEnd, to),
                                     /*withElseRegion=*/true);
       {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(last.thenBlock());
-        auto [SL, unused] = chunkStep(pairsEnd, S, A, false);
+        auto [SL, unused] = chunkStep(pairsEnd, SP, A, false, hilo);
         scf::YieldOp::create(b, loc, SL);
         b.setInsertionPointToStart(last.elseBlock());
-        scf::YieldOp::create(b, loc, S);
+        scf::YieldOp::create(b, loc, SP);
       }
-      finalS.assign(last.getResults().begin(), last.getResults().end());
+      // `to` landed in the prologue (n = 0) or in the last pair's step.
+      Value landedTo = g.eq(g.rem(n, 2), g.idx(0));
+      return std::make_pair(SmallVector<Value>(last.getResults()), landedTo);
+    };
+
+    SmallVector<Value> finalS;
+    if (!hiloTail) {
+      finalS = aAhead ? runChunksAhead(g.idx(0), nch, sInit, sp.stateHiLo, Value()).first
+                      : runChunks(g.idx(0), nch, sInit, sp.stateHiLo);
+    } else {
+      // bf16 updates up to the final state's window, hi + lo in it
+      // (LightningPrefillSpec::stateHiLoTailLog2): the window is the
+      // tokens within n / (λ·log2 e) of the sequence's end, from the chunk
+      // before the first that reaches into it (a margin for the rounding
+      // of λ). A local state reaches the final state through the scan or
+      // fold, weighted by the decay to the end; an outputs block only
+      // where it writes the final state.
+      Value tailTok = g.fdiv(g.f32c(double(sp.stateHiLoTailLog2)),
+                             arith::NegFOp::create(b, loc, nLam)); // +inf where λ = 0
+      tailTok = arith::MinNumFOp::create(b, loc, tailTok, g.f32c(double(1 << 30)));
+      Value tailTokI = arith::IndexCastOp::create(
+          b, loc, b.getIndexType(),
+          arith::FPToSIOp::create(b, loc, b.getI32Type(), tailTok));
+      // The segment-relative token before the window; chunk ci's last is
+      // (ci + 1)·C - 1: the first chunk past it is (before + 1) / C.
+      Value before = g.sub(g.sub(g.sub(seg.len, g.idx(1)), seg.segStart), tailTokI);
+      Value from = g.maxS(g.sub(g.div(g.maxS(g.add(before, 1), g.idx(0)), C), g.idx(1)),
+                          g.idx(0));
+      from = g.minS(from, nch);
+      if (outputs && cfg.split())
+        from = g.select(g.eq(seg.segEnd, seg.len), from, nch);
+      if (aAhead) {
+        auto [S1, landed] = runChunksAhead(g.idx(0), from, sInit, false, Value());
+        finalS = runChunksAhead(from, nch, S1, true, landed).first;
+      } else {
+        finalS = runChunks(from, nch, runChunks(g.idx(0), from, sInit, false), true);
+      }
     }
 
     auto storeState = [&](Value dst, Value base) {

@@ -650,6 +650,7 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
         .get("state_stages", spec.stateStages)
         .get("value_slices", spec.valueSlices)
         .get("state_hilo", spec.stateHiLo)
+        .get("state_hilo_tail_log2", spec.stateHiLoTailLog2)
         .get("early_first_segment", spec.earlyFirstSegment)
         .get("segment_lead_tokens", spec.segmentLeadTokens)
         .get("long_call_tokens", spec.longCallTokens)
@@ -673,7 +674,7 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
                         spec.minSegmentTokens)(spec.shortestSegmentTokens)(
                         spec.oneWaveSegmentTokens)(spec.localStatesDropLog2)(
                         spec.localStatesSplitChunks)(spec.localStatesParts)(spec.wgmma)(spec.stages)(
-                        spec.stateStages)(spec.valueSlices)(spec.stateHiLo)(
+                        spec.stateStages)(spec.valueSlices)(spec.stateHiLo)(spec.stateHiLoTailLog2)(
                         spec.earlyFirstSegment)(spec.segmentLeadTokens)(
                         spec.longCallTokens)(spec.longCallSegments)(
                         spec.longCallValueSlices)(spec.longCallLocalStatesParts)(

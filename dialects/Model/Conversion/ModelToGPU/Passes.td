@@ -49,18 +49,22 @@ def MM01SelectTiles : Pass<"mm01-select-tiles", "::mlir::ModuleOp"> {
     are kept. mm01-model-to-kernels requires them.
 
     `lightning-state-update` sets the precision of the lightning prefill
-    kernels' state update (tile key `state_hilo`): `hilo` (default) feeds
-    the decayed operand to the tensor cores as bf16 hi + lo (state error
-    ~2e-6 against float64), `bf16` rounds it to bf16 once (half the state
-    MMAs; state error ~1.5e-3, as flash-linear-attention's). The fp32 state
-    accumulators are the same in both.
+    kernels' state update (tile keys `state_hilo`, `state_hilo_tail_log2`):
+    `hilo` feeds the decayed operand to the tensor cores as bf16 hi + lo
+    (state error ~2e-6 against float64), `bf16` rounds it to bf16 once
+    (half the state MMAs; state error ~1.5e-3, as flash-linear-attention's),
+    `hilo-tail` (default) is hi + lo only where the update reaches the
+    returned state with weight above 2^-12 (its error as `hilo`'s, the
+    outputs' as `bf16`'s; wgmma kernels). The fp32 state accumulators are
+    the same in all.
   }];
   let options = [
     Option<"smCount", "sm-count", "int64_t", /*default=*/"132",
            "streaming multiprocessors of the target GPU (H100 SXM / H200: 132)">,
     Option<"lightningStateUpdate", "lightning-state-update", "std::string",
-           /*default=*/"\"hilo\"",
-           "lightning prefill state update: hilo (bf16 hi + lo, fp32-grade) or "
+           /*default=*/"\"hilo-tail\"",
+           "lightning prefill state update: hilo-tail (hi + lo where it reaches "
+           "the returned state), hilo (bf16 hi + lo throughout, fp32-grade) or "
            "bf16 (one bf16 rounding, as flash-linear-attention)">
   ];
 }

@@ -70,8 +70,9 @@ struct ScheduleOptions : public PassPipelineOptions<ScheduleOptions> {
       llvm::cl::init(132)};
   Option<std::string> lightningStateUpdate{
       *this, "lightning-state-update",
-      llvm::cl::desc("lightning prefill state update: hilo or bf16 (mm01-select-tiles)"),
-      llvm::cl::init("hilo")};
+      llvm::cl::desc("lightning prefill state update: hilo-tail, hilo or bf16 "
+                     "(mm01-select-tiles)"),
+      llvm::cl::init("hilo-tail")};
 };
 
 void buildSchedule(OpPassManager &pm, const ScheduleOptions &o) {

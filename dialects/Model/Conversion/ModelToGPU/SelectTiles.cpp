@@ -43,7 +43,9 @@ struct TileSelector {
   int64_t entryTokens = 0; // the largest call of the entry being tiled
   int64_t maxContext = 0;
   bool prefill = false;
-  bool stateHiLo = true; // lightning prefill: bf16 hi + lo state update
+  // Lightning prefill state update: hilo-tail (hi + lo where it reaches
+  // the returned state), hilo (throughout) or bf16.
+  std::string stateUpdate = "hilo-tail";
 
   DictionaryAttr rowNorm() {
     mg::RowNormSpec spec; // 128 threads: 4 warps per row
@@ -59,8 +61,10 @@ struct TileSelector {
     spec.maxTokens = entryTokens; // the split serves this entry's calls
     if (!prefill)
       spec.segments = 1; // one token per sequence: nothing to split
-    spec.stateHiLo = stateHiLo;
+    spec.stateHiLo = stateUpdate != "bf16";
     mg::chooseLightningPrefillTiles(spec, smCount);
+    if (stateUpdate == "hilo")
+      spec.stateHiLoTailLog2 = 0;
     return mg::makeTiles(ctx, {{"chunk", spec.chunk},
                                {"warps", spec.warps},
                                {"segments", spec.segments},
@@ -75,6 +79,7 @@ struct TileSelector {
                                {"state_stages", spec.stateStages},
                                {"value_slices", spec.valueSlices},
                                {"state_hilo", spec.stateHiLo},
+                               {"state_hilo_tail_log2", spec.stateHiLoTailLog2},
                                {"early_first_segment", spec.earlyFirstSegment},
                                {"segment_lead_tokens", spec.segmentLeadTokens},
                                {"long_call_tokens", spec.longCallTokens},
@@ -168,14 +173,15 @@ struct SelectTilesPass
       module.emitError() << "mm01-select-tiles: sm-count must be positive";
       return signalPassFailure();
     }
-    if (lightningStateUpdate != "hilo" && lightningStateUpdate != "bf16") {
+    if (lightningStateUpdate != "hilo-tail" && lightningStateUpdate != "hilo" &&
+        lightningStateUpdate != "bf16") {
       module.emitError() << "mm01-select-tiles: lightning-state-update must be "
-                            "'hilo' or 'bf16', got '"
+                            "'hilo-tail', 'hilo' or 'bf16', got '"
                          << lightningStateUpdate << "'";
       return signalPassFailure();
     }
     TileSelector sel{&getContext(), smCount, mg::kernelMaxTokens(module)};
-    sel.stateHiLo = lightningStateUpdate == "hilo";
+    sel.stateUpdate = lightningStateUpdate;
     for (auto fn : module.getOps<func::FuncOp>()) {
       auto entry = fn->getAttrOfType<StringAttr>("mm01.entry");
       if (!entry || fn.isExternal())
