@@ -561,18 +561,18 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
         scf::YieldOp::create(b, loc, yielded);
       }
       auto res = loop.getResults();
-      SmallVector<Value> SP(res.begin(), res.begin() + nState);
+      SmallVector<Value> SPairs(res.begin(), res.begin() + nState);
       SmallVector<Value> A(res.begin() + nState, res.end());
       // An odd chunk count: the last chunk.
-      auto last = scf::IfOp::create(b, loc, TypeRange(ValueRange(SP)), g.slt(pairsEnd, to),
+      auto last = scf::IfOp::create(b, loc, TypeRange(ValueRange(SPairs)), g.slt(pairsEnd, to),
                                     /*withElseRegion=*/true);
       {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(last.thenBlock());
-        auto [SL, unused] = chunkStep(pairsEnd, SP, A, false, hilo);
+        auto [SL, unused] = chunkStep(pairsEnd, SPairs, A, false, hilo);
         scf::YieldOp::create(b, loc, SL);
         b.setInsertionPointToStart(last.elseBlock());
-        scf::YieldOp::create(b, loc, SP);
+        scf::YieldOp::create(b, loc, SPairs);
       }
       // `to` landed in the prologue (n = 0) or in the last pair's step.
       Value landedTo = g.eq(g.rem(n, 2), g.idx(0));
