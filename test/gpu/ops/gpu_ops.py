@@ -45,9 +45,10 @@ exp/rsqrt implementations) add F = 2^-16 of the output's scale. Per op
                   Output rounding: u|y|.
   lightning state 2u * A_kv + u * A_pre + F * A.  The update K~^T V uses
                   bf16 k and v (K~ carries hi+lo bf16, ~16 bits, where the
-                  token weighs more than 2^-n in the final state, n =
-                  state_hilo_tail_log2; rounded to bf16 before: A_pre, the
-                  same sum over the tokens j with (T-1-j) lambda >= n ln 2);
+                  token weighs more than 2^-n in the final state, n from
+                  the engine's _hilotail<n> kernels; rounded to bf16 before:
+                  A_pre, the same sum over the tokens j with
+                  (T-1-j) lambda >= n ln 2);
                   A_kv = sum_j e^{-lambda(T-1-j)} |k_j|^T |v_j|, A also
                   counts |S0|.
   softmax out     sum_j p_ij d_ij |v_j - y_i| + u|y| + F, the first-order
@@ -76,7 +77,7 @@ exp/rsqrt implementations) add F = 2^-16 of the output's scale. Per op
                   before the down GEMM, each expert's down output rounded
                   once before the weighted combine; output u.
 """
-import json, os, subprocess, sys
+import json, os, re, subprocess, sys
 import numpy as np
 
 U = 2.0 ** -8
@@ -303,7 +304,14 @@ def rope64(x, pos, R, theta=1e7):
     return y
 
 
-def bounds(name, gin, ref):
+def hilo_tail_log2(engine):
+    """The engine's lightning prefill window of the hi + lo state update, n of
+    its `_hilotail<n>` kernels (0: hi + lo throughout or bf16 throughout)."""
+    m = re.search(rb"_hilotail(\d+)_", open(engine, "rb").read())
+    return int(m.group(1)) if m else 0
+
+
+def bounds(name, gin, ref, n):
     c = CASES[name]
     LENS = lens_of(name)
     B = len(LENS)
@@ -314,9 +322,6 @@ def bounds(name, gin, ref):
         H, D = c["H"], c["D"]
         lam = np.array(decays(H, c["layer"]))
         qkv = silu(gin["qkv"].astype(np.float64)).reshape(-1, H, 3, D)
-        # The chooser's window on the wgmma kernels (sm_90a), unless the
-        # case sets its tiles.
-        n = c.get("tiles", {}).get("state_hilo_tail_log2", 12)
         A = np.zeros((sum(LENS), H, D))
         Akv = np.zeros((B, H, D, D))
         Apre = np.zeros((B, H, D, D))
@@ -416,7 +421,7 @@ def check(d, engine, engine_eval):
         print("%s: mm01-engine-eval failed (%d)" % (name, r.returncode))
         return 1
     gin, ref, got = np.load(os.path.join(d, "gpu_in.npz")), np.load(os.path.join(d, "ref.npz")), np.load(out)
-    tol = bounds(name, gin, ref)
+    tol = bounds(name, gin, ref, hilo_tail_log2(engine))
     ok = True
     for res in ref.files:
         want, have = ref[res].astype(np.float64), got[res].astype(np.float64)
