@@ -355,7 +355,7 @@ module {}
 // again, as hi + lo.
 // VSTAIL: kernel lightning_prefill_h64_d128_bf16_c64_s1_hilotail12_wg_v2_out grid=2,64,batch
 // VSTAIL-LABEL: gpu.func @lightning_prefill_h64_d128_bf16_c64_s1_hilotail12_wg_v2_out(
-// VSTAIL: arith.fptosi
+// VSTAIL: arith.select %{{.*}}, {{%c2129[_0-9]*}}, %{{.*}} : index
 // VSTAIL: %[[FROM:.*]] = arith.minsi
 // VSTAIL: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c2
 // VSTAIL-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
@@ -376,16 +376,18 @@ module {}
 // VSTAIL: "wgmma.wait_group.sync.aligned 0;"
 
 // HILOTAIL: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 {{.*}} hilo_tail=12 decay=
-// The window: n / (λ·log2 e) tokens before the sequence's end (+inf at λ =
-// 0, capped at 2^30 before the conversion); chunks from the one before the
-// first that reaches into it are hi + lo. The local states: every block.
+// The window: ⌊n·ln 2 / λ⌋ tokens before the sequence's end, a per-head
+// compile-time table (λ = 2^-1 .. 2^-8 at n = 12: 16, 33, .. 1064, 2129
+// tokens); chunks from the one before the first that reaches into it are
+// hi + lo. The local states: every block.
 // HILOTAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_hilotail12_wg_states(
-// HILOTAIL: %[[NL:.*]] = arith.negf %{{.*}} : f32
-// HILOTAIL-NEXT: %[[N:.*]] = arith.constant 1.200000e+01 : f32
-// HILOTAIL-NEXT: %[[W:.*]] = arith.divf %[[N]], %[[NL]] : f32
-// HILOTAIL-NEXT: %[[CAP:.*]] = arith.constant 1.07374182E+9 : f32
-// HILOTAIL-NEXT: %[[WC:.*]] = arith.minnumf %[[W]], %[[CAP]] : f32
-// HILOTAIL-NEXT: arith.fptosi %[[WC]] : f32 to i32
+// HILOTAIL: arith.select %{{.*}}, {{%c33[_0-9]*}}, {{%c16[_0-9]*}} : index
+// HILOTAIL: arith.select %{{.*}}, {{%c1064[_0-9]*}}, %{{.*}} : index
+// HILOTAIL: %[[W:.*]] = arith.select %{{.*}}, {{%c2129[_0-9]*}}, %{{.*}} : index
+// HILOTAIL-NEXT: arith.constant 1 : index
+// HILOTAIL-NEXT: arith.subi
+// HILOTAIL-NEXT: arith.subi
+// HILOTAIL-NEXT: arith.subi %{{.*}}, %[[W]] : index
 // HILOTAIL: %[[FROM:.*]] = arith.minsi
 // HILOTAIL-NEXT: %{{.*}} = arith.constant 0 : index
 // HILOTAIL-NEXT: %{{.*}} = arith.constant 1 : index
@@ -400,7 +402,7 @@ module {}
 // The outputs kernel: the window only in the block that writes the final
 // state (its segment ends the sequence); bf16 throughout elsewhere.
 // HILOTAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_hilotail12_wg_out(
-// HILOTAIL: arith.fptosi
+// HILOTAIL: arith.select %{{.*}}, {{%c2129[_0-9]*}}, %{{.*}} : index
 // HILOTAIL: %[[M:.*]] = arith.minsi
 // HILOTAIL-NEXT: %[[LAST:.*]] = arith.cmpi eq
 // HILOTAIL-NEXT: %[[FROMO:.*]] = arith.select %[[LAST]], %[[M]], %{{.*}} : index

@@ -163,12 +163,8 @@ LocalRange localRangeOf(Gen &g, const Config &cfg, Value h, Value nch) {
     SmallVector<int64_t> tails;
     for (int64_t i = 0; i < cfg.H; ++i)
       tails.push_back(tailChunks(cfg.spec.decay[i]));
-    if (llvm::any_of(tails, [&](int64_t t) { return t < all; })) {
-      Value tail = g.idx(tails[0]);
-      for (int64_t i = 1; i < cfg.H; ++i)
-        tail = g.select(g.eq(h, g.idx(i)), g.idx(tails[i]), tail);
-      r.c0 = g.maxS(g.sub(nch, tail), g.idx(0));
-    }
+    if (llvm::any_of(tails, [&](int64_t t) { return t < all; }))
+      r.c0 = g.maxS(g.sub(nch, perHeadIndex(g, cfg, h, tails)), g.idx(0));
   }
   r.reads = g.sub(nch, r.c0);
   if (cfg.SP > 1) {

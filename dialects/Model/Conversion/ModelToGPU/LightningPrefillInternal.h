@@ -70,6 +70,16 @@ inline mlir::Value negLambdaLog2e(Gen &g, const Config &cfg, Value h) {
   return v;
 }
 
+/// A per-head compile-time index constant (`perHead[h]`) as a select chain
+/// over the block's head `h`.
+inline mlir::Value perHeadIndex(Gen &g, const Config &cfg, Value h,
+                                llvm::ArrayRef<int64_t> perHead) {
+  Value v = g.idx(perHead[0]);
+  for (int64_t i = 1; i < cfg.H; ++i)
+    v = g.select(g.eq(h, g.idx(i)), g.idx(perHead[i]), v);
+  return v;
+}
+
 /// Segment bounds of block (s, b): [segStart, segEnd) of the sequence
 /// [start, start + len), and the segment length.
 struct Segment {

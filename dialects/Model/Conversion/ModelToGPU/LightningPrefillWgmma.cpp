@@ -61,6 +61,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
+#include <cmath>
 
 using namespace mlir;
 
@@ -586,20 +587,22 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     } else {
       // bf16 updates up to the final state's window, hi + lo in it
       // (LightningPrefillSpec::stateHiLoTailLog2): the window is the
-      // tokens within n / (λ·log2 e) of the sequence's end, from the chunk
-      // before the first that reaches into it (a margin for the rounding
-      // of λ). A local state reaches the final state through the scan or
-      // fold, weighted by the decay to the end; an outputs block only
-      // where it writes the final state.
-      Value tailTok = g.fdiv(g.f32c(double(sp.stateHiLoTailLog2)),
-                             arith::NegFOp::create(b, loc, nLam)); // +inf where λ = 0
-      tailTok = arith::MinNumFOp::create(b, loc, tailTok, g.f32c(double(1 << 30)));
-      Value tailTokI = arith::IndexCastOp::create(
-          b, loc, b.getIndexType(),
-          arith::FPToSIOp::create(b, loc, b.getI32Type(), tailTok));
+      // ⌊n·ln 2 / λ⌋ tokens before the sequence's end (a compile-time count
+      // per head; the whole call where λ = 0), from the chunk before the
+      // first that reaches into it (a margin for the count's rounding). A
+      // local state reaches the final state through the scan or fold,
+      // weighted by the decay to the end; an outputs block only where it
+      // writes the final state.
+      SmallVector<int64_t> windows;
+      for (double lambda : sp.decay) {
+        double tokens = double(sp.stateHiLoTailLog2) * std::log(2.0) / lambda;
+        windows.push_back(lambda > 0.0 && tokens < double(sp.maxTokens) ? int64_t(tokens)
+                                                                         : sp.maxTokens);
+      }
       // The segment-relative token before the window; chunk ci's last is
       // (ci + 1)·C - 1: the first chunk past it is (before + 1) / C.
-      Value before = g.sub(g.sub(g.sub(seg.len, g.idx(1)), seg.segStart), tailTokI);
+      Value before = g.sub(g.sub(g.sub(seg.len, g.idx(1)), seg.segStart),
+                           perHeadIndex(g, cfg, h, windows));
       Value from = g.maxS(g.sub(g.div(g.maxS(g.add(before, 1), g.idx(0)), C), g.idx(1)),
                           g.idx(0));
       from = g.minS(from, nch);
