@@ -15,6 +15,8 @@
 // Built with the tree as build/test/gpu/cta_placement_probe (nvcc -O3
 // -std=c++17 -arch=sm_90a); run on an sm_90 GPU:
 //   cta_placement_probe [active [grid ...]]   (default 120; 128 264)
+#include "cuda_check.h"
+
 #include <cuda_runtime.h>
 
 #include <cstdio>
@@ -22,15 +24,6 @@
 #include <map>
 #include <vector>
 
-#define CHECK(x)                                                              \
-  do {                                                                        \
-    cudaError_t e_ = (x);                                                     \
-    if (e_ != cudaSuccess) {                                                  \
-      std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x,         \
-                   cudaGetErrorString(e_));                                   \
-      std::exit(1);                                                           \
-    }                                                                         \
-  } while (0)
 
 __global__ void placement(int active, int *smOf) {
   if (blockIdx.x >= unsigned(active))
