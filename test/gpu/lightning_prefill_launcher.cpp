@@ -85,6 +85,7 @@ struct Plan {
   // stateHiLoTailLog2).
   int hiLoTailLog2 = 0;
   int tailLog2 = 0;    // local states from the 2^-n tail (plan key tail_log2; 0: every token)
+  int outTailLog2 = 0; // ... or the 2^-n one where they feed only outputs (outputs_tail_log2)
   int splitChunks = 0; // local states in parts from this many chunks (split_chunks; 0: never)
   int parts = 1;       // the parts of a split local state (plan key parts)
   long long wsPerSeq = 0; // workspace bytes per sequence (plan key workspace=batch*N)
@@ -186,6 +187,7 @@ bool parsePlan(const std::string &file, const std::string &planText, Plan &plan)
     else if (k == "hilo") plan.hiLo = v == "1";
     else if (k == "hilo_tail") plan.hiLoTailLog2 = std::stoi(v);
     else if (k == "tail_log2") plan.tailLog2 = std::stoi(v);
+    else if (k == "outputs_tail_log2") plan.outTailLog2 = std::stoi(v);
     else if (k == "split_chunks") plan.splitChunks = std::stoi(v);
     else if (k == "parts") plan.parts = std::stoi(v);
     else if (k == "workspace") {
@@ -553,10 +555,11 @@ bool runIO(const Plan &planSet, const std::string &dir, int B) {
   for (auto &v : kt)
     perKernel.push_back(median(v));
   std::printf("RESULT {\"dir\": \"%s\", \"B\": %d, \"T\": %lld, \"H\": %d, \"D\": %d, "
-              "\"NS\": %d, \"VS\": %d, \"tail_log2\": %d, \"split_chunks\": %d, "
-              "\"parts\": %d, \"hilo\": %d, \"hilo_tail\": %d, \"ms\": %.6f, \"kernel_ms\": [",
-              dir.c_str(), B, T, H, D, plan.NS, plan.VS, plan.tailLog2, plan.splitChunks,
-              plan.parts, int(plan.hiLo), plan.hiLoTailLog2, median(times));
+              "\"NS\": %d, \"VS\": %d, \"tail_log2\": %d, \"outputs_tail_log2\": %d, "
+              "\"split_chunks\": %d, \"parts\": %d, \"hilo\": %d, \"hilo_tail\": %d, "
+              "\"ms\": %.6f, \"kernel_ms\": [",
+              dir.c_str(), B, T, H, D, plan.NS, plan.VS, plan.tailLog2, plan.outTailLog2,
+              plan.splitChunks, plan.parts, int(plan.hiLo), plan.hiLoTailLog2, median(times));
   for (size_t i = 0; i < perKernel.size(); ++i)
     std::printf("%s%.6f", i ? ", " : "", perKernel[i]);
   std::printf("]}\n");

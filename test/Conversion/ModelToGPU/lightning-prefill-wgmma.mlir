@@ -45,8 +45,12 @@
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=2 early-first-segment=1" 2>&1 | FileCheck %s --check-prefix=ERR-EARLY
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 value-slices=4" 2>&1 | FileCheck %s --check-prefix=ERR-VS
 // The local states start at the tail carrying all but 2^-64 of the decay
-// weight (per head: 3 chunks at λ = 1/2 .. 201 at λ = 1/256); 0 reads every
-// token; a negative value is an error.
+// weight (per head: 3 chunks at λ = 1/2 .. 201 at λ = 1/256), or at the
+// outputs tail of 2^-32 (2 .. 112 chunks) where the sequence's last segment
+// covers the difference; 0 reads every token; a negative value is an error.
+// local-states-outputs-drop-log2=0 keeps the 2^-64 tail everywhere.
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 local-states-outputs-drop-log2=0" | FileCheck %s --check-prefix=OUTTAIL0
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 local-states-outputs-drop-log2=-1" 2>&1 | FileCheck %s --check-prefix=ERR-OUTTAIL
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1" | FileCheck %s --check-prefix=TAIL
 // hi + lo only over the final state's 2^-12 window (state-hilo-tail-log2).
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-hilo-tail-log2=12" | FileCheck %s --check-prefix=HILOTAIL
@@ -470,7 +474,7 @@ module {}
 // NOPDL-NOT: overlap=1
 // NOPDL-NOT: griddepcontrol
 
-// TAIL: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 split_chunks=16 parts=2 max_batch={{.*}} workspace=batch*4194304 {{.*}}_wg_states grid=6,8,batch
+// TAIL: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 outputs_tail_log2=32 split_chunks=16 parts=2 max_batch={{.*}} workspace=batch*4194304 {{.*}}_wg_states grid=6,8,batch
 // TAIL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
 // Blocks: lin / H = s·2 + part (two parts by default).
 // TAIL: %[[X:.*]] = arith.divui %{{.*}}, %c8{{.*}} : index
@@ -486,7 +490,22 @@ module {}
 // TAIL: arith.constant 50 : index
 // TAIL: arith.constant 100 : index
 // TAIL: %[[C201:.*]] = arith.constant 201 : index
-// TAIL: %[[TAIL:.*]] = arith.select %{{.*}}, %[[C201]], %{{.*}} : index
+// TAIL: %[[TAIL64:.*]] = arith.select %{{.*}}, %[[C201]], %{{.*}} : index
+// The sequence's last segment, in chunks: len - (cdiv(len, segLen) - 1)·segLen.
+// TAIL: %[[NSEG:.*]] = arith.divsi %{{.*}}, %[[SEGLEN:.*]] : index
+// TAIL: %[[NSEG1:.*]] = arith.subi %[[NSEG]], %{{.*}} : index
+// TAIL: %[[BEFORE:.*]] = arith.muli %[[NSEG1]], %[[SEGLEN]] : index
+// TAIL: %[[LAST:.*]] = arith.subi %[[LEN:.*]], %[[BEFORE]] : index
+// TAIL: %[[LASTCH:.*]] = arith.divui %[[LAST]], %c64{{.*}} : index
+// The outputs tails (2^-32: 2 .. 112 chunks) and the differences (1 .. 89):
+// where the last segment covers the difference, the outputs tail.
+// TAIL: arith.constant 2 : index
+// TAIL: %[[C112:.*]] = arith.constant 112 : index
+// TAIL: %[[TAIL32:.*]] = arith.select %{{.*}}, %[[C112]], %{{.*}} : index
+// TAIL: %[[C89:.*]] = arith.constant 89 : index
+// TAIL: %[[GAP:.*]] = arith.select %{{.*}}, %[[C89]], %{{.*}} : index
+// TAIL: %[[SHORT:.*]] = arith.cmpi slt, %[[LASTCH]], %[[GAP]] : index
+// TAIL: %[[TAIL:.*]] = arith.select %[[SHORT]], %[[TAIL64]], %[[TAIL32]] : index
 // TAIL: %[[DROP:.*]] = arith.subi %[[NCH:.*]], %[[TAIL]] : index
 // TAIL: %[[C0:.*]] = arith.maxsi %[[DROP]], %{{.*}} : index
 // TAIL: %[[READS0:.*]] = arith.subi %[[NCH]], %[[C0]] : index
@@ -547,7 +566,7 @@ module {}
 // TAIL: gpu.return
 
 // One local-states block per segment (local-states-split-chunks=0).
-// SPLIT0: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 split_chunks=0 parts=2 max_batch={{.*}} workspace=batch*2097152 {{.*}}_wg_states grid=3,8,batch
+// SPLIT0: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 outputs_tail_log2=32 split_chunks=0 parts=2 max_batch={{.*}} workspace=batch*2097152 {{.*}}_wg_states grid=3,8,batch
 // SPLIT0-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_scan(
 // The segment decay only, no first halves' weight.
 // SPLIT0: math.exp2
@@ -562,7 +581,7 @@ module {}
 // (b, h), part p's state in slot p·NS + s + 1; the scan adds parts 1-3, each
 // only where the reads were split into that many, loading 4 segments a
 // round (16 / parts) so that all of a round's part loads are in flight.
-// PARTS4: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 split_chunks=16 parts=4 max_batch={{.*}} workspace=batch*8388608 {{.*}}_wg_states grid=12,8,batch
+// PARTS4: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=64 outputs_tail_log2=32 split_chunks=16 parts=4 max_batch={{.*}} workspace=batch*8388608 {{.*}}_wg_states grid=12,8,batch
 // PARTS4-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
 // PARTS4: %[[PART:.*]] = arith.remui %{{.*}}, %c4{{.*}} : index
 // PARTS4: arith.divui %{{.*}}, %c4{{.*}} : index
@@ -581,12 +600,20 @@ module {}
 // PARTS4-NOT: arith.cmpi slt, %c4{{.*}}, %[[N]] : index
 // PARTS4: gpu.return
 
-// EXACT: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=0 split_chunks=16 parts=2 max_batch=
+// EXACT: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 silu=0 hilo=1 tail_log2=0 outputs_tail_log2=32 split_chunks=16 parts=2 max_batch=
 // EXACT-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
 // EXACT-NOT: arith.constant 201 : index
 // EXACT: gpu.return
 
 // ERR-TAIL: lightning prefill kernel generator: localStatesDropLog2 = -1 must be >= 0 (0: local states from every token)
+// ERR-OUTTAIL: lightning prefill kernel generator: localStatesOutputsDropLog2 = -1 must be >= 0 (0: local states from the localStatesDropLog2 tail)
+
+// OUTTAIL0: outputs_tail_log2=0
+// OUTTAIL0-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
+// OUTTAIL0: %[[C201:.*]] = arith.constant 201 : index
+// OUTTAIL0: %[[T64:.*]] = arith.select %{{.*}}, %[[C201]], %{{.*}} : index
+// OUTTAIL0-NOT: arith.constant 112 : index
+// OUTTAIL0: arith.subi %{{.*}}, %[[T64]] : index
 
 // TAILMIX-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s4_wg_states(
 // TAILMIX: %[[ALL:.*]] = arith.constant 66 : index

@@ -111,7 +111,8 @@ def decays(H, layer, L=8):
 LONGCALL_TILES = dict(
     chunk=64, warps=8, wgmma=1, segments=1, value_slices=1, stages=0, state_stages=0,
     min_segment_tokens=64, shortest_segment_tokens=64, one_wave_segment_tokens=0,
-    local_states_drop_log2=64, local_states_split_chunks=2, local_states_parts=2,
+    local_states_drop_log2=64, local_states_outputs_drop_log2=32, local_states_split_chunks=2,
+    local_states_parts=2,
     state_hilo=1, state_hilo_tail_log2=12, early_first_segment=0, segment_lead_tokens=0,
     long_call_tokens=128, long_call_segments=2, long_call_value_slices=1,
     long_call_local_states_parts=2, long_call_early_first_segment=1,

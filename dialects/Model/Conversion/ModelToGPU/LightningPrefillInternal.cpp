@@ -124,7 +124,7 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu, Value
     // The chunks this block's share of the local state reads: the tail
     // (localRangeOf), and with parts its run of partLen of them.
     Value nch = g.cdiv(g.sub(blk.seg.segEnd, blk.seg.segStart), cfg.C);
-    LocalRange r = localRangeOf(g, cfg, blk.h, nch);
+    LocalRange r = localRangeOf(g, cfg, blk.h, nch, blk.seg.len, blk.seg.segLen);
     Value first = r.c0, last = nch;
     if (cfg.SP > 1) {
       first = g.add(r.c0, g.mul(blk.part, r.partLen));
@@ -142,7 +142,24 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu, Value
   return blk;
 }
 
-LocalRange localRangeOf(Gen &g, const Config &cfg, Value h, Value nch) {
+SmallVector<int64_t> tailChunksPerHead(const Config &cfg, int64_t dropLog2) {
+  const double n = double(dropLog2);
+  const int64_t all = cfg.spec.maxTokens / cfg.C + 2;
+  SmallVector<int64_t> tails;
+  for (int64_t i = 0; i < cfg.H; ++i) {
+    double lambda = cfg.spec.decay[i];
+    double tokens = lambda > 0.0
+                        ? (n * std::log(2.0) - std::log1p(-std::exp(-lambda))) / lambda
+                        : INFINITY;
+    tails.push_back(dropLog2 > 0 && tokens < double(cfg.spec.maxTokens)
+                        ? int64_t(std::ceil(tokens / double(cfg.C))) + 1
+                        : all);
+  }
+  return tails;
+}
+
+LocalRange localRangeOf(Gen &g, const Config &cfg, Value h, Value nch, Value len,
+                        Value segLen) {
   LocalRange r;
   r.c0 = g.idx(0);
   if (cfg.spec.localStatesDropLog2 > 0) {
@@ -150,21 +167,29 @@ LocalRange localRangeOf(Gen &g, const Config &cfg, Value h, Value nch) {
     // weight (LightningPrefillSpec::localStatesDropLog2): a select chain
     // over the heads' compile-time chunk counts; none where no tail is
     // shorter than the longest call.
-    const double n = double(cfg.spec.localStatesDropLog2);
     const int64_t all = cfg.spec.maxTokens / cfg.C + 2;
-    auto tailChunks = [&](double lambda) -> int64_t {
-      if (!(lambda > 0.0))
-        return all;
-      double tokens = (n * std::log(2.0) - std::log1p(-std::exp(-lambda))) / lambda;
-      if (!(tokens < double(cfg.spec.maxTokens)))
-        return all;
-      return int64_t(std::ceil(tokens / double(cfg.C))) + 1;
-    };
-    SmallVector<int64_t> tails;
-    for (int64_t i = 0; i < cfg.H; ++i)
-      tails.push_back(tailChunks(cfg.spec.decay[i]));
-    if (llvm::any_of(tails, [&](int64_t t) { return t < all; }))
-      r.c0 = g.maxS(g.sub(nch, perHeadIndex(g, cfg, h, tails)), g.idx(0));
+    SmallVector<int64_t> tails = tailChunksPerHead(cfg, cfg.spec.localStatesDropLog2);
+    if (llvm::any_of(tails, [&](int64_t t) { return t < all; })) {
+      Value tail = perHeadIndex(g, cfg, h, tails);
+      // Where the sequence's last segment alone is longer than the
+      // difference, the tokens before the outputs tail weigh < 2^-n in the
+      // final state already (every later segment lies between them and
+      // the end): the local state only feeds outputs, and its outputs tail
+      // (2^-localStatesOutputsDropLog2) suffices
+      // (LightningPrefillSpec::localStatesOutputsDropLog2).
+      const int64_t nOut = cfg.spec.localStatesOutputsDropLog2;
+      if (nOut > 0 && nOut < cfg.spec.localStatesDropLog2) {
+        SmallVector<int64_t> outTails = tailChunksPerHead(cfg, nOut), gaps;
+        for (auto [t, o] : llvm::zip(tails, outTails))
+          gaps.push_back(t >= all ? all : t - o);
+        Value nseg = arith::DivSIOp::create(g.b, g.loc, g.add(len, g.sub(segLen, g.idx(1))),
+                                            segLen);
+        Value lastChunks = g.div(g.sub(len, g.mul(g.sub(nseg, g.idx(1)), segLen)), cfg.C);
+        tail = g.select(g.slt(lastChunks, perHeadIndex(g, cfg, h, gaps)), tail,
+                        perHeadIndex(g, cfg, h, outTails));
+      }
+      r.c0 = g.maxS(g.sub(nch, tail), g.idx(0));
+    }
   }
   r.reads = g.sub(nch, r.c0);
   if (cfg.SP > 1) {

@@ -181,7 +181,14 @@ struct LocalRange {
     return g.mul(g.sub(reads, end), cfg.C);
   }
 };
-LocalRange localRangeOf(Gen &g, const Config &cfg, Value h, Value nch);
+/// `len`, `segLen`: the sequence's tokens and segment length (whether its
+/// last segment covers the outputs tail's margin).
+LocalRange localRangeOf(Gen &g, const Config &cfg, Value h, Value nch, Value len,
+                        Value segLen);
+/// Per head, the chunks of a tail that carries all but 2^-dropLog2 of the
+/// decay weight (plus one); maxTokens / C + 2 where none is shorter than the
+/// longest call or dropLog2 = 0.
+llvm::SmallVector<int64_t> tailChunksPerHead(const Config &cfg, int64_t dropLog2);
 
 /// A chunk kernel block: the dynamic shared memory's base address, the
 /// block's segment s, head h, sequence b and its rows; `part` (local states
@@ -228,7 +235,8 @@ struct StateSlots {
   /// where the block must wait. `h`, `segLen`: the block's head and its
   /// sequence's segment length (early plans).
   llvm::SmallVector<Value> loadIncoming(Gen &g, mlir::TypeRange types, const LoadFn &load,
-                                        Value h = {}, Value segLen = {}) const {
+                                        Value h = {}, Value segLen = {},
+                                        Value len = {}) const {
     if (!earlyFirst()) {
       awaitIncoming(g);
       auto [src, base] = incoming(g);
@@ -241,7 +249,7 @@ struct StateSlots {
     mlir::scf::YieldOp::create(g.b, g.loc, load(state, stateBase));
     g.b.setInsertionPointToStart(ifOp.elseBlock());
     awaitIncoming(g);
-    mlir::scf::YieldOp::create(g.b, g.loc, foldIncoming(g, load, h, segLen));
+    mlir::scf::YieldOp::create(g.b, g.loc, foldIncoming(g, load, h, segLen, len));
     return llvm::SmallVector<Value>(ifOp.getResults());
   }
   /// Segment s's incoming state from the sequence's incoming state S0 and
@@ -249,7 +257,7 @@ struct StateSlots {
   /// weighed by the decay over the tokens after it, as the scan would):
   ///   e^{-λ·s·len} S0 + Σ_{s' < s, p} e^{-λ·((s-1-s')·len + after(p))} L(s', p).
   llvm::SmallVector<Value> foldIncoming(Gen &g, const LoadFn &load, Value h,
-                                        Value segLen) const {
+                                        Value segLen, Value len) const {
     Value nlog2e = negLambdaLog2e(g, cfg, h);
     auto weight = [&](Value tokens) { return g.exp2(g.fmul(nlog2e, g.indexToF32(tokens))); };
     llvm::SmallVector<Value> acc = load(state, stateBase);
@@ -258,7 +266,7 @@ struct StateSlots {
       v = g.fmul(v, w0);
     LocalRange r;
     if (cfg.SP > 1)
-      r = localRangeOf(g, cfg, h, g.div(segLen, cfg.C)); // non-last: whole chunks
+      r = localRangeOf(g, cfg, h, g.div(segLen, cfg.C), len, segLen); // non-last: whole chunks
     for (int64_t s1 = 0; s1 + 1 < cfg.NS; ++s1)
       for (int64_t p = 0; p < cfg.SP; ++p) {
         Value cond = g.slt(g.idx(s1), s);

@@ -505,7 +505,7 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
     SmallVector<Value> partDecV;
     if (cfg.SP > 1) {
       Value nch = g.div(seg.segLen, cfg.C); // non-last segments are whole chunks
-      LocalRange r = localRangeOf(g, cfg, h, nch);
+      LocalRange r = localRangeOf(g, cfg, h, nch, seg.len, seg.segLen);
       parts = r.parts;
       for (int64_t p = 0; p < cfg.SP; ++p) {
         Value after = r.tokensAfterPart(g, cfg, p);
@@ -777,6 +777,11 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
     fail() << "localStatesParts = " << spec.localStatesParts
            << " must be 2..64 and at most localStatesSplitChunks ("
            << spec.localStatesSplitChunks << ")";
+    return failure();
+  }
+  if (spec.localStatesOutputsDropLog2 < 0) {
+    fail() << "localStatesOutputsDropLog2 = " << spec.localStatesOutputsDropLog2
+           << " must be >= 0 (0: local states from the localStatesDropLog2 tail)";
     return failure();
   }
   if (spec.localStatesDropLog2 < 0) {

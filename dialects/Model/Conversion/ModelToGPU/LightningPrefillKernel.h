@@ -99,6 +99,18 @@ struct LightningPrefillSpec {
   /// dropped. B1 H8 T512K on an H100: the local states read ~20% of K and V
   /// (docs/lightning-prefill.md, "State tail").
   int64_t localStatesDropLog2 = 64;
+  /// Where a local state reaches the final state only through later
+  /// segments whose tokens put everything before its outputs tail below
+  /// 2^-localStatesDropLog2 there (the sequence's last segment is at least
+  /// the difference of the two tails long), it feeds only outputs, which are
+  /// rounded to bf16: it then reads the tail that carries all but
+  /// 2^-localStatesOutputsDropLog2 of the decay weight. The dropped part of
+  /// an output is at most 2^-n_out · |q| · max |k_i v_j| over the dropped
+  /// tokens: below its bf16 rounding unless those k·v exceed the kept ones'
+  /// by 2^(n_out-9). The final state keeps the 2^-localStatesDropLog2 bound.
+  /// B1 H64 T32K: the slowest head's local state reads 112 instead of 201
+  /// chunks (docs/lightning-prefill.md, "State tail"). 0: off.
+  int64_t localStatesOutputsDropLog2 = 32;
   /// Local states in parts (0: one block per segment): where a segment's
   /// local state reads at least this many chunks (its tail, or the whole
   /// segment), localStatesParts blocks compute it, each a run of

@@ -100,6 +100,12 @@ struct TestLightningPrefillKernelPass
       llvm::cl::desc("local states start where the earlier tokens' decay "
                      "weights sum to at most 2^-n (0: every token, exact)"),
       llvm::cl::init(64)};
+  Option<int64_t> localStatesOutputsDrop{
+      *this, "local-states-outputs-drop-log2",
+      llvm::cl::desc("local states that only feed outputs (the final state weighs "
+                     "their dropped tokens below 2^-local-states-drop-log2 anyway) "
+                     "read the tail of 2^-n (0: off)"),
+      llvm::cl::init(32)};
   Option<int64_t> localStatesSplit{
       *this, "local-states-split-chunks",
       llvm::cl::desc("local states in parts where a segment's local state "
@@ -211,6 +217,7 @@ struct TestLightningPrefillKernelPass
                         : std::min<int64_t>(512, minSegment);
     spec.oneWaveSegmentTokens = oneWaveSegment;
     spec.localStatesDropLog2 = localStatesDrop;
+    spec.localStatesOutputsDropLog2 = localStatesOutputsDrop;
     spec.localStatesSplitChunks = localStatesSplit;
     spec.localStatesParts = localStatesParts;
     spec.chunk = chunk;
@@ -277,6 +284,7 @@ struct TestLightningPrefillKernelPass
        << " VS=" << plan.valueSlices << " silu=" << int(spec.siluInputs)
        << " hilo=" << int(spec.stateHiLo)
        << " tail_log2=" << spec.localStatesDropLog2
+       << " outputs_tail_log2=" << spec.localStatesOutputsDropLog2
        << " split_chunks=" << spec.localStatesSplitChunks
        << " parts=" << spec.localStatesParts
        << " max_batch=" << spec.maxBatch << " max_tokens=" << spec.maxTokens

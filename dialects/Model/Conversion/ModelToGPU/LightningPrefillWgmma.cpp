@@ -342,7 +342,8 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       return vals;
     };
     if (outputs)
-      sInit = slots.loadIncoming(g, SmallVector<Type>(nState, f32), loadState, h, seg.segLen);
+      sInit = slots.loadIncoming(g, SmallVector<Type>(nState, f32), loadState, h, seg.segLen,
+                                 seg.len);
     else
       sInit.assign(nState, g.f32c(0.0));
     if (outputs) {

@@ -643,6 +643,7 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
         .get("shortest_segment_tokens", spec.shortestSegmentTokens)
         .get("one_wave_segment_tokens", spec.oneWaveSegmentTokens)
         .get("local_states_drop_log2", spec.localStatesDropLog2)
+        .get("local_states_outputs_drop_log2", spec.localStatesOutputsDropLog2)
         .get("local_states_split_chunks", spec.localStatesSplitChunks)
         .get("local_states_parts", spec.localStatesParts)
         .get("wgmma", spec.wgmma)
@@ -673,6 +674,7 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
                         spec.maxTokens)(spec.chunk)(spec.warps)(spec.segments)(
                         spec.minSegmentTokens)(spec.shortestSegmentTokens)(
                         spec.oneWaveSegmentTokens)(spec.localStatesDropLog2)(
+                        spec.localStatesOutputsDropLog2)(
                         spec.localStatesSplitChunks)(spec.localStatesParts)(spec.wgmma)(spec.stages)(
                         spec.stateStages)(spec.valueSlices)(spec.stateHiLo)(spec.stateHiLoTailLog2)(
                         spec.earlyFirstSegment)(spec.segmentLeadTokens)(

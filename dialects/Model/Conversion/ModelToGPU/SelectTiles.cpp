@@ -72,6 +72,8 @@ struct TileSelector {
                                {"shortest_segment_tokens", spec.shortestSegmentTokens},
                                {"one_wave_segment_tokens", spec.oneWaveSegmentTokens},
                                {"local_states_drop_log2", spec.localStatesDropLog2},
+                               {"local_states_outputs_drop_log2",
+                                spec.localStatesOutputsDropLog2},
                                {"local_states_split_chunks", spec.localStatesSplitChunks},
                                {"local_states_parts", spec.localStatesParts},
                                {"wgmma", spec.wgmma},
