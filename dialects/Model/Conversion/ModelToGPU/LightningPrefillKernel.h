@@ -109,7 +109,7 @@ struct LightningPrefillSpec {
   /// tokens: below its bf16 rounding unless those k·v exceed the kept ones'
   /// by 2^(n_out-9). The final state keeps the 2^-localStatesDropLog2 bound.
   /// B1 H64 T32K: the slowest head's local state reads 112 instead of 201
-  /// chunks (docs/lightning-prefill.md, "State tail"). 0: off.
+  /// chunks (docs/lightning-prefill.md, "The outputs tail"). 0: off.
   int64_t localStatesOutputsDropLog2 = 32;
   /// Local states in parts (0: one block per segment): where a segment's
   /// local state reads at least this many chunks (its tail, or the whole
