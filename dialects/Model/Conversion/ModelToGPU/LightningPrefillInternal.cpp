@@ -182,8 +182,7 @@ LocalRange localRangeOf(Gen &g, const Config &cfg, Value h, Value nch, Value len
         SmallVector<int64_t> outTails = tailChunksPerHead(cfg, nOut), gaps;
         for (auto [t, o] : llvm::zip(tails, outTails))
           gaps.push_back(t >= all ? all : t - o);
-        Value nseg = arith::DivSIOp::create(g.b, g.loc, g.add(len, g.sub(segLen, g.idx(1))),
-                                            segLen);
+        Value nseg = segmentCount(g, len, segLen);
         Value lastChunks = g.div(g.sub(len, g.mul(g.sub(nseg, g.idx(1)), segLen)), cfg.C);
         tail = g.select(g.slt(lastChunks, perHeadIndex(g, cfg, h, gaps)), tail,
                         perHeadIndex(g, cfg, h, outTails));

@@ -85,6 +85,12 @@ inline mlir::Value perHeadIndex(Gen &g, const Config &cfg, Value h,
 struct Segment {
   Value start, len, segLen, segStart, segEnd;
 };
+/// The segments of a sequence of `len` tokens cut into `segLen`-token
+/// segments: cdiv(len, segLen) (segLen is dynamic).
+inline Value segmentCount(Gen &g, Value len, Value segLen) {
+  return mlir::arith::DivSIOp::create(g.b, g.loc, g.add(len, g.sub(segLen, g.idx(1))),
+                                      segLen);
+}
 /// Sequence `bIdx`'s rows and segment `s` of it. `batch` (the grid extent
 /// over sequences) gives the call's total tokens cu[batch].
 inline Segment segmentOf(Gen &g, const Config &cfg, Value cu, Value bIdx, Value s,

@@ -488,8 +488,7 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
   Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
   Value batch = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::y);
   Segment seg = segmentOf(g, cfg, cu, bIdx, g.idx(0), batch);
-  Value nseg = arith::DivSIOp::create( // cdiv(len, segLen)
-      b, loc, g.add(seg.len, g.sub(seg.segLen, g.idx(1))), seg.segLen);
+  Value nseg = segmentCount(g, seg.len, seg.segLen);
   Value slot = g.add(g.mul(bIdx, H), h);
   Value off = g.mul(g.add(g.mul(part, threads), tid), 4);
   Value stateIdx = g.add(g.mul(slot, D * D), off);

@@ -5,7 +5,8 @@
 // attribute `mm01.lightning_prefill` (a string the MLIR-free GPU test parses
 // after gpu-module-to-binary):
 //
-//   "H=8 D=128 NS=32 silu=1 hilo=1 tail_log2=64 split_chunks=16 max_batch=.. max_tokens=.. q=TS,HS k=TS,HS v=TS,HS
+//   "H=8 D=128 NS=32 silu=1 hilo=1 tail_log2=64 outputs_tail_log2=32 split_chunks=16 parts=2
+//    max_batch=.. max_tokens=.. q=TS,HS k=TS,HS v=TS,HS
 //    out=TS,HS workspace=EXPR [hilo_tail=N early_first=1 segment_lead=N
 //    long_call_tokens=N] decay=λ0,λ1,..;kernel NAME grid=X,Y,Z block=N
 //    smem=BYTES params=a,b,..[ overlap=1];kernel ..."  (overlap=1: launched to
