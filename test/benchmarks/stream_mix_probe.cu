@@ -14,13 +14,12 @@
 // Prints per launch shape (blocks per SM x threads) GB/s counted as bytes
 // read plus bytes written, median of 21 runs after 3.
 #include "cuda_check.h"
+#include "event_timer.h"
 
 #include <cuda_runtime.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <vector>
 
 // o = a (one read, one write per element).
 __global__ void copyStream(const int4 *__restrict__ a, int4 *__restrict__ o, size_t n) {
@@ -66,26 +65,8 @@ int main(int argc, char **argv) {
   cudaDeviceProp prop;
   CHECK(cudaGetDeviceProperties(&prop, 0));
   const int sms = prop.multiProcessorCount;
-  cudaEvent_t e0, e1;
-  CHECK(cudaEventCreate(&e0));
-  CHECK(cudaEventCreate(&e1));
-  auto median = [&](auto launch) {
-    for (int i = 0; i < 3; ++i)
-      launch();
-    std::vector<float> t;
-    for (int i = 0; i < 21; ++i) {
-      CHECK(cudaEventRecord(e0));
-      launch();
-      CHECK(cudaEventRecord(e1));
-      CHECK(cudaEventSynchronize(e1));
-      float ms;
-      CHECK(cudaEventElapsedTime(&ms, e0, e1));
-      t.push_back(ms);
-    }
-    CHECK(cudaGetLastError());
-    std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
-  };
+  EventTimer timer;
+  auto median = [&](auto launch) { return timer.median(launch); };
   auto gbps = [](double moved, float ms) { return moved / (ms * 1e-3) / 1e9; };
   std::printf("device %s, %d SMs, %zu MiB per tensor\n", prop.name, sms, mib);
   for (int perSM : {2, 4, 8})
