@@ -12,7 +12,10 @@ kernel family of the same plan, e.g. _wg for wgmma=1), e.g.
   mm01-opt /dev/null "--mm01-test-lightning-prefill-kernel=heads=64 dim=128
       max-batch=1 max-tokens=32768 segments=2"
       "--mm01-gpu-kernel-codegen=format=bin" -o DIR/b_h64_d128_s2.bin.mlir
-With --overlap-ab every variant also runs with the launcher's --no-overlap
+With --rounds N every variant is timed N times, a round of all variants
+after another, and each one's median and range are printed: differences of
+a few percent need that (one H200 timed the same cubin 0.570 and 0.584 ms
+within one sweep). With --overlap-ab every variant also runs with the launcher's --no-overlap
 (the scan and outputs kernels launched plainly instead of overlapping the
 kernel before them): what programmatic dependent launch gives.
 Every variant runs on the same inputs; their outputs and final states must
@@ -47,7 +50,13 @@ def main():
                     help="more shapes, comma-separated H:LEN[+LEN...] (e.g. 8:8192,8:2048+6000)")
     ap.add_argument("--overlap-ab", action="store_true",
                     help="also time each variant with the launcher's --no-overlap")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="time every variant this many times, one round of all variants "
+                         "after another (A B C A B C ...: drift over the run spreads over "
+                         "all of them), and print each one's median and range")
     args = ap.parse_args()
+    if args.rounds < 1:
+        ap.error(f"--rounds {args.rounds}: expected at least 1")
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(args.work, exist_ok=True)
     dev = torch.cuda.get_device_name()
@@ -85,9 +94,10 @@ def main():
         del qkv, s0
         nbytes = 4 * T * H * D * 2 + 2 * B * H * D * D * 4  # q, k, v read, o written; state in and out
         first = None
-        runs = [(v, overlap) for v in sorted(variants[H])
+        runs = [(v, overlap, rnd) for rnd in range(args.rounds) for v in sorted(variants[H])
                 for overlap in ([True, False] if args.overlap_ab else [True])]
-        for (ns, mn, sh, tag, cubin), overlap in runs:
+        times = {}
+        for (ns, mn, sh, tag, cubin), overlap, rnd in runs:
             cmd = [args.launcher, "--io", f"{d}:{B}", cubin] + ([] if overlap else ["--no-overlap"])
             p = subprocess.run(cmd, capture_output=True, text=True)
             r = next((json.loads(l[7:]) for l in p.stdout.splitlines() if l.startswith("RESULT ")), None)
@@ -107,10 +117,11 @@ def main():
             rec = {"op": "lightning_prefill_split", "shape": name, "heads": H, "lens": lens,
                    "segments": ns, "min_segment_tokens": mn, "shortest_segment_tokens": sh,
                    "kernels": tag or "mma.sync", "overlap": overlap,
-                   "device": dev, "ours_ms": r["ms"], "kernel_ms": r.get("kernel_ms", []),
+                   "round": rnd, "device": dev, "ours_ms": r["ms"], "kernel_ms": r.get("kernel_ms", []),
                    "effective_gbps": gbps, "copy_gbps": cg, "o_vs_first_max_rel": do,
                    "state_vs_first_max_rel": ds}
             records.append(rec)
+            times.setdefault((ns, mn, sh, tag, overlap), []).append(r["ms"])
             print(f"{name:18s} NS={ns:3d} min={mn:5d} shortest={sh:5d} {tag or 'mma':4s} "
                   f"{'pdl' if overlap else 'plain':5s} {r['ms']:8.3f} ms  {gbps:7.0f} GB/s  "
                   f"{100 * gbps / cg:4.0f}% copy   o/first {do:.1e}  state/first {ds:.1e}  kernels "
@@ -126,6 +137,11 @@ def main():
             if do > 2e-2 or ds > state_tol:
                 print(f"MISMATCH: {name} {tag or 'mma'} against the first variant", flush=True)
                 mismatches.append(f"{name} {tag or 'mma'}")
+        if args.rounds > 1:
+            for (ns, mn, sh, tag, overlap), ts in times.items():
+                print(f"{name:18s} NS={ns:3d} min={mn:5d} shortest={sh:5d} {tag or 'mma':4s} "
+                      f"{'pdl' if overlap else 'plain':5s} median {float(np.median(ts)):8.3f} ms  "
+                      f"range {min(ts):.3f}-{max(ts):.3f} over {len(ts)} rounds", flush=True)
     with open(os.path.join(args.out, "split-sweep.json"), "w") as f:
         json.dump(records, f, indent=1)
     if mismatches:
