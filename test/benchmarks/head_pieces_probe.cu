@@ -48,7 +48,7 @@ struct Addr {
 template <Layout L>
 __device__ Addr addrOf(int i, size_t t, int h, int H, int x, int segLen) {
   if constexpr (L == Layout::Linear) {
-    // Block x's own regions: o's, then q's, k's, v's one after another.
+    // Block x's own regions: its q, k, v one after another in `a`, its o.
     const size_t j = (t % segLen) * kPiece + i, n = size_t(segLen) * kPiece;
     const size_t in = size_t(x) * 3 * n;
     return {in + j, in + n + j, in + 2 * n + j, size_t(x) * n + j};
@@ -65,7 +65,7 @@ __device__ Addr addrOf(int i, size_t t, int h, int H, int x, int segLen) {
 
 // Block x: head x % H (adjacent heads adjacent in x, so in one cluster),
 // segment x / H; `segLen` tokens a segment. Separate q, k, v come from
-// three tensors (b, c); the others from one (a).
+// three tensors (a, b, c); the other layouts read all three from a.
 template <Layout L, int Cluster>
 __global__ void __launch_bounds__(kThreads)
     headPieces(const int4 *__restrict__ a, const int4 *__restrict__ b,

@@ -22,23 +22,16 @@
 // Built with the tree as build/test/gpu/single_read_probe (nvcc -O3
 // -std=c++17 -arch=sm_90a); run on an sm_90 GPU:
 //   single_read_probe [T ...]            (default 32768 131072 524288)
+#include "cuda_check.h"
+#include "event_timer.h"
+
 #include <cuda_runtime.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 
-#define CK(x)                                                                  \
-  do {                                                                         \
-    cudaError_t e = (x);                                                       \
-    if (e != cudaSuccess) {                                                    \
-      std::fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__,                  \
-                   cudaGetErrorString(e));                                     \
-      std::exit(1);                                                            \
-    }                                                                          \
-  } while (0)
 
 constexpr int kD = 128;
 constexpr int kThreads = 256;
@@ -199,26 +192,6 @@ __global__ void __launch_bounds__(kThreads) singleRead(Buffers b, int L, int nse
   }
 }
 
-template <typename F> float timeMs(F launch, int reps = 20) {
-  cudaEvent_t e0, e1;
-  CK(cudaEventCreate(&e0));
-  CK(cudaEventCreate(&e1));
-  launch();
-  CK(cudaDeviceSynchronize());
-  std::vector<float> ts;
-  for (int r = 0; r < reps; ++r) {
-    CK(cudaEventRecord(e0));
-    launch();
-    CK(cudaEventRecord(e1));
-    CK(cudaEventSynchronize(e1));
-    float ms;
-    CK(cudaEventElapsedTime(&ms, e0, e1));
-    ts.push_back(ms);
-  }
-  std::sort(ts.begin(), ts.end());
-  return ts[ts.size() / 2];
-}
-
 int main(int argc, char **argv) {
   std::vector<int> Ts;
   for (int i = 1; i < argc; ++i)
@@ -226,24 +199,25 @@ int main(int argc, char **argv) {
   if (Ts.empty())
     Ts = {32768, 131072, 524288};
   const int H = 8;
+  EventTimer timer;
   cudaDeviceProp prop;
-  CK(cudaGetDeviceProperties(&prop, 0));
+  CHECK(cudaGetDeviceProperties(&prop, 0));
   std::printf("device: %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount,
               prop.l2CacheSize >> 20);
   for (int T : Ts) {
     size_t rows = size_t(T) * H, bytes = rows * kRowVecs * 16;
     uint4 *q, *k, *v, *o;
-    CK(cudaMalloc(&q, bytes));
-    CK(cudaMalloc(&k, bytes));
-    CK(cudaMalloc(&v, bytes));
-    CK(cudaMalloc(&o, bytes));
-    CK(cudaMemset(q, 1, bytes));
-    CK(cudaMemset(k, 2, bytes));
-    CK(cudaMemset(v, 3, bytes));
+    CHECK(cudaMalloc(&q, bytes));
+    CHECK(cudaMalloc(&k, bytes));
+    CHECK(cudaMalloc(&v, bytes));
+    CHECK(cudaMalloc(&o, bytes));
+    CHECK(cudaMemset(q, 1, bytes));
+    CHECK(cudaMemset(k, 2, bytes));
+    CHECK(cudaMemset(v, 3, bytes));
     uint32_t *sink;
-    CK(cudaMalloc(&sink, 4));
+    CHECK(cudaMalloc(&sink, 4));
     double must = 4.0 * bytes; // Q, K, V read, O written
-    float copyMs = timeMs([&] { CK(cudaMemcpyAsync(o, q, bytes, cudaMemcpyDeviceToDevice)); });
+    float copyMs = timer.median([&] { CHECK(cudaMemcpyAsync(o, q, bytes, cudaMemcpyDeviceToDevice)); });
     double copyGBs = 2.0 * bytes / (copyMs * 1e-3) / 1e9;
     std::printf("T=%d H=%d: Q/K/V/O %.0f MB each; copy %.0f GB/s\n", T, H, bytes / 1e6,
                 copyGBs);
@@ -256,14 +230,14 @@ int main(int argc, char **argv) {
     // Occupancy of the generated kernels: one outputs block per SM (214 KB
     // of shared memory), two local-states blocks.
     const int smemOne = 200 * 1024, smemTwo = 100 * 1024;
-    CK(cudaFuncSetAttribute(readKV, cudaFuncAttributeMaxDynamicSharedMemorySize, smemTwo));
-    CK(cudaFuncSetAttribute(readQKVwriteO, cudaFuncAttributeMaxDynamicSharedMemorySize, smemOne));
-    CK(cudaFuncSetAttribute(singleRead<false>, cudaFuncAttributeMaxDynamicSharedMemorySize, smemOne));
-    CK(cudaFuncSetAttribute(singleRead<true>, cudaFuncAttributeMaxDynamicSharedMemorySize, smemOne));
+    CHECK(cudaFuncSetAttribute(readKV, cudaFuncAttributeMaxDynamicSharedMemorySize, smemTwo));
+    CHECK(cudaFuncSetAttribute(readQKVwriteO, cudaFuncAttributeMaxDynamicSharedMemorySize, smemOne));
+    CHECK(cudaFuncSetAttribute(singleRead<false>, cudaFuncAttributeMaxDynamicSharedMemorySize, smemOne));
+    CHECK(cudaFuncSetAttribute(singleRead<true>, cudaFuncAttributeMaxDynamicSharedMemorySize, smemOne));
     int nsplit = 33;
     while (T % nsplit)
       --nsplit;
-    report("two-pass (K,V; then Q,K,V,O)", timeMs([&] {
+    report("two-pass (K,V; then Q,K,V,O)", timer.median([&] {
              readKV<<<dim3(nsplit, H), kThreads, smemTwo>>>(b, sink);
              readQKVwriteO<<<dim3(nsplit, H), kThreads, smemOne>>>(b);
            }));
@@ -272,14 +246,14 @@ int main(int argc, char **argv) {
         continue;
       int nseg = T / L;
       size_t stateBytes = size_t(H) * nseg * kStateVecs * sizeof(float4);
-      CK(cudaMalloc(&b.agg, stateBytes));
-      CK(cudaMalloc(&b.pre, stateBytes));
-      CK(cudaMalloc(&b.flagA, size_t(H) * nseg * sizeof(int)));
-      CK(cudaMalloc(&b.flagP, size_t(H) * nseg * sizeof(int)));
+      CHECK(cudaMalloc(&b.agg, stateBytes));
+      CHECK(cudaMalloc(&b.pre, stateBytes));
+      CHECK(cudaMalloc(&b.flagA, size_t(H) * nseg * sizeof(int)));
+      CHECK(cudaMalloc(&b.flagP, size_t(H) * nseg * sizeof(int)));
       for (int el = 0; el < 2; ++el) {
         auto run = [&] {
-          CK(cudaMemsetAsync(b.flagA, 0, size_t(H) * nseg * sizeof(int)));
-          CK(cudaMemsetAsync(b.flagP, 0, size_t(H) * nseg * sizeof(int)));
+          CHECK(cudaMemsetAsync(b.flagA, 0, size_t(H) * nseg * sizeof(int)));
+          CHECK(cudaMemsetAsync(b.flagP, 0, size_t(H) * nseg * sizeof(int)));
           if (el)
             singleRead<true><<<H + H * nseg, kThreads, smemOne>>>(b, L, nseg);
           else
@@ -287,19 +261,19 @@ int main(int argc, char **argv) {
         };
         char name[64];
         std::snprintf(name, sizeof name, "single-read L=%d%s", L, el ? " evict-last" : "");
-        report(name, timeMs(run));
-        CK(cudaGetLastError());
+        report(name, timer.median(run));
+        CHECK(cudaGetLastError());
       }
-      CK(cudaFree(b.agg));
-      CK(cudaFree(b.pre));
-      CK(cudaFree(b.flagA));
-      CK(cudaFree(b.flagP));
+      CHECK(cudaFree(b.agg));
+      CHECK(cudaFree(b.pre));
+      CHECK(cudaFree(b.flagA));
+      CHECK(cudaFree(b.flagP));
     }
-    CK(cudaFree(q));
-    CK(cudaFree(k));
-    CK(cudaFree(v));
-    CK(cudaFree(o));
-    CK(cudaFree(sink));
+    CHECK(cudaFree(q));
+    CHECK(cudaFree(k));
+    CHECK(cudaFree(v));
+    CHECK(cudaFree(o));
+    CHECK(cudaFree(sink));
   }
   return 0;
 }
