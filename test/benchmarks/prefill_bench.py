@@ -224,6 +224,8 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     t0 = time.time()
     import triton
+    import peer_autotune
+    peer_autotune.disable_disk_cache()
     import fla
     from fla.ops.simple_gla import chunk_simple_gla
     try:
@@ -285,6 +287,8 @@ def main():
         def fla_call():
             return chunk_simple_gla(qc, kc, vc, g_gamma=gg, scale=1.0, initial_state=s0,
                                     output_final_state=True, cu_seqlens=cu_l)
+        # Configs tuned for this shape (peer_autotune.py: fla's keys omit T, H).
+        retuned = peer_autotune.reset()
         o_fla, s_fla = fla_call()
         err = {"o_ours_vs_ref64": errs(o_ours, o_ref), "state_ours_vs_ref64": errs(s_ours, s_ref),
                "o_fla_vs_ref64": errs(o_fla[0], o_ref), "state_fla_vs_ref64": errs(s_fla, s_ref),
@@ -327,7 +331,7 @@ def main():
                "shape": {"B": B, "T": T, "lens": lens if B > 1 else None, "H": H, "D": D, "act": "bf16", "state": "f32"},
                "device": dev, "impl": f"mm01 generated (chunk 64, wgmma, cp.async ring; NS={r['NS'] if r else '?'}, VS={r.get('VS', 1) if r else '?'}, local states from the 2^-{r.get('tail_log2', 0) if r else '?'} tail (0: every token), in {r.get('parts', 2) if r else '?'} parts from {r.get('split_chunks', 0) if r else '?'} chunks (0: never); state update hi + lo {hilo_note(r)})",
                "ours_ms": ours_ms, "ours_kernel_ms": r["kernel_ms"] if r else None,
-               "peer_ms": peer, "bytes_must_move": nbytes,
+               "peer_ms": peer, "peer_autotuners_reset": retuned, "bytes_must_move": nbytes,
                "effective_gbps": nbytes / (ours_ms * 1e-3) / 1e9 if ours_ms else None,
                "copy_gbps": cg, "tflops": flops / (ours_ms * 1e-3) / 1e12 if ours_ms else None,
                "peer_effective_gbps": {kk: nbytes / (t * 1e-3) / 1e9 for kk, t in peer.items()},
@@ -357,6 +361,7 @@ def write_outputs(args, records, dev, cg, la_note):
     meta = {"device": dev, "date": date, "torch": torch.__version__, "triton": triton.__version__,
             "fla": getattr(fla, "__version__", "?"), "lightning_attn": la_note, "copy_gbps": cg,
             "timing": "CUDA events; ours: the whole kernel sequence (back-to-back; _scan and _out with programmatic dependent launch; 3 warm-up, median of 15 batches); peers: 2 warm-up, median of 3-7",
+            "peer_autotune": "per shape: the peers' Triton autotuners are reset before each shape's first call, without Triton's on-disk autotune cache (test/benchmarks/peer_autotune.py)",
             "bytes_must_move": "4*T*H*D*2 (q,k,v read, o written; bf16) + 2*B*H*D*D*4 (state r+w)",
             "flops": "4*D*(64+D) per token and head",
             "errors": "norm_rel = ||a-b||/||b||, max_rel = max|a-b|/max|b| vs a float64 chunked reference"}
@@ -371,6 +376,7 @@ def write_outputs(args, records, dev, cg, la_note):
              f"Copy bandwidth (1 GiB DtoD, read+write): {cg:.0f} GB/s. D=128, bf16 q/k/v/o, f32 state carried in, "
              "λ_h = 2^(-8(h+1)/H). Times in ms (median). GB/s on the bytes that must move; ×: peer time / ours. "
              "fla graph: fla's calls replayed from a CUDA graph (its device time, no Python/launch overhead). "
+             "Peers' Triton configs tuned per shape (test/benchmarks/peer_autotune.py). "
              "Errors: max|a−b|/max|b| vs a float64 reference. "
              "Ours: the state update's decayed operand as bf16 hi + lo where the update reaches the returned state "
              "with weight above 2^-12, rounded to bf16 once before (the default, lightning-state-update=hilo-tail; "
