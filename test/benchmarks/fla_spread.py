@@ -8,7 +8,10 @@ for the shape (eager and CUDA-graph replay, as prefill_bench.py does) and
 print the configs its autotuned kernels chose. The spread of fla's time
 across H200 runs (1.46-1.94 ms graph, 1.62-2.35 eager at B1 H64 T32K) is
 either the machines' or fla's autotuner's; this tells them apart on one
-machine.
+machine. (Its answer, docs/benchmarks/fla-spread-h200-2026-11-28z.md: the
+same configs in every process. The spread came from full benchmark runs
+that reused the configs tuned at their first shape, which
+peer_autotune.py now prevents.)
 """
 import argparse
 import json
