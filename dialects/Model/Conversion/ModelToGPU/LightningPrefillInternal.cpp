@@ -142,9 +142,13 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu, Value
   return blk;
 }
 
+/// The tail length (chunks) that stands for "every token": more chunks than
+/// the longest call has.
+static int64_t wholeSequenceTail(const Config &cfg) { return cfg.spec.maxTokens / cfg.C + 2; }
+
 SmallVector<int64_t> tailChunksPerHead(const Config &cfg, int64_t dropLog2) {
   const double n = double(dropLog2);
-  const int64_t all = cfg.spec.maxTokens / cfg.C + 2;
+  const int64_t all = wholeSequenceTail(cfg);
   SmallVector<int64_t> tails;
   for (int64_t i = 0; i < cfg.H; ++i) {
     double lambda = cfg.spec.decay[i];
@@ -167,7 +171,7 @@ LocalRange localRangeOf(Gen &g, const Config &cfg, Value h, Value nch, Value len
     // weight (LightningPrefillSpec::localStatesDropLog2): a select chain
     // over the heads' compile-time chunk counts; none where no tail is
     // shorter than the longest call.
-    const int64_t all = cfg.spec.maxTokens / cfg.C + 2;
+    const int64_t all = wholeSequenceTail(cfg);
     SmallVector<int64_t> tails = tailChunksPerHead(cfg, cfg.spec.localStatesDropLog2);
     if (llvm::any_of(tails, [&](int64_t t) { return t < all; })) {
       Value tail = perHeadIndex(g, cfg, h, tails);
