@@ -18,11 +18,18 @@ Our second row ("bf16state", if b_h{H}_d128_bf16state.bin.mlir is in the
 bindir): the same kernels with the state update's decayed V rounded to bf16
 once instead of split into bf16 hi + lo (fewer tensor-core ops, fla-grade
 state accuracy).
-Timing: CUDA events, warm-up, median; fla also replayed from a CUDA graph
-("fla graph": its device time without Python and launch overhead, which moved
-its eager time by up to 2x between runs). Bytes that must move: Q, K, V read + O
-written (bf16) + state read and written (f32). FLOPs: 4·D·(C+D) per token and
-head at C = 64 (QK^T, PV, QS, K^T V; the masked half counted).
+Timing: CUDA events, warm-up, median, every implementation timed the same two
+ways: per call over batches of back-to-back calls (the launcher's batches for
+ours: 20, 10 or 3 calls by T; the headline "× fla"), and one call at a time,
+synchronised after each ("per call": what a caller who waits for each result
+sees, host launch overhead included; for fla its Python and Triton launches,
+which moved its time by up to 2x between runs). fla is also replayed from a
+CUDA graph ("fla graph": its device time). Records before
+prefill-h200-2026-11-28-same-timing compared ours back-to-back with fla per
+call, which credited us with fla's host overhead. The PyTorch block loop is
+timed per call only. Bytes that must move: Q, K, V read + O written (bf16)
++ state read and written (f32). FLOPs: 4·D·(C+D) per token and head at
+C = 64 (QK^T, PV, QS, K^T V; the masked half counted).
 --replot RUN.json redraws a run's PNG from its JSON (no torch, no GPU).
 """
 import argparse
@@ -79,17 +86,48 @@ def copy_gbps(nbytes=1 << 30, reps=20):
     return 2 * nbytes / (times[len(times) // 2] * 1e-3) / 1e9
 
 
-def time_fn(fn, warm=2, reps=7):
+def calls_per_batch(T):
+    """The launcher's batch of back-to-back calls (lightning_prefill_launcher.cpp)."""
+    return 3 if T >= 1 << 18 else 10 if T >= 1 << 15 else 20
+
+
+def time_back_to_back(fn, calls, batches=15, warm=3):
+    """Median ms per call over `batches` batches of `calls` back-to-back calls,
+    as the launcher times ours: the host enqueues while the GPU runs."""
     for _ in range(warm):
         fn()
     torch.cuda.synchronize()
     ts = []
-    for _ in range(reps):
+    for _ in range(batches):
         e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        e0.record(); fn(); e1.record(); e1.synchronize()
-        ts.append(e0.elapsed_time(e1))
+        e0.record()
+        for _ in range(calls):
+            fn()
+        e1.record(); e1.synchronize()
+        ts.append(e0.elapsed_time(e1) / calls)
     ts.sort()
     return ts[len(ts) // 2]
+
+
+def time_fn(fn, warm=2, reps=7):
+    """Median ms of single calls, synchronised after each."""
+    return time_back_to_back(fn, 1, batches=reps, warm=warm)
+
+
+# Peers timed one call at a time: compared with ours timed the same way.
+PER_CALL_PEERS = ("fla_chunk_simple_gla_per_call", "pytorch_block_loop")
+
+
+def speedups(peer, r):
+    """peer ms / ours ms, each pair timed the same way (None without ours)."""
+    if not r:
+        return None
+    out = {}
+    for kk, t in peer.items():
+        ours = r.get("ms_per_call") if kk in PER_CALL_PEERS else r.get("ms")
+        if ours:
+            out[kk] = t / ours
+    return out
 
 
 def time_graph(fn, reps=7, per_replay=4):
@@ -182,7 +220,8 @@ def write_plot(records, dev, stem):
             ax.loglog(T, [r["ours_ms"] for r in b1], "o-", label="mm01 (ours)")
             if all(r.get("ours_bf16state_ms") for r in b1):
                 ax.loglog(T, [r["ours_bf16state_ms"] for r in b1], "o:", label="mm01 (ours, bf16 state update)")
-            for kk in ("fla_chunk_simple_gla", "fla_chunk_simple_gla_cudagraph", "lightning_attn", "pytorch_block_loop"):
+            for kk in ("fla_chunk_simple_gla", "fla_chunk_simple_gla_per_call", "fla_chunk_simple_gla_cudagraph",
+                       "lightning_attn", "pytorch_block_loop"):
                 pts = [(r["shape"]["T"], r["peer_ms"][kk]) for r in b1 if kk in r["peer_ms"]]
                 if pts:
                     ax.loglog(*zip(*pts), "s--", label=kk)
@@ -298,10 +337,13 @@ def main():
             err["state_ours_bf16state_vs_ref64"] = errs(s_ours2, s_ref)
         del o_fla, s_fla
         reps = 3 if T >= 131072 else 7
-        peer = {"fla_chunk_simple_gla": time_fn(fla_call, reps=reps)}
-        # fla's eager time includes its Python and Triton launch overhead
-        # and moved by 2x between runs at T = 32K; its CUDA-graph replay is
-        # the device time (a capture failure is logged, the row kept).
+        calls = r["calls_per_batch"] if r else calls_per_batch(T)
+        peer = {"fla_chunk_simple_gla": time_back_to_back(fla_call, calls),
+                "fla_chunk_simple_gla_per_call": time_fn(fla_call, warm=2, reps=21)}
+        # One call at a time, fla's time includes its Python and Triton
+        # launch overhead, which moved it by 2x between runs at T = 32K;
+        # its CUDA-graph replay is the device time (a capture failure is
+        # logged, the row kept).
         try:
             peer["fla_chunk_simple_gla_cudagraph"] = time_graph(fla_call, reps=reps,
                                                                 per_replay=1 if T >= 131072 else 4)
@@ -312,7 +354,7 @@ def main():
             ql, kl, vl = (x.permute(1, 0, 2).unsqueeze(0).contiguous() for x in (q, k, v))
             sl = lam.float().cuda().view(H, 1, 1)
             try:
-                peer["lightning_attn"] = time_fn(lambda: lightning_attn_func(ql, kl, vl, sl), reps=reps)
+                peer["lightning_attn"] = time_back_to_back(lambda: lightning_attn_func(ql, kl, vl, sl), calls)
                 if T <= 32768:
                     o_la = lightning_attn_func(ql, kl, vl, sl)[0].permute(1, 0, 2)
                     o_ref0, _ = ref64(q, k, v, torch.zeros_like(s0[0]), lam)
@@ -327,19 +369,22 @@ def main():
         nbytes = 4 * T * H * D * 2 + 2 * B * H * D * D * 4
         flops = 4 * D * (64 + D) * T * H
         ours_ms = r["ms"] if r else None
+        ours_per_call_ms = r.get("ms_per_call") if r else None
         rec = {"op": "lightning_prefill", "name": name,
                "shape": {"B": B, "T": T, "lens": lens if B > 1 else None, "H": H, "D": D, "act": "bf16", "state": "f32"},
                "device": dev, "impl": f"mm01 generated (chunk 64, wgmma, cp.async ring; NS={r['NS'] if r else '?'}, VS={r.get('VS', 1) if r else '?'}, local states from the 2^-{r.get('tail_log2', 0) if r else '?'} tail (0: every token), in {r.get('parts', 2) if r else '?'} parts from {r.get('split_chunks', 0) if r else '?'} chunks (0: never); state update hi + lo {hilo_note(r)})",
-               "ours_ms": ours_ms, "ours_kernel_ms": r["kernel_ms"] if r else None,
+               "ours_ms": ours_ms, "ours_per_call_ms": ours_per_call_ms,
+               "ours_kernel_ms": r["kernel_ms"] if r else None,
                "peer_ms": peer, "peer_autotuners_reset": retuned, "bytes_must_move": nbytes,
                "effective_gbps": nbytes / (ours_ms * 1e-3) / 1e9 if ours_ms else None,
                "copy_gbps": cg, "tflops": flops / (ours_ms * 1e-3) / 1e12 if ours_ms else None,
                "peer_effective_gbps": {kk: nbytes / (t * 1e-3) / 1e9 for kk, t in peer.items()},
-               "speedup": {kk: t / ours_ms for kk, t in peer.items()} if ours_ms else None,
+               "speedup": speedups(peer, r),
                "ours_bf16state_ms": r2["ms"] if r2 else None,
+               "ours_bf16state_per_call_ms": r2.get("ms_per_call") if r2 else None,
                "ours_bf16state_kernel_ms": r2["kernel_ms"] if r2 else None,
                "effective_gbps_bf16state": nbytes / (r2["ms"] * 1e-3) / 1e9 if r2 else None,
-               "speedup_bf16state": {kk: t / r2["ms"] for kk, t in peer.items()} if r2 else None,
+               "speedup_bf16state": speedups(peer, r2),
                "errors": err,
                "max_rel_err": {"ours_o": err["o_ours_vs_ref64"]["max_rel"], "ours_state": err["state_ours_vs_ref64"]["max_rel"],
                                "fla_o": err["o_fla_vs_ref64"]["max_rel"], "fla_state": err["state_fla_vs_ref64"]["max_rel"]}}
@@ -360,7 +405,13 @@ def write_outputs(args, records, dev, cg, la_note):
     tag = re.sub(r"[^a-z0-9]+", "-", dev.lower().replace("nvidia", "")).strip("-")
     meta = {"device": dev, "date": date, "torch": torch.__version__, "triton": triton.__version__,
             "fla": getattr(fla, "__version__", "?"), "lightning_attn": la_note, "copy_gbps": cg,
-            "timing": "CUDA events; ours: the whole kernel sequence (back-to-back; _scan and _out with programmatic dependent launch; 3 warm-up, median of 15 batches); peers: 2 warm-up, median of 3-7",
+            "timing": "CUDA events; ours: the whole kernel sequence (_scan and _out with programmatic dependent launch). "
+                      "ours_ms, fla_chunk_simple_gla, lightning_attn: ms per call over batches of back-to-back calls "
+                      "(20 / 10 / 3 calls below 32K / below 256K / from 256K tokens; 3 warm-up, median of 15 batches). "
+                      "ours_per_call_ms, fla_chunk_simple_gla_per_call, pytorch_block_loop: one call at a time, "
+                      "synchronised after each (2 warm-up, median of 21; the loop 1 and 3). "
+                      "fla_chunk_simple_gla_cudagraph: replays of a captured graph (median of 3-7). "
+                      "speedup: each peer time over ours timed the same way (the graph over back-to-back).",
             "peer_autotune": "per shape: the peers' Triton autotuners are reset before each shape's first call, without Triton's on-disk autotune cache (test/benchmarks/peer_autotune.py)",
             "bytes_must_move": "4*T*H*D*2 (q,k,v read, o written; bf16) + 2*B*H*D*D*4 (state r+w)",
             "flops": "4*D*(64+D) per token and head",
@@ -374,7 +425,9 @@ def write_outputs(args, records, dev, cg, la_note):
     lines = [f"# Lightning prefill: mm01 vs peers — {dev}, {date}", "",
              f"torch {torch.__version__}, triton {triton.__version__}, fla {meta['fla']}; {la_note}. "
              f"Copy bandwidth (1 GiB DtoD, read+write): {cg:.0f} GB/s. D=128, bf16 q/k/v/o, f32 state carried in, "
-             "λ_h = 2^(-8(h+1)/H). Times in ms (median). GB/s on the bytes that must move; ×: peer time / ours. "
+             "λ_h = 2^(-8(h+1)/H). Times in ms (median). GB/s on the bytes that must move; ×: peer time / ours, "
+             "each pair timed the same way: back-to-back calls (ours, fla, lightning-attn), one call at a time "
+             "synchronised after each (\"per call\"; the torch loop), fla graph against ours back-to-back. "
              "fla graph: fla's calls replayed from a CUDA graph (its device time, no Python/launch overhead). "
              "Peers' Triton configs tuned per shape (test/benchmarks/peer_autotune.py). "
              "Errors: max|a−b|/max|b| vs a float64 reference. "
@@ -383,19 +436,24 @@ def write_outputs(args, records, dev, cg, la_note):
              "the record's impl says which). "
              "\"bf16-state\": our kernels with the state update's decayed operand (K ⊙ w in the unsliced wgmma kernels, V ⊙ w with value slices) rounded to bf16 once "
              "(state-hilo=0) instead of bf16 hi + lo.", "",
-             "| shape | ours ms | fla ms | fla graph ms | lightning-attn ms | torch loop ms | ours GB/s | % copy | TFLOP/s | × fla | × fla graph | × l-attn | × loop | o err ours | o err fla | state err ours | state err fla | bf16-state ms | bf16-state % copy | bf16-state × fla | bf16-state o err | bf16-state state err |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| shape | ours ms | fla ms | fla graph ms | lightning-attn ms | ours GB/s | % copy | TFLOP/s | × fla | × fla graph | × l-attn "
+             "| ours per call ms | fla per call ms | torch loop per call ms | × fla per call | × loop "
+             "| o err ours | o err fla | state err ours | state err fla "
+             "| bf16-state ms | bf16-state % copy | bf16-state × fla | bf16-state o err | bf16-state state err |",
+             "|" + "---|" * 25]
     for r in records:
         p, sp, m = r["peer_ms"], r["speedup"] or {}, r["max_rel_err"]
         e2, sp2 = r["errors"], r.get("speedup_bf16state") or {}
         g2 = r.get("effective_gbps_bf16state")
-        lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+        lines.append(("|" + " {} |" * 25).format(
             r["name"], f(r["ours_ms"]), f(p.get("fla_chunk_simple_gla")),
             f(p.get("fla_chunk_simple_gla_cudagraph")), f(p.get("lightning_attn")),
-            f(p.get("pytorch_block_loop")), f(r["effective_gbps"], "{:.0f}"),
+            f(r["effective_gbps"], "{:.0f}"),
             f(r["effective_gbps"] and 100 * r["effective_gbps"] / cg, "{:.0f}%"), f(r["tflops"], "{:.0f}"),
             f(sp.get("fla_chunk_simple_gla"), "{:.2f}"),
             f(sp.get("fla_chunk_simple_gla_cudagraph"), "{:.2f}"), f(sp.get("lightning_attn"), "{:.2f}"),
+            f(r.get("ours_per_call_ms")), f(p.get("fla_chunk_simple_gla_per_call")),
+            f(p.get("pytorch_block_loop")), f(sp.get("fla_chunk_simple_gla_per_call"), "{:.2f}"),
             f(sp.get("pytorch_block_loop"), "{:.1f}"), f(m["ours_o"], "{:.1e}"), f(m["fla_o"], "{:.1e}"),
             f(m["ours_state"], "{:.1e}"), f(m["fla_state"], "{:.1e}"),
             f(r.get("ours_bf16state_ms")), f(g2 and 100 * g2 / cg, "{:.0f}%"),
