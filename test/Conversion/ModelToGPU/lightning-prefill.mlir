@@ -19,6 +19,7 @@
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 min-segment-tokens=256 shortest-segment-tokens=128 wgmma=1" | FileCheck %s --check-prefix=SHORT
 // one-wave-segment-tokens=0: no one-wave rule.
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 min-segment-tokens=256 shortest-segment-tokens=128 one-wave-segment-tokens=0 wgmma=1" | FileCheck %s --check-prefix=NOONEWAVE
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 min-segment-tokens=256 shortest-segment-tokens=128 segment-lead-tokens=128 wgmma=1" | FileCheck %s --check-prefix=ONEWAVELEAD
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 one-wave-segment-tokens=100" 2>&1 | FileCheck %s --check-prefix=ERR-ONEWAVE
 
 module {}
@@ -131,6 +132,21 @@ module {}
 // call runs about two waves whatever its sequences' lengths.
 // SHORT-NOT: arith.constant 256 : index
 // SHORT: gpu.return
+// With a segment lead, whether one wave fits is decided on the lead-free
+// length; the chosen length is roundup((total + lead) / (NS/2), 64).
+// ONEWAVELEAD-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s4_wg_out(
+// ONEWAVELEAD: %[[TOT32:.*]] = memref.load %arg5[%grid_dim_z]
+// ONEWAVELEAD: %[[TOT:.*]] = arith.index_cast %[[TOT32]]
+// ONEWAVELEAD: %[[SHORTEST:.*]] = arith.select %{{.*}} : index
+// ONEWAVELEAD-NOT: arith.addi %[[TOT]], %c128
+// ONEWAVELEAD: %[[SEGONE:.*]] = arith.maxsi %{{.*}}, %c64{{.*}} : index
+// ONEWAVELEAD: %[[C2049:.*]] = arith.constant 2049 : index
+// ONEWAVELEAD: %[[SHORTSEG:.*]] = arith.cmpi slt, %[[SEGONE]], %[[C2049]] : index
+// ONEWAVELEAD: %[[FITS:.*]] = arith.andi %{{.*}}, %[[SHORTSEG]] : i1
+// ONEWAVELEAD: %[[LED:.*]] = arith.addi %[[TOT]], %c128{{.*}} : index
+// ONEWAVELEAD: arith.divui %{{.*}}, %c2{{.*}} : index
+// ONEWAVELEAD: %[[SEGLED:.*]] = arith.maxsi %{{.*}}, %c64{{.*}} : index
+// ONEWAVELEAD: arith.select %[[FITS]], %[[SEGLED]], %[[SHORTEST]] : index
 
 // TOTAL-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s2_states(
 // TOTAL: gpu.grid_dim z

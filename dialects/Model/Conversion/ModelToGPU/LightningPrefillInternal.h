@@ -133,11 +133,19 @@ inline Segment segmentOf(Gen &g, const Config &cfg, Value cu, Value bIdx, Value 
   // sparse in an (NS, H, batch) grid, the scheduler doubles some up on one
   // SM, and B8 x 2K took 0.130 ms against 0.102 (docs/benchmarks/
   // prefill-one-wave-*, prefill-sweep-h100-80gb-hbm3-2026-11-28b).
+  // Whether it fits is decided without the lead; the lead then lengthens
+  // the segments but the last, as it does two waves' (B1 H8 T32K on an
+  // H200: 16 segments of 2112 tokens and a last of 1088, whose block runs
+  // the final state's hi + lo window: 0.108 against 0.112 ms).
   if (cfg.spec.oneWaveSegmentTokens > 0) {
-    Value segOne = g.maxS(roundUpC(g.cdiv(total, cfg.NS / 2)), g.idx(cfg.C));
+    auto oneWave = [&](int64_t lead) {
+      return g.maxS(roundUpC(g.cdiv(g.add(total, lead), cfg.NS / 2)), g.idx(cfg.C));
+    };
+    Value segOne = oneWave(0);
     Value fits = g.land(g.eq(batch, g.idx(1)),
                         g.slt(segOne, g.idx(cfg.spec.oneWaveSegmentTokens + 1)));
-    shortest = g.select(fits, segOne, shortest);
+    int64_t lead = cfg.spec.segmentLeadTokens;
+    shortest = g.select(fits, lead ? oneWave(lead) : segOne, shortest);
   }
   seg.segLen = g.maxS(roundUp(seg.len), shortest);
   seg.segStart = g.mul(s, seg.segLen);

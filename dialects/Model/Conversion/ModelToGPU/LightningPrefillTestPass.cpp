@@ -165,7 +165,8 @@ struct TestLightningPrefillKernelPass
       llvm::cl::init(false)};
   Option<int64_t> segmentLead{
       *this, "segment-lead-tokens",
-      llvm::cl::desc("segments but the last sized for this many more tokens"),
+      llvm::cl::desc("segments but the last sized for this many more tokens "
+                     "(where segments = 0: the chooser's)"),
       llvm::cl::init(0)};
   Option<bool> longCallEarlyFirst{
       *this, "long-call-early-first-segment",
@@ -233,7 +234,7 @@ struct TestLightningPrefillKernelPass
 
     // Where the split is automatic, the chooser's long-call plan (unless
     // long-call-tokens is given; the long-call-* options given override its
-    // fields) and state-update window (unless given).
+    // fields), state-update window and segment lead (unless given).
     mm01::gpu::LightningPrefillSpec chosen = spec;
     if (segments == 0)
       mm01::gpu::chooseLightningPrefillTiles(chosen, /*smCount=*/132);
@@ -249,6 +250,8 @@ struct TestLightningPrefillKernelPass
     }
     if (segments == 0 && !stateHiLoTail.hasValue())
       spec.stateHiLoTailLog2 = chosen.stateHiLoTailLog2;
+    if (segments == 0 && !segmentLead.hasValue())
+      spec.segmentLeadTokens = chosen.segmentLeadTokens;
     if (longCallSegments.hasValue())
       spec.longCallSegments = longCallSegments;
     if (longCallValueSlices.hasValue())
