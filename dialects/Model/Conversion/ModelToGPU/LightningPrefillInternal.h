@@ -135,8 +135,8 @@ inline Segment segmentOf(Gen &g, const Config &cfg, Value cu, Value bIdx, Value 
   // prefill-one-wave-*, prefill-sweep-h100-80gb-hbm3-2026-11-28b).
   // Whether it fits is decided without the lead; the lead then lengthens
   // the segments but the last, as it does two waves' (B1 H8 T32K on an
-  // H200: 16 segments of 2112 tokens and a last of 1088, whose block runs
-  // the final state's hi + lo window: 0.108 against 0.112 ms).
+  // H200: 15 segments of 2112 tokens and a last of 1088, whose block runs
+  // the final state's hi + lo window: 0.107 against 0.113 ms).
   if (cfg.spec.oneWaveSegmentTokens > 0) {
     auto oneWave = [&](int64_t lead) {
       return g.maxS(roundUpC(g.cdiv(g.add(total, lead), cfg.NS / 2)), g.idx(cfg.C));
