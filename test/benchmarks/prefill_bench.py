@@ -86,11 +86,6 @@ def copy_gbps(nbytes=1 << 30, reps=20):
     return 2 * nbytes / (times[len(times) // 2] * 1e-3) / 1e9
 
 
-def calls_per_batch(T):
-    """The launcher's batch of back-to-back calls (lightning_prefill_launcher.cpp)."""
-    return 3 if T >= 1 << 18 else 10 if T >= 1 << 15 else 20
-
-
 def time_back_to_back(fn, calls, batches=15, warm=3):
     """Median ms per call over `batches` batches of `calls` back-to-back calls,
     as the launcher times ours: the host enqueues while the GPU runs."""
@@ -337,7 +332,9 @@ def main():
             err["state_ours_bf16state_vs_ref64"] = errs(s_ours2, s_ref)
         del o_fla, s_fla
         reps = 3 if T >= 131072 else 7
-        calls = r["calls_per_batch"] if r else calls_per_batch(T)
+        # The launcher's batch of back-to-back calls (by T); without its
+        # result there is no pair, and any batch will do.
+        calls = r["calls_per_batch"] if r else 10
         peer = {"fla_chunk_simple_gla": time_back_to_back(fla_call, calls),
                 "fla_chunk_simple_gla_per_call": time_fn(fla_call, warm=2, reps=21)}
         # One call at a time, fla's time includes its Python and Triton
@@ -375,7 +372,8 @@ def main():
                "device": dev, "impl": f"mm01 generated (chunk 64, wgmma, cp.async ring; NS={r['NS'] if r else '?'}, VS={r.get('VS', 1) if r else '?'}, local states from the 2^-{r.get('tail_log2', 0) if r else '?'} tail (0: every token), in {r.get('parts', 2) if r else '?'} parts from {r.get('split_chunks', 0) if r else '?'} chunks (0: never); state update hi + lo {hilo_note(r)})",
                "ours_ms": ours_ms, "ours_per_call_ms": ours_per_call_ms,
                "ours_kernel_ms": r["kernel_ms"] if r else None,
-               "peer_ms": peer, "peer_autotuners_reset": retuned, "bytes_must_move": nbytes,
+               "peer_ms": peer, "calls_per_batch": calls, "peer_autotuners_reset": retuned,
+               "bytes_must_move": nbytes,
                "effective_gbps": nbytes / (ours_ms * 1e-3) / 1e9 if ours_ms else None,
                "copy_gbps": cg, "tflops": flops / (ours_ms * 1e-3) / 1e12 if ours_ms else None,
                "peer_effective_gbps": {kk: nbytes / (t * 1e-3) / 1e9 for kk, t in peer.items()},
@@ -407,7 +405,8 @@ def write_outputs(args, records, dev, cg, la_note):
             "fla": getattr(fla, "__version__", "?"), "lightning_attn": la_note, "copy_gbps": cg,
             "timing": "CUDA events; ours: the whole kernel sequence (_scan and _out with programmatic dependent launch). "
                       "ours_ms, fla_chunk_simple_gla, lightning_attn: ms per call over batches of back-to-back calls "
-                      "(20 / 10 / 3 calls below 32K / below 256K / from 256K tokens; 3 warm-up, median of 15 batches). "
+                      "(the record's calls_per_batch: the launcher's 20 / 10 / 3 calls below 32K / below 256K / from 256K tokens; "
+                      "3 warm-up, median of 15 batches). "
                       "ours_per_call_ms, fla_chunk_simple_gla_per_call, pytorch_block_loop: one call at a time, "
                       "synchronised after each (2 warm-up, median of 21; the loop 1 and 3). "
                       "fla_chunk_simple_gla_cudagraph: replays of a captured graph (median of 3-7). "
