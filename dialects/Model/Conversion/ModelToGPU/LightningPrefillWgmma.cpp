@@ -401,6 +401,30 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
         }
       return w;
     };
+    // The local-states kernel needs only the state at its range's end, so
+    // it weighs every token by its decay to that end, e^{-λ(end-1-t)}, and
+    // never rescales the accumulators (the outputs kernel's Q·S needs the
+    // running state after every chunk). Its chunks are all whole (non-last
+    // segments and their parts are whole chunks: segmentOf,
+    // enterChunkBlock), so the weights are a whole chunk's factors, formed
+    // once, times e^{-λ·C·(chunks after this one)}: one ex2 and 16 products
+    // a chunk instead of the rescale's D·Dv/128 products and 16 ex2.
+    // Weights below fp32's range flush to zero: those tokens weigh below
+    // 2^-126 of the last ones (the rescaled state lost them the same way).
+    const bool absoluteWeights = !outputs;
+    SmallVector<Value> wholeChunkW;
+    if (absoluteWeights)
+      wholeChunkW = decayFactors(g.idx(C));
+    auto weightsOf = [&](Value ci) -> SmallVector<Value> {
+      if (!absoluteWeights)
+        return decayFactors(chunkLen(ci));
+      Value after = g.mul(g.sub(g.sub(nch, ci), g.idx(1)), C);
+      Value gc = g.exp2Ftz(g.fmul(nLam, g.indexToF32(after)));
+      SmallVector<Value> w;
+      for (Value x : wholeChunkW)
+        w.push_back(g.fmul(x, gc));
+      return w;
+    };
     auto formA = [&](Value Ab, ArrayRef<Value> w, int64_t hm, bool hilo) {
       Frags fr;
       for (int64_t kk = 0; kk < C / 16; ++kk) {
@@ -446,8 +470,8 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     };
     // Each panel's MMAs are issued as soon as its fragments are formed, so
     // that the next panel's arithmetic runs beside them.
-    auto updateDecayed = [&](SmallVector<Value> S, Value Ab, Value Bb, Value m, bool hilo) {
-      SmallVector<Value> w = decayFactors(m), frags;
+    auto updateDecayed = [&](SmallVector<Value> S, Value Ab, Value Bb, Value ci, bool hilo) {
+      SmallVector<Value> w = weightsOf(ci), frags;
       for (int64_t hm = 0; hm < stM / 64; ++hm) {
         Frags fr = formA(Ab, w, hm, hilo);
         issueUpdate(S, fr, Bb, hm, hilo);
@@ -472,7 +496,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     };
     auto formAhead = [&](Value ci, bool hilo) {
       Value Vb = tileOf(stageOf(ci), 2);
-      Frags fr = formA(Vb, decayFactors(chunkLen(ci)), 0, hilo);
+      Frags fr = formA(Vb, weightsOf(ci), 0, hilo);
       SmallVector<Value> flat(fr[0]);
       flat.append(fr[1]);
       return flat;
@@ -486,12 +510,13 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
         chunkPublish(ci);
       else
         chunkHead(ci, true);
-      Value m = chunkLen(ci);
       Value stage = stageOf(ci);
       Value Kb = tileOf(stage, 1), Vb = tileOf(stage, 2);
-      Value sdec = g.exp2(g.fmul(nLam, g.indexToF32(m)));
-      for (Value &x : S)
-        x = g.fmul(x, sdec);
+      if (!absoluteWeights) {
+        Value sdec = g.exp2(g.fmul(nLam, g.indexToF32(chunkLen(ci))));
+        for (Value &x : S)
+          x = g.fmul(x, sdec);
+      }
       SmallVector<Value> next;
       if (aAhead) {
         const int64_t perPart = 4 * (C / 16);
@@ -508,7 +533,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
         frags.append(fr[1]);
         S = awaitUpdate(S, frags);
       } else {
-        S = transposed ? updateDecayed(S, Vb, Kb, m, hilo) : updateDecayed(S, Kb, Vb, m, hilo);
+        S = transposed ? updateDecayed(S, Vb, Kb, ci, hilo) : updateDecayed(S, Kb, Vb, ci, hilo);
       }
       if (outputs) {
         // The outputs warpgroup has finished reading Sb (its Q·S completed).
