@@ -55,6 +55,16 @@ SHAPES = [("b1_h8_t4k", 8, [4096]), ("b1_h8_t32k", 8, [32768]),
           ("b8_h8_t8k_mixed", 8, [8192, 3001, 12000, 8192, 517, 10240, 6000, 15389])]
 
 
+def scan_note(r):
+    """Which plan of the launcher's cubin ran the call and where its scan ran (RESULT record `r`)."""
+    if not r or r.get("NS", 1) <= 1:
+        return ""
+    plan = "; the long-call plan" if r.get("long_call") else ""
+    if r.get("early_first"):
+        return plan + ", no scan (early first segment)"
+    return plan + (", the scan in the outputs kernel" if r.get("scan_in_out") else ", a scan kernel")
+
+
 def hilo_note(r):
     """Where the launcher's plan (its RESULT record `r`) updates the state in hi + lo."""
     if r and r.get("hilo_tail"):
@@ -369,7 +379,7 @@ def main():
         ours_per_call_ms = r.get("ms_per_call") if r else None
         rec = {"op": "lightning_prefill", "name": name,
                "shape": {"B": B, "T": T, "lens": lens if B > 1 else None, "H": H, "D": D, "act": "bf16", "state": "f32"},
-               "device": dev, "impl": f"mm01 generated (chunk 64, wgmma, cp.async ring; NS={r['NS'] if r else '?'}, VS={r.get('VS', 1) if r else '?'}, local states from the 2^-{r.get('tail_log2', 0) if r else '?'} tail (0: every token), in {r.get('parts', 2) if r else '?'} parts from {r.get('split_chunks', 0) if r else '?'} chunks (0: never); state update hi + lo {hilo_note(r)})",
+               "device": dev, "impl": f"mm01 generated (chunk 64, wgmma, cp.async ring; NS={r['NS'] if r else '?'}, VS={r.get('VS', 1) if r else '?'}, local states from the 2^-{r.get('tail_log2', 0) if r else '?'} tail (0: every token), in {r.get('parts', 2) if r else '?'} parts from {r.get('split_chunks', 0) if r else '?'} chunks (0: never){scan_note(r)}; state update hi + lo {hilo_note(r)})",
                "ours_ms": ours_ms, "ours_per_call_ms": ours_per_call_ms,
                "ours_kernel_ms": r["kernel_ms"] if r else None,
                "peer_ms": peer, "calls_per_batch": calls, "peer_autotuners_reset": retuned,

@@ -90,6 +90,8 @@ struct Plan {
   int outTailLog2 = 0; // ... or the 2^-n one where they feed only outputs (outputs_tail_log2)
   int splitChunks = 0; // local states in parts from this many chunks (split_chunks; 0: never)
   int parts = 1;       // the parts of a split local state (plan key parts)
+  bool earlyFirst = false;  // no scan kernel, early first segment (plan key early_first)
+  bool scanInOut = false;   // the scan in the outputs kernel (plan key scan_in_out)
   long long wsPerSeq = 0; // workspace bytes per sequence (plan key workspace=batch*N)
   long long maxTokens = 0;
   long long qTS, qHS, kTS, kHS, vTS, vHS, oTS, oHS;
@@ -192,6 +194,8 @@ bool parsePlan(const std::string &file, const std::string &planText, Plan &plan)
     else if (k == "outputs_tail_log2") plan.outTailLog2 = std::stoi(v);
     else if (k == "split_chunks") plan.splitChunks = std::stoi(v);
     else if (k == "parts") plan.parts = std::stoi(v);
+    else if (k == "early_first") plan.earlyFirst = v == "1";
+    else if (k == "scan_in_out") plan.scanInOut = v == "1";
     else if (k == "workspace") {
       if (v.rfind("batch*", 0) == 0)
         plan.wsPerSeq = std::stoll(v.substr(6));
@@ -572,10 +576,12 @@ bool runIO(const Plan &planSet, const std::string &dir, int B) {
   std::printf("RESULT {\"dir\": \"%s\", \"B\": %d, \"T\": %lld, \"H\": %d, \"D\": %d, "
               "\"NS\": %d, \"VS\": %d, \"tail_log2\": %d, \"outputs_tail_log2\": %d, "
               "\"split_chunks\": %d, \"parts\": %d, \"hilo\": %d, \"hilo_tail\": %d, "
+              "\"long_call\": %d, \"early_first\": %d, \"scan_in_out\": %d, "
               "\"ms\": %.6f, \"calls_per_batch\": %d, \"ms_per_call\": %.6f, "
               "\"kernel_ms\": [",
               dir.c_str(), B, T, H, D, plan.NS, plan.VS, plan.tailLog2, plan.outTailLog2,
-              plan.splitChunks, plan.parts, int(plan.hiLo), plan.hiLoTailLog2, median(times),
+              plan.splitChunks, plan.parts, int(plan.hiLo), plan.hiLoTailLog2,
+              int(&plan != &planSet), int(plan.earlyFirst), int(plan.scanInOut), median(times),
               reps, median(perCall));
   for (size_t i = 0; i < perKernel.size(); ++i)
     std::printf("%s%.6f", i ? ", " : "", perKernel[i]);

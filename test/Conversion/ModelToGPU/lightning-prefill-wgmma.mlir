@@ -44,6 +44,20 @@
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=2 wgmma=1 early-first-segment=1 segment-lead-tokens=100" 2>&1 | FileCheck %s --check-prefix=ERR-LEAD
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=2 early-first-segment=1" 2>&1 | FileCheck %s --check-prefix=ERR-EARLY
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 value-slices=4" 2>&1 | FileCheck %s --check-prefix=ERR-VS
+// The scan in the outputs kernel (scan-in-outputs; chosen for the long-call
+// plan of split entries, below): no scan kernel; the local-states kernel
+// clears the counters after the slots (one per (b, h), one claim counter)
+// before it lets the outputs kernel start; the outputs kernel waits for the
+// local states, claims items from the counter (an atomic add, broadcast
+// through shared memory), runs each item's chain (the scan's float4 loads
+// and stores) and counts it for its (b, h) after a release fence; the state
+// warpgroup spins on its (b, h)'s count before it reads its slot. The
+// mma.sync kernels refuse it.
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 scan-in-outputs=1 max-batch=2 max-tokens=4096" | FileCheck %s --check-prefix=SCANOUT
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 scan-in-outputs=1" 2>&1 | FileCheck %s --check-prefix=ERR-SCANOUT
+// B1 H8 D128 from 16384 tokens: a long-call plan of the same split with the
+// scan in the outputs kernel.
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 max-batch=8 max-tokens=32768 wgmma=1" | FileCheck %s --check-prefix=LONGH8
 // The local states start at the tail carrying all but 2^-64 of the decay
 // weight (per head: 3 chunks at λ = 1/2 .. 201 at λ = 1/256), or at the
 // outputs tail of 2^-32 (2 .. 112 chunks) where the sequence's last segment
@@ -623,3 +637,37 @@ module {}
 // NOTAIL-LABEL: gpu.func @lightning_prefill_h2_d64_bf16_c64_s4_wg_states(
 // NOTAIL-NOT: arith.constant 66 : index
 // NOTAIL: gpu.return
+
+// SCANOUT: mm01.lightning_prefill = "H=8 D=128 NS=4 VS=1 {{.*}} workspace=batch*4194340 scan_in_out=1 decay=
+// SCANOUT-SAME: kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_states grid=6,8,batch block=128 smem=66560 params=k,v,cu_seqlens,workspace;kernel lightning_prefill_h8_d128_bf16_c64_s4_wg_out grid=4,8,batch block=256 smem=230400 params=q,k,v,state,out,cu_seqlens,workspace overlap=1"
+// SCANOUT-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
+// SCANOUT: %[[CTR:.*]] = arith.muli %grid_dim_z{{.*}}, %c1048576{{.*}} : index
+// SCANOUT: memref.atomic_rmw assign %{{.*}}, %arg3[%{{.*}}] : (f32, memref<2097170xf32>) -> f32
+// SCANOUT: memref.atomic_rmw assign %{{.*}}, %arg3[%{{.*}}] : (f32, memref<2097170xf32>) -> f32
+// SCANOUT: nvvm.griddepcontrol launch_dependents
+// SCANOUT-NOT: wg_scan
+// SCANOUT-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_out(
+// SCANOUT: nvvm.griddepcontrol wait
+// SCANOUT: scf.while
+// SCANOUT: memref.atomic_rmw addf %{{.*}}, %arg6[%{{.*}}] : (f32, memref<2097170xf32>) -> f32
+// SCANOUT: llvm.store %{{.*}} : f32, !llvm.ptr<3>
+// SCANOUT: gpu.barrier
+// SCANOUT: llvm.load %{{.*}} : !llvm.ptr<3> -> f32
+// SCANOUT: scf.condition
+// SCANOUT: vector.load %arg6[{{.*}}] {{.*}}: memref<2097170xf32>, vector<4xf32>
+// SCANOUT: vector.store %{{.*}}, %arg6[{{.*}}] {{.*}}: memref<2097170xf32>, vector<4xf32>
+// SCANOUT: "fence.acq_rel.gpu;"
+// SCANOUT: arith.constant 1.000000e+00 : f32
+// SCANOUT-NEXT: memref.atomic_rmw addf %{{.*}}, %arg6[%{{.*}}] : (f32, memref<2097170xf32>) -> f32
+// SCANOUT: scf.while
+// SCANOUT: memref.atomic_rmw addf %{{.*}}, %arg6[%{{.*}}] : (f32, memref<2097170xf32>) -> f32
+// SCANOUT-NEXT: arith.constant 1.600000e+01 : f32
+// SCANOUT-NEXT: arith.cmpf olt
+// SCANOUT: "fence.acq_rel.gpu;"
+// SCANOUT: "bar.sync 3, 128;"
+// ERR-SCANOUT: scanInOutputs needs the wgmma kernels
+// LONGH8: mm01.lightning_prefill = "H=8 D=128 NS=32 VS=1 {{.*}} hilo_tail=12 segment_lead=512 long_call_tokens=16384 decay=
+// LONGH8-NOT: scan_in_out
+// LONGH8-SAME: _wg_scan grid=128,batch,1
+// LONGH8-SAME: mm01.lightning_prefill_long = "H=8 D=128 NS=32 VS=1 {{.*}} parts=2 {{.*}} hilo_tail=12 segment_lead=512 scan_in_out=1 decay=
+// LONGH8-SAME: ;kernel lightning_prefill_h8_d128_bf16_c64_s32_hilotail12_wg_states_1 grid=62,8,batch {{[^;]*}};kernel lightning_prefill_h8_d128_bf16_c64_s32_hilotail12_wg_out_1 grid=32,8,batch {{[^;]*}} overlap=1"}

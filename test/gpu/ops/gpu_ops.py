@@ -116,13 +116,24 @@ LONGCALL_TILES = dict(
     state_hilo=1, state_hilo_tail_log2=12, early_first_segment=0, segment_lead_tokens=0,
     long_call_tokens=128, long_call_segments=2, long_call_value_slices=1,
     long_call_local_states_parts=2, long_call_early_first_segment=1,
-    long_call_segment_lead_tokens=64)
+    long_call_segment_lead_tokens=64, scan_in_outputs=0, long_call_scan_in_outputs=0)
+
+# A long-call plan of three segments with the scan in the outputs kernel
+# ("The scan in the outputs kernel"): no scan kernel, the outputs blocks
+# share out its items once the local states are complete.
+LONGCALL_SCANOUT_TILES = dict(LONGCALL_TILES, long_call_segments=3,
+                              long_call_early_first_segment=0,
+                              long_call_segment_lead_tokens=0,
+                              long_call_scan_in_outputs=1)
 
 CASES = {
     "lightning_h4_d64": dict(kind="lightning", H=4, D=64, layer=0),
     "lightning_h4_d64_longcall": dict(kind="lightning", H=4, D=64, layer=0,
                                       template="lightning_h4_d64", lens=[230],
                                       tiles=LONGCALL_TILES),
+    "lightning_h4_d64_longcall_scanout": dict(kind="lightning", H=4, D=64, layer=0,
+                                              template="lightning_h4_d64", lens=[230],
+                                              tiles=LONGCALL_SCANOUT_TILES),
     "lightning_h2_d128": dict(kind="lightning", H=2, D=128, layer=3),
     "softmax_h4kv2_d64_r32": dict(kind="softmax", H=4, Hkv=2, D=64, R=32),
     "softmax_h4kv2_d128_r64": dict(kind="softmax", H=4, Hkv=2, D=128, R=64),

@@ -39,11 +39,17 @@ struct Config {
   /// No scan kernel: the first segment's outputs blocks start beside the
   /// local-states kernel (LightningPrefillSpec::earlyFirstSegment).
   bool early() const { return split() && spec.earlyFirstSegment; }
-  /// Workspace floats per sequence: NS·SP state slots per head, then (early)
-  /// one flag per head and value slice after all sequences' slots.
   int64_t wsSlotFloats() const { return H * NS * SP * D * D; }
+  /// The scan runs in the outputs kernel (LightningPrefillSpec::
+  /// scanInOutputs): no scan kernel.
+  bool scanInOutputs() const {
+    return split() && !early() && spec.wgmma && spec.scanInOutputs;
+  }
+  /// Workspace floats per sequence: NS·SP state slots per head, then (early)
+  /// one flag per head and value slice, or (scanInOutputs) one counter per
+  /// head and one more, after all sequences' slots.
   int64_t wsFloats(int64_t batch) const {
-    return batch * (wsSlotFloats() + (early() ? H * VS : 0));
+    return batch * (wsSlotFloats() + (early() ? H * VS : 0) + (scanInOutputs() ? H + 1 : 0));
   }
 };
 
@@ -383,6 +389,19 @@ struct ChunkLoader {
   /// SiLU in place on this thread's pieces of chunk `ci` (after they landed).
   void silu(Value ci);
 };
+
+/// Threads of a scan item: one float4 column of the D×D state each, D·D/4
+/// columns in D·D/4/scanThreads parts.
+inline int64_t scanThreads(const Config &cfg) {
+  return std::min<int64_t>(256, cfg.D * cfg.D / 4);
+}
+/// The scan of (sequence bIdx, head h)'s state columns in part `part`
+/// (scanThreads(cfg) threads, `tid` one of them, `batch` sequences):
+/// ws[0] = state; ws[s] = e^{-λ·segLen} ws[s-1] + (segment s-1's local
+/// state, its parts weighed) for s < nseg. The scan kernel runs one per
+/// block; with scanInOutputs the outputs kernel's blocks share them out.
+void emitScanItem(Gen &g, const Config &cfg, Value state, Value cu, Value ws, Value h,
+                  Value part, Value bIdx, Value batch, Value tid);
 
 constexpr int64_t kMaxSmemPerBlock = 232448; // sm_90: 227 KB opt-in
 constexpr int64_t kMaxStages = 4;

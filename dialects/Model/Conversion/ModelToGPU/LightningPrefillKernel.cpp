@@ -441,55 +441,21 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
   return fn;
 }
 
-/// The scan over segment states, per (b, h): ws[0] = state; ws[s] = e^{-λ·segLen}
-/// ws[s-1] + ws[s] (ws[s] held segment s-1's local state) for s < nseg. With
-/// local states in parts (cfg.SP > 1), segment s-1's is Σ_p w_p ws[p·NS + s]
-/// over its parts (LocalRange; the same for every non-last segment of the
-/// sequence), w_p = e^{-λ·(tokens after part p)}.
-/// Grid (H·P, batch): block (h·P + p) scans part p of the D×D state, one
-/// float4 column of the chain per thread; the loads of 8 segments (of
-/// 16 / parts where local states come in parts, every part of each) are
-/// issued together (the chain is latency-bound).
-mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
-                                     mlir::gpu::GPUModuleOp module,
-                                     const Config &cfg, GeneratedKernel &gk,
-                                     Location loc) {
-  const LightningPrefillSpec &sp = cfg.spec;
-  const int64_t H = cfg.H, D = cfg.D;
-  Type f32 = builder.getF32Type();
-  int64_t stateElems = sp.maxBatch * H * D * D;
-  SmallVector<Type> types = {pointerParamType(f32, stateElems),
-                             pointerParamType(builder.getI32Type(), sp.maxBatch + 1),
-                             pointerParamType(f32, cfg.wsFloats(sp.maxBatch))};
-  gk.params = {{"state", ParamKind::Ptr},
-               {"cu_seqlens", ParamKind::Ptr},
-               {"workspace", ParamKind::Ptr}};
-  const int64_t threads = std::min<int64_t>(256, D * D / 4);
-  const int64_t parts = D * D / 4 / threads;
-  // Segments whose loads are issued together: 8, fewer where each has
-  // local-state parts to load too (≤ 16 float4 loads in flight a thread).
-  const int64_t batchSegs = std::clamp<int64_t>(16 / cfg.SP, 1, 8);
-  auto fn = createKernelFunc(builder, module, uniqueName(module, cfg.base + "_scan"),
-                             types, {threads, 1, 1}, loc);
-  gk.func = fn;
-  gk.block = {threads, 1, 1};
-  gk.grid = {std::to_string(H * parts), "batch", "1"};
+} // namespace
 
-  Block &entry = fn.getBody().front();
-  OpBuilder b = OpBuilder::atBlockEnd(&entry);
-  Gen g(b, loc);
-  Value state = entry.getArgument(0), cu = entry.getArgument(1),
-        ws = entry.getArgument(2);
-  // Overlapped by the outputs kernel, overlapping the local-states kernel:
-  // let the outputs blocks be scheduled (they fill their load rings, then
-  // wait for this grid), then wait for the local states.
-  gridDependency(g, NVVM::GridDepActionKind::launch_dependents);
-  gridDependency(g, NVVM::GridDepActionKind::wait);
-  Value bx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x);
-  Value h = g.div(bx, parts), part = g.rem(bx, parts);
-  Value bIdx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y);
-  Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
-  Value batch = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::y);
+void lightning_prefill::emitScanItem(Gen &g, const Config &cfg, Value state, Value cu,
+                                     Value ws, Value h, Value part, Value bIdx,
+                                     Value batch, Value tid) {
+  OpBuilder &b = g.b;
+  Location loc = g.loc;
+  const int64_t H = cfg.H, D = cfg.D;
+  Type f32 = b.getF32Type();
+  const int64_t threads = scanThreads(cfg);
+  // Segments whose loads are issued together: 8, fewer where each has
+  // local-state parts to load too (≤ 16 float4 loads in flight a thread;
+  // 32 or 48 made the scan no faster and batched calls slower,
+  // docs/benchmarks/prefill-states-absolute-weights-h200-2026-11-29.md).
+  const int64_t batchSegs = std::clamp<int64_t>(16 / cfg.SP, 1, 8);
   Segment seg = segmentOf(g, cfg, cu, bIdx, g.idx(0), batch);
   Value nseg = segmentCount(g, seg.len, seg.segLen);
   Value slot = g.add(g.mul(bIdx, H), h);
@@ -580,6 +546,57 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
     }
     scf::YieldOp::create(b, loc, x);
   });
+}
+
+
+namespace {
+
+/// The scan over segment states, per (b, h): ws[0] = state; ws[s] = e^{-λ·segLen}
+/// ws[s-1] + ws[s] (ws[s] held segment s-1's local state) for s < nseg. With
+/// local states in parts (cfg.SP > 1), segment s-1's is Σ_p w_p ws[p·NS + s]
+/// over its parts (LocalRange; the same for every non-last segment of the
+/// sequence), w_p = e^{-λ·(tokens after part p)}.
+/// Grid (H·P, batch): block (h·P + p) scans part p of the D×D state, one
+/// float4 column of the chain per thread; the loads of 8 segments (of
+/// 16 / parts where local states come in parts, every part of each) are
+/// issued together (the chain is latency-bound).
+mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
+                                     mlir::gpu::GPUModuleOp module,
+                                     const Config &cfg, GeneratedKernel &gk,
+                                     Location loc) {
+  const LightningPrefillSpec &sp = cfg.spec;
+  const int64_t H = cfg.H, D = cfg.D;
+  Type f32 = builder.getF32Type();
+  int64_t stateElems = sp.maxBatch * H * D * D;
+  SmallVector<Type> types = {pointerParamType(f32, stateElems),
+                             pointerParamType(builder.getI32Type(), sp.maxBatch + 1),
+                             pointerParamType(f32, cfg.wsFloats(sp.maxBatch))};
+  gk.params = {{"state", ParamKind::Ptr},
+               {"cu_seqlens", ParamKind::Ptr},
+               {"workspace", ParamKind::Ptr}};
+  const int64_t threads = scanThreads(cfg);
+  const int64_t parts = D * D / 4 / threads;
+  auto fn = createKernelFunc(builder, module, uniqueName(module, cfg.base + "_scan"),
+                             types, {threads, 1, 1}, loc);
+  gk.func = fn;
+  gk.block = {threads, 1, 1};
+  gk.grid = {std::to_string(H * parts), "batch", "1"};
+
+  Block &entry = fn.getBody().front();
+  OpBuilder b = OpBuilder::atBlockEnd(&entry);
+  Gen g(b, loc);
+  Value state = entry.getArgument(0), cu = entry.getArgument(1),
+        ws = entry.getArgument(2);
+  // Overlapped by the outputs kernel, overlapping the local-states kernel:
+  // let the outputs blocks be scheduled (they fill their load rings, then
+  // wait for this grid), then wait for the local states.
+  gridDependency(g, NVVM::GridDepActionKind::launch_dependents);
+  gridDependency(g, NVVM::GridDepActionKind::wait);
+  Value bx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x);
+  Value bIdx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y);
+  Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
+  Value batch = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::y);
+  emitScanItem(g, cfg, state, cu, ws, g.div(bx, parts), g.rem(bx, parts), bIdx, batch, tid);
   mlir::gpu::ReturnOp::create(b, loc);
   return fn;
 }
@@ -650,6 +667,23 @@ void chooseLightningPrefillTiles(LightningPrefillSpec &spec, int64_t smCount) {
       // (docs/lightning-prefill.md, "Segment lead").
       if (spec.segments > 1 && spec.wgmma && spec.stateHiLo)
         spec.segmentLeadTokens = kSegmentLeadTokens;
+      // Long calls of one sequence: the same split with the scan in the
+      // outputs kernel (no scan kernel: its launch and the hand-over of the
+      // SMs to the outputs blocks leave the critical path). One H200, 3
+      // rounds: B1 H8 T32K 0.107 → 0.104 ms, T128K 0.348 → 0.343, T16K
+      // 0.069 → 0.068; T4K 0.031 → 0.032 and B8 mixed 0.213 → 0.230 (its
+      // 1024 scan items shared by one wave of blocks), which keep the scan
+      // kernel (docs/lightning-prefill.md, "The scan in the outputs
+      // kernel").
+      if (spec.segments > 1 && spec.wgmma && spec.maxTokens >= kLongCallTokens) {
+        spec.longCallTokens = kLongCallTokens;
+        spec.longCallSegments = spec.segments;
+        spec.longCallValueSlices = 1;
+        spec.longCallLocalStatesParts = spec.localStatesParts;
+        spec.longCallEarlyFirstSegment = false;
+        spec.longCallSegmentLeadTokens = spec.segmentLeadTokens;
+        spec.longCallScanInOutputs = true;
+      }
     }
   }
   // hi + lo only where the update reaches the returned state above 2^-12
@@ -671,6 +705,7 @@ LightningPrefillSpec longCallSpec(const LightningPrefillSpec &spec) {
   l.localStatesParts = spec.longCallLocalStatesParts;
   l.earlyFirstSegment = spec.longCallEarlyFirstSegment;
   l.segmentLeadTokens = spec.longCallSegmentLeadTokens;
+  l.scanInOutputs = spec.longCallScanInOutputs;
   l.stages = l.stateStages = 0; // the deepest that fit this split's blocks
   l.longCallTokens = 0;
   return l;
@@ -750,6 +785,10 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
   }
   if (spec.earlyFirstSegment && !spec.wgmma) {
     fail() << "earlyFirstSegment needs the wgmma kernels";
+    return failure();
+  }
+  if (spec.scanInOutputs && !spec.wgmma) {
+    fail() << "scanInOutputs needs the wgmma kernels";
     return failure();
   }
   if (spec.maxBatch < 1 || spec.maxTokens < 1) {
@@ -882,7 +921,7 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
     buildChunk(Mode::LocalStates, states);
     plan.kernels.push_back(std::move(states));
     // Early plans fold the local states in the outputs kernel instead.
-    if (!cfg.early()) {
+    if (!cfg.early() && !cfg.scanInOutputs()) {
       buildScanKernel(builder, module, cfg, scan, loc);
       scan.overlapsPrevious = true;
       plan.kernels.push_back(std::move(scan));

@@ -157,6 +157,14 @@ struct LightningPrefillSpec {
   /// segmentLeadTokens longer than the second, which waits for the local
   /// states and the scan while the first (earlyFirstSegment) does not.
   int64_t segmentLeadTokens = 0;
+  /// With a sequence split (and no earlyFirstSegment): no scan kernel. The
+  /// outputs kernel overlaps the local-states kernel; once that has
+  /// completed, its blocks claim the scan's items ((sequence, head, state
+  /// columns), an atomic counter) until none is left, and a block starts
+  /// its chunks once its head's items are done (a counter per (sequence,
+  /// head)). The local-states kernel clears the counters. wgmma kernels;
+  /// ignored with earlyFirstSegment (no scan to share).
+  bool scanInOutputs = false;
   /// A second plan for long calls of one sequence (0: none): a call with
   /// batch 1 and at least longCallTokens tokens runs longCallSegments
   /// segments × longCallValueSlices value slices, its local states in
@@ -167,9 +175,11 @@ struct LightningPrefillSpec {
   int64_t longCallTokens = 0;
   int64_t longCallSegments = 2, longCallValueSlices = 1,
           longCallLocalStatesParts = 8;
-  /// The long-call plan's earlyFirstSegment and segmentLeadTokens.
+  /// The long-call plan's earlyFirstSegment, segmentLeadTokens and
+  /// scanInOutputs.
   bool longCallEarlyFirstSegment = false;
   int64_t longCallSegmentLeadTokens = 0;
+  bool longCallScanInOutputs = false;
 };
 
 struct LightningPrefillPlan {

@@ -168,9 +168,16 @@ struct TestLightningPrefillKernelPass
       llvm::cl::desc("segments but the last sized for this many more tokens "
                      "(where segments = 0: the chooser's)"),
       llvm::cl::init(0)};
+  Option<bool> scanInOutputs{
+      *this, "scan-in-outputs",
+      llvm::cl::desc("no scan kernel: the outputs kernel's blocks share out the scan"),
+      llvm::cl::init(false)};
   Option<bool> longCallEarlyFirst{
       *this, "long-call-early-first-segment",
       llvm::cl::desc("the long-call plan's early-first-segment"), llvm::cl::init(false)};
+  Option<bool> longCallScanInOutputs{
+      *this, "long-call-scan-in-outputs",
+      llvm::cl::desc("the long-call plan's scan-in-outputs"), llvm::cl::init(false)};
   Option<int64_t> longCallLead{
       *this, "long-call-segment-lead-tokens",
       llvm::cl::desc("the long-call plan's segment-lead-tokens"), llvm::cl::init(0)};
@@ -231,6 +238,7 @@ struct TestLightningPrefillKernelPass
     spec.valueSlices = valueSlices;
     spec.earlyFirstSegment = earlyFirst;
     spec.segmentLeadTokens = segmentLead;
+    spec.scanInOutputs = scanInOutputs;
 
     // Where the split is automatic, the chooser's long-call plan (unless
     // long-call-tokens is given; the long-call-* options given override its
@@ -245,6 +253,7 @@ struct TestLightningPrefillKernelPass
       spec.longCallLocalStatesParts = chosen.longCallLocalStatesParts;
       spec.longCallEarlyFirstSegment = chosen.longCallEarlyFirstSegment;
       spec.longCallSegmentLeadTokens = chosen.longCallSegmentLeadTokens;
+      spec.longCallScanInOutputs = chosen.longCallScanInOutputs;
     } else {
       spec.longCallTokens = longCallTokens;
     }
@@ -262,6 +271,8 @@ struct TestLightningPrefillKernelPass
       spec.longCallEarlyFirstSegment = longCallEarlyFirst;
     if (longCallLead.hasValue())
       spec.longCallSegmentLeadTokens = longCallLead;
+    if (longCallScanInOutputs.hasValue())
+      spec.longCallScanInOutputs = longCallScanInOutputs;
 
     auto gm = mm01::gpu::getOrCreateGPUModule(module, "mm01_lightning_prefill");
     OpBuilder b(ctx);
@@ -303,6 +314,8 @@ struct TestLightningPrefillKernelPass
       os << " early_first=1";
     if (spec.segmentLeadTokens > 0 && plan.segments > 1)
       os << " segment_lead=" << spec.segmentLeadTokens;
+    if (spec.scanInOutputs && plan.segments > 1 && !spec.earlyFirstSegment)
+      os << " scan_in_out=1";
     if (spec.longCallTokens > 0)
       os << " long_call_tokens=" << spec.longCallTokens;
     os << " decay=";

@@ -316,6 +316,78 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   else
     prologue();
 
+  // ---- the scan in the outputs kernel (cfg.scanInOutputs()) ----
+  // Once the local states are complete, every block claims scan items
+  // (sequence, head, state columns) from a counter until none is left, and
+  // counts each done item for its (sequence, head); the state warpgroup
+  // waits for its (b, h)'s count before it reads its slot. The counters
+  // follow all sequences' slots (cleared by the local-states kernel).
+  const int64_t scanParts = cfg.D * cfg.D / 4 / scanThreads(cfg);
+  Value doneIdx; // (b, h)'s count of done items
+  if (outputs && cfg.scanInOutputs()) {
+    gridDependency(g, NVVM::GridDepActionKind::wait);
+    Value batch = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::z);
+    Value ctrBase = g.mul(batch, cfg.wsSlotFloats());
+    Value claimIdx = g.add(ctrBase, g.mul(batch, cfg.H));
+    Value total = g.mul(batch, cfg.H * scanParts);
+    doneIdx = g.add(ctrBase, g.add(g.mul(blk.bIdx, cfg.H), h));
+    Value word = g.smemPtr(sbAddr); // Sb is written only after the loop
+    auto loop = scf::WhileOp::create(b, loc, TypeRange{b.getIndexType()}, ValueRange{});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      Block *before = b.createBlock(&loop.getBefore());
+      b.setInsertionPointToStart(before);
+      g.ifThen(g.eq(tid, g.idx(0)), [&] {
+        Value old = memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf,
+                                                g.f32c(1.0), ws, ValueRange{claimIdx});
+        LLVM::StoreOp::create(b, loc, old, word, 4);
+      });
+      g.barrier();
+      Value claimed = LLVM::LoadOp::create(b, loc, f32, word, 4);
+      g.barrier(); // every thread has read it before the next claim
+      Value item = arith::IndexCastOp::create(
+          b, loc, b.getIndexType(),
+          arith::FPToSIOp::create(b, loc, b.getI32Type(), claimed));
+      scf::ConditionOp::create(b, loc, g.slt(item, total), ValueRange{item});
+      Block *after = b.createBlock(&loop.getAfter(), {}, {b.getIndexType()}, {loc});
+      b.setInsertionPointToStart(after);
+      Value it = after->getArgument(0);
+      Value z = g.div(it, cfg.H * scanParts), r = g.rem(it, cfg.H * scanParts);
+      Value ih = g.div(r, scanParts), ip = g.rem(r, scanParts);
+      g.ifThen(g.slt(tid, g.idx(scanThreads(cfg))), [&] {
+        emitScanItem(g, cfg, state, cu, ws, ih, ip, z, batch, tid);
+      });
+      g.barrier();
+      g.ifThen(g.eq(tid, g.idx(0)), [&] {
+        wg.ptx("fence.acq_rel.gpu;", "", {}, {}); // the item's stores, then the count
+        memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf, g.f32c(1.0), ws,
+                                    ValueRange{g.add(ctrBase, g.add(g.mul(z, cfg.H), ih))});
+      });
+      scf::YieldOp::create(b, loc);
+    }
+  }
+  // The state warpgroup: wait until (b, h)'s scan items are done.
+  auto awaitScan = [&] {
+    if (!doneIdx)
+      return;
+    g.ifThen(g.eq(wtid, g.idx(0)), [&] {
+      auto spin = scf::WhileOp::create(b, loc, TypeRange{}, ValueRange{});
+      Block *before = b.createBlock(&spin.getBefore());
+      b.setInsertionPointToStart(before);
+      Value n = memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf, g.f32c(0.0),
+                                            ws, ValueRange{doneIdx});
+      Value pending = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, n,
+                                            g.f32c(float(scanParts)));
+      scf::ConditionOp::create(b, loc, pending, ValueRange{});
+      Block *after = b.createBlock(&spin.getAfter());
+      b.setInsertionPointToStart(after);
+      scf::YieldOp::create(b, loc);
+      b.setInsertionPointAfter(spin);
+      wg.ptx("fence.acq_rel.gpu;", "", {}, {}); // the count, then the slot
+    });
+    wg.namedBarrier(kStateBarrier, 128);
+  };
+
   auto v2f32 = VectorType::get({2}, f32);
   auto stateIdx = [&](Value base, int64_t i) {
     auto [d, e] = stateRowCol(i);
@@ -341,9 +413,11 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       }
       return vals;
     };
-    if (outputs)
+    if (outputs) {
+      awaitScan();
       sInit = slots.loadIncoming(g, SmallVector<Type>(nState, f32), loadState, h, seg.segLen,
                                  seg.len);
+    }
     else
       sInit.assign(nState, g.f32c(0.0));
     if (outputs) {

@@ -659,7 +659,9 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
         .get("long_call_value_slices", spec.longCallValueSlices)
         .get("long_call_local_states_parts", spec.longCallLocalStatesParts)
         .get("long_call_early_first_segment", spec.longCallEarlyFirstSegment)
-        .get("long_call_segment_lead_tokens", spec.longCallSegmentLeadTokens);
+        .get("long_call_segment_lead_tokens", spec.longCallSegmentLeadTokens)
+        .get("scan_in_outputs", spec.scanInOutputs)
+        .get("long_call_scan_in_outputs", spec.longCallScanInOutputs);
   if (failed(tr->finish()))
     return failure();
   if (!isDecode && spec.segments < 1)
@@ -680,7 +682,8 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
                         spec.earlyFirstSegment)(spec.segmentLeadTokens)(
                         spec.longCallTokens)(spec.longCallSegments)(
                         spec.longCallValueSlices)(spec.longCallLocalStatesParts)(
-                        spec.longCallEarlyFirstSegment)(spec.longCallSegmentLeadTokens)
+                        spec.longCallEarlyFirstSegment)(spec.longCallSegmentLeadTokens)(
+                        spec.scanInOutputs)(spec.longCallScanInOutputs)
                         .str();
   // Decode (one token per sequence, token b = slot b): the recurrent decode
   // kernel instead of a 64-token chunk per token. Same q/k/v/state/out

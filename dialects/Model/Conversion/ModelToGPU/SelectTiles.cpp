@@ -92,7 +92,9 @@ struct TileSelector {
                                {"long_call_early_first_segment",
                                 spec.longCallEarlyFirstSegment},
                                {"long_call_segment_lead_tokens",
-                                spec.longCallSegmentLeadTokens}});
+                                spec.longCallSegmentLeadTokens},
+                               {"scan_in_outputs", spec.scanInOutputs},
+                               {"long_call_scan_in_outputs", spec.longCallScanInOutputs}});
   }
 
   DictionaryAttr lightningDecode() {
