@@ -74,8 +74,6 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu, Value
       b, loc, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                               MemRefLayoutAttrInterface(), wgSpace));
   blk.smem = g.baseAddr(dsm);
-  // The scan kernel (early plans: the outputs kernel) may be scheduled once
-  // all local-states blocks started.
   if (mode == Mode::LocalStates && cfg.scanInOutputs()) {
     // Clear the scan's counters (LightningPrefillSpec::scanInOutputs):
     // block 0 of each sequence its heads' counts of done items, sequence
@@ -86,18 +84,18 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu, Value
     Value bz = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::z);
     Value nz = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::z);
     Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
-    Value base = g.mul(nz, cfg.wsSlotFloats());
+    auto clear = [&](Value i) {
+      memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::assign, g.f32c(0.0), ws,
+                                  ValueRange{scanCounterIdx(g, cfg, nz, i)});
+    };
     g.ifThen(g.land(g.eq(bx, g.idx(0)), g.eq(by, g.idx(0))), [&] {
-      g.ifThen(g.slt(tid, g.idx(cfg.H)), [&] {
-        memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::assign, g.f32c(0.0), ws,
-                                    ValueRange{g.add(base, g.add(g.mul(bz, cfg.H), tid))});
-      });
-      g.ifThen(g.land(g.eq(bz, g.idx(0)), g.eq(tid, g.idx(cfg.H))), [&] {
-        memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::assign, g.f32c(0.0), ws,
-                                    ValueRange{g.add(base, g.mul(nz, cfg.H))});
-      });
+      g.ifThen(g.slt(tid, g.idx(cfg.H)), [&] { clear(g.add(g.mul(bz, cfg.H), tid)); });
+      g.ifThen(g.land(g.eq(bz, g.idx(0)), g.eq(tid, g.idx(cfg.H))),
+               [&] { clear(g.mul(nz, cfg.H)); });
     });
   }
+  // The scan kernel (early plans: the outputs kernel) may be scheduled once
+  // all local-states blocks started.
   if (mode == Mode::LocalStates && !cfg.early())
     gridDependency(g, NVVM::GridDepActionKind::launch_dependents);
   // Blocks are numbered head-fastest: lin = x + y·gridDim.x, head lin % H,

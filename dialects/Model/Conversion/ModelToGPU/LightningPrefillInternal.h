@@ -391,9 +391,18 @@ struct ChunkLoader {
 };
 
 /// Threads of a scan item: one float4 column of the D×D state each, D·D/4
-/// columns in D·D/4/scanThreads parts.
+/// columns in scanItemsPerHead parts (the scan kernel's blocks per (b, h)).
 inline int64_t scanThreads(const Config &cfg) {
   return std::min<int64_t>(256, cfg.D * cfg.D / 4);
+}
+inline int64_t scanItemsPerHead(const Config &cfg) {
+  return cfg.D * cfg.D / 4 / scanThreads(cfg);
+}
+/// cfg.scanInOutputs(): the workspace index of counter `i` after all
+/// `batch` sequences' slots: i = b·H + h counts (b, h)'s done scan items,
+/// i = batch·H is the claim counter.
+inline Value scanCounterIdx(Gen &g, const Config &cfg, Value batch, Value i) {
+  return g.add(g.mul(batch, cfg.wsSlotFloats()), i);
 }
 /// The scan of (sequence bIdx, head h)'s state columns in part `part`
 /// (scanThreads(cfg) threads, `tid` one of them, `batch` sequences):

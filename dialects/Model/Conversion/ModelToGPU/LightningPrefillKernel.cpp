@@ -548,7 +548,6 @@ void lightning_prefill::emitScanItem(Gen &g, const Config &cfg, Value state, Val
   });
 }
 
-
 namespace {
 
 /// The scan over segment states, per (b, h): ws[0] = state; ws[s] = e^{-λ·segLen}
@@ -575,7 +574,7 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
                {"cu_seqlens", ParamKind::Ptr},
                {"workspace", ParamKind::Ptr}};
   const int64_t threads = scanThreads(cfg);
-  const int64_t parts = D * D / 4 / threads;
+  const int64_t parts = scanItemsPerHead(cfg);
   auto fn = createKernelFunc(builder, module, uniqueName(module, cfg.base + "_scan"),
                              types, {threads, 1, 1}, loc);
   gk.func = fn;
@@ -920,7 +919,8 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
     GeneratedKernel states, scan;
     buildChunk(Mode::LocalStates, states);
     plan.kernels.push_back(std::move(states));
-    // Early plans fold the local states in the outputs kernel instead.
+    // Early plans fold the local states in the outputs kernel instead, and
+    // with scanInOutputs its blocks run the scan's items.
     if (!cfg.early() && !cfg.scanInOutputs()) {
       buildScanKernel(builder, module, cfg, scan, loc);
       scan.overlapsPrevious = true;

@@ -322,15 +322,14 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   // counts each done item for its (sequence, head); the state warpgroup
   // waits for its (b, h)'s count before it reads its slot. The counters
   // follow all sequences' slots (cleared by the local-states kernel).
-  const int64_t scanParts = cfg.D * cfg.D / 4 / scanThreads(cfg);
+  const int64_t scanParts = scanItemsPerHead(cfg);
   Value doneIdx; // (b, h)'s count of done items
   if (outputs && cfg.scanInOutputs()) {
     gridDependency(g, NVVM::GridDepActionKind::wait);
     Value batch = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::z);
-    Value ctrBase = g.mul(batch, cfg.wsSlotFloats());
-    Value claimIdx = g.add(ctrBase, g.mul(batch, cfg.H));
+    Value claimIdx = scanCounterIdx(g, cfg, batch, g.mul(batch, cfg.H));
     Value total = g.mul(batch, cfg.H * scanParts);
-    doneIdx = g.add(ctrBase, g.add(g.mul(blk.bIdx, cfg.H), h));
+    doneIdx = scanCounterIdx(g, cfg, batch, g.add(g.mul(blk.bIdx, cfg.H), h));
     Value word = g.smemPtr(sbAddr); // Sb is written only after the loop
     auto loop = scf::WhileOp::create(b, loc, TypeRange{b.getIndexType()}, ValueRange{});
     {
@@ -360,29 +359,34 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       g.barrier();
       g.ifThen(g.eq(tid, g.idx(0)), [&] {
         wg.ptx("fence.acq_rel.gpu;", "", {}, {}); // the item's stores, then the count
-        memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf, g.f32c(1.0), ws,
-                                    ValueRange{g.add(ctrBase, g.add(g.mul(z, cfg.H), ih))});
+        memref::AtomicRMWOp::create(
+            b, loc, arith::AtomicRMWKind::addf, g.f32c(1.0), ws,
+            ValueRange{scanCounterIdx(g, cfg, batch, g.add(g.mul(z, cfg.H), ih))});
       });
       scf::YieldOp::create(b, loc);
     }
   }
+  // One thread spins while workspace word `idx` (read atomically) compares
+  // `pred` to `value`.
+  auto spinWhile = [&](Value idx, arith::CmpFPredicate pred, float value) {
+    auto spin = scf::WhileOp::create(b, loc, TypeRange{}, ValueRange{});
+    OpBuilder::InsertionGuard guard(b);
+    Block *before = b.createBlock(&spin.getBefore());
+    b.setInsertionPointToStart(before);
+    Value word = memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf, g.f32c(0.0),
+                                             ws, ValueRange{idx});
+    Value more = arith::CmpFOp::create(b, loc, pred, word, g.f32c(value));
+    scf::ConditionOp::create(b, loc, more, ValueRange{});
+    Block *after = b.createBlock(&spin.getAfter());
+    b.setInsertionPointToStart(after);
+    scf::YieldOp::create(b, loc);
+  };
   // The state warpgroup: wait until (b, h)'s scan items are done.
   auto awaitScan = [&] {
     if (!doneIdx)
       return;
     g.ifThen(g.eq(wtid, g.idx(0)), [&] {
-      auto spin = scf::WhileOp::create(b, loc, TypeRange{}, ValueRange{});
-      Block *before = b.createBlock(&spin.getBefore());
-      b.setInsertionPointToStart(before);
-      Value n = memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf, g.f32c(0.0),
-                                            ws, ValueRange{doneIdx});
-      Value pending = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, n,
-                                            g.f32c(float(scanParts)));
-      scf::ConditionOp::create(b, loc, pending, ValueRange{});
-      Block *after = b.createBlock(&spin.getAfter());
-      b.setInsertionPointToStart(after);
-      scf::YieldOp::create(b, loc);
-      b.setInsertionPointAfter(spin);
+      spinWhile(doneIdx, arith::CmpFPredicate::OLT, float(scanParts));
       wg.ptx("fence.acq_rel.gpu;", "", {}, {}); // the count, then the slot
     });
     wg.namedBarrier(kStateBarrier, 128);
@@ -736,20 +740,8 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     auto awaitFirstRead = [&] {
       if (!slots.earlyFirst())
         return;
-      g.ifThen(g.eq(wtid, g.idx(0)), [&] {
-        auto spin = scf::WhileOp::create(b, loc, TypeRange{}, ValueRange{});
-        Block *before = b.createBlock(&spin.getBefore());
-        b.setInsertionPointToStart(before);
-        Value flag = memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf,
-                                                 g.f32c(0.0), ws, ValueRange{slots.flagIdx});
-        Value unset = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, flag,
-                                            g.f32c(1.0));
-        scf::ConditionOp::create(b, loc, unset, ValueRange{});
-        Block *after = b.createBlock(&spin.getAfter());
-        b.setInsertionPointToStart(after);
-        scf::YieldOp::create(b, loc);
-        b.setInsertionPointAfter(spin);
-      });
+      g.ifThen(g.eq(wtid, g.idx(0)),
+               [&] { spinWhile(slots.flagIdx, arith::CmpFPredicate::UNE, 1.0f); });
       wg.namedBarrier(kIncomingReadBarrier, 128);
     };
     slots.storeOutgoing(g, seg, storeState, awaitFirstRead);
