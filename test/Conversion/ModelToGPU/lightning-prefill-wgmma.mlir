@@ -68,6 +68,7 @@
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1" | FileCheck %s --check-prefix=TAIL
 // hi + lo only over the final state's 2^-12 window (state-hilo-tail-log2).
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-hilo-tail-log2=12" | FileCheck %s --check-prefix=HILOTAIL
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1" | FileCheck %s --check-prefix=LASTFIRST
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-hilo=0 state-hilo-tail-log2=12" 2>&1 | FileCheck %s --check-prefix=ERR-HILOTAIL
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 state-hilo-tail-log2=12" 2>&1 | FileCheck %s --check-prefix=ERR-HILOTAIL
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-hilo-tail-log2=65" 2>&1 | FileCheck %s --check-prefix=ERR-HILOTAIL65
@@ -406,15 +407,18 @@ module {}
 // HILOTAIL-NEXT: arith.subi
 // HILOTAIL-NEXT: arith.subi
 // HILOTAIL-NEXT: arith.subi %{{.*}}, %[[W]] : index
+// The local states read their chunks last first: the window's nch - from
+// chunks are the loop's first.
 // HILOTAIL: %[[FROM:.*]] = arith.minsi
+// HILOTAIL-NEXT: %[[WIN:.*]] = arith.subi %{{.*}}, %[[FROM]] : index
 // HILOTAIL-NEXT: %{{.*}} = arith.constant 0 : index
 // HILOTAIL-NEXT: %{{.*}} = arith.constant 1 : index
-// HILOTAIL-NEXT: %[[S:.*]]:128 = scf.for %{{.*}} = %{{.*}} to %[[FROM]] step
-// HILOTAIL-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// HILOTAIL-NEXT: %[[S:.*]]:128 = scf.for %{{.*}} = %{{.*}} to %[[WIN]] step
+// HILOTAIL-COUNT-16: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
 // HILOTAIL-NOT: wgmma.mma_async
 // HILOTAIL: scf.yield
-// HILOTAIL: scf.for %{{.*}} = %[[FROM]] to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %[[S]]#0,
-// HILOTAIL-COUNT-16: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
+// HILOTAIL: scf.for %{{.*}} = %[[WIN]] to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %[[S]]#0,
+// HILOTAIL-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
 // HILOTAIL-NOT: wgmma.mma_async
 // HILOTAIL: scf.yield
 // The outputs kernel: the window only in the block that writes the final
@@ -671,3 +675,22 @@ module {}
 // LONGH8-SAME: _wg_scan grid=128,batch,1
 // LONGH8-SAME: mm01.lightning_prefill_long = "H=8 D=128 NS=32 VS=1 {{.*}} parts=2 {{.*}} hilo_tail=12 segment_lead=512 scan_in_out=1 decay=
 // LONGH8-SAME: ;kernel lightning_prefill_h8_d128_bf16_c64_s32_hilotail12_wg_states_1 grid=62,8,batch {{[^;]*}};kernel lightning_prefill_h8_d128_bf16_c64_s32_hilotail12_wg_out_1 grid=32,8,batch {{[^;]*}} overlap=1"}
+
+// The local-states kernel reads its chunks last first (the outputs kernel
+// then finds the chunks it reads first in L2): loop index ci loads chunk
+// nch-1-ci (here ci + 1, the ring's next) and weighs it by the decay over
+// the ci·C tokens after it.
+// LASTFIRST-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
+// LASTFIRST: scf.for %[[CI:.*]] = %{{.*}} to %[[NCH:.*]] step
+// LASTFIRST: %[[NEXT:.*]] = arith.addi %[[CI]], %c1{{.*}} : index
+// LASTFIRST-NEXT: arith.cmpi slt, %[[NEXT]], %[[NCH]] : index
+// LASTFIRST-NEXT: scf.if
+// LASTFIRST: %[[LAST:.*]] = arith.subi %[[NCH]], %c1{{.*}} : index
+// LASTFIRST-NEXT: %[[CHUNK:.*]] = arith.subi %[[LAST]], %[[NEXT]] : index
+// LASTFIRST: arith.muli %[[CHUNK]], %c64{{.*}} : index
+// LASTFIRST: %[[AFTER:.*]] = arith.muli %[[CI]], %c64{{.*}} : index
+// LASTFIRST-NEXT: %[[AI:.*]] = arith.index_cast %[[AFTER]] : index to i32
+// LASTFIRST-NEXT: %[[AF:.*]] = arith.sitofp %[[AI]] : i32 to f32
+// LASTFIRST-NEXT: %[[E:.*]] = arith.mulf %{{.*}}, %[[AF]] : f32
+// LASTFIRST-NEXT: "ex2.approx.ftz.f32 $0, $1;", "=f,f" %[[E]]
+// LASTFIRST-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_scan(

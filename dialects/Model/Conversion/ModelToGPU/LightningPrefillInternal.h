@@ -382,6 +382,10 @@ struct ChunkLoader {
   /// constants (fewer instructions per chunk, a few more registers held
   /// across the chunk loop); otherwise every piece clamps its row.
   bool fullChunkOffsets = false;
+  /// Chunk ci of the loop reads the segment's chunk nch-1-ci (the
+  /// local-states kernel: its last reads are the chunks the outputs kernel
+  /// reads first, so these are still in L2 when it does).
+  bool lastChunkFirst = false;
 
   /// Chunk `ci`'s loads (none past the last chunk), then one commit group
   /// (so that the wait counts stay exact).

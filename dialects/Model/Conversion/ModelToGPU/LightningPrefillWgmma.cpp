@@ -230,6 +230,14 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   // H200 (one run): `_states` 0.675 → 0.627 ms at B1 H8 T512K, 0.175 →
   // 0.159 at T128K; B1 H64 T32K `_out` 0.924 → 0.850.
   loader.fullChunkOffsets = !outputs || stateLoads;
+  // The local-states kernel reads its range last chunk first: its weights
+  // are absolute (below), so the order is free, and its final reads (the
+  // slowest heads' first chunks, the kernel's last blocks) are what the
+  // outputs blocks read first, so they find them in L2. On an H200 (3
+  // rounds): B1 H8 T16K 0.068 → 0.065 ms, T32K 0.105 → 0.1046, T128K
+  // 0.347 → 0.345; B8 mixed equal (docs/lightning-prefill.md, "Local states
+  // last chunk first").
+  loader.lastChunkFirst = !outputs;
   // Start of every chunk (both roles): its pieces landed (and SiLU'd) (the
   // loading threads wait), made visible to wgmma, block barrier, then the
   // next chunk's loads.
@@ -489,6 +497,8 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     // a chunk instead of the rescale's D·Dv/128 products and 16 ex2.
     // Weights below fp32's range flush to zero: those tokens weigh below
     // 2^-126 of the last ones (the rescaled state lost them the same way).
+    // Loop index ci holds chunk nch-1-ci (ChunkLoader::lastChunkFirst): ci
+    // chunks come after it.
     const bool absoluteWeights = !outputs;
     SmallVector<Value> wholeChunkW;
     if (absoluteWeights)
@@ -496,7 +506,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     auto weightsOf = [&](Value ci) -> SmallVector<Value> {
       if (!absoluteWeights)
         return decayFactors(chunkLen(ci));
-      Value after = g.mul(g.sub(g.sub(nch, ci), g.idx(1)), C);
+      Value after = g.mul(ci, C);
       Value gc = g.exp2Ftz(g.fmul(nLam, g.indexToF32(after)));
       SmallVector<Value> w;
       for (Value x : wholeChunkW)
@@ -712,7 +722,17 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       from = g.minS(from, nch);
       if (outputs && cfg.split())
         from = g.select(g.eq(seg.segEnd, seg.len), from, nch);
-      if (aAhead) {
+      if (!outputs) {
+        // Last chunk first (ChunkLoader::lastChunkFirst): the window's
+        // chunks are the loop's first nch - from.
+        Value window = g.sub(nch, from);
+        if (aAhead) {
+          auto [S1, landed] = runChunksAhead(g.idx(0), window, sInit, true, Value());
+          finalS = runChunksAhead(window, nch, S1, false, landed).first;
+        } else {
+          finalS = runChunks(window, nch, runChunks(g.idx(0), window, sInit, true), false);
+        }
+      } else if (aAhead) {
         auto [S1, landed] = runChunksAhead(g.idx(0), from, sInit, false, Value());
         finalS = runChunksAhead(from, nch, S1, true, landed).first;
       } else {
