@@ -38,7 +38,8 @@
 //
 // Loads: cp.async of 16-byte pieces of the chunk's Q (outputs kernel), K and
 // V (the block's columns) rows into the swizzled tiles of a ring of stages,
-// stages-1 chunks ahead, issued by every thread of the local-states kernel
+// stages-1 chunks ahead (the local-states kernel from its range's last
+// chunk to its first), issued by every thread of the local-states kernel
 // and by the state warpgroup alone in an outputs kernel (every thread where
 // the loaders apply SiLU without value slices); one block-wide barrier per chunk
 // publishes the chunk (and the Sb the state warpgroup wrote during the
