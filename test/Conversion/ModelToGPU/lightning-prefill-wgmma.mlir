@@ -679,7 +679,7 @@ module {}
 // The local-states kernel reads its chunks last first (the outputs kernel
 // then finds the chunks it reads first in L2): loop index ci loads chunk
 // nch-1-ci (here ci + 1, the ring's next) and weighs it by the decay over
-// the ci·C tokens after it.
+// the (nch-1 - that chunk)·C = ci·C tokens after it.
 // LASTFIRST-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
 // LASTFIRST: scf.for %[[CI:.*]] = %{{.*}} to %[[NCH:.*]] step
 // LASTFIRST: %[[NEXT:.*]] = arith.addi %[[CI]], %c1{{.*}} : index
@@ -688,7 +688,11 @@ module {}
 // LASTFIRST: %[[LAST:.*]] = arith.subi %[[NCH]], %c1{{.*}} : index
 // LASTFIRST-NEXT: %[[CHUNK:.*]] = arith.subi %[[LAST]], %[[NEXT]] : index
 // LASTFIRST: arith.muli %[[CHUNK]], %c64{{.*}} : index
-// LASTFIRST: %[[AFTER:.*]] = arith.muli %[[CI]], %c64{{.*}} : index
+// LASTFIRST: %[[L0:.*]] = arith.subi %[[NCH]], %c1{{.*}} : index
+// LASTFIRST-NEXT: %[[J:.*]] = arith.subi %[[L0]], %[[CI]] : index
+// LASTFIRST: %[[L1:.*]] = arith.subi %[[NCH]], %c1{{.*}} : index
+// LASTFIRST-NEXT: %[[AFTERCH:.*]] = arith.subi %[[L1]], %[[J]] : index
+// LASTFIRST: %[[AFTER:.*]] = arith.muli %[[AFTERCH]], %c64{{.*}} : index
 // LASTFIRST-NEXT: %[[AI:.*]] = arith.index_cast %[[AFTER]] : index to i32
 // LASTFIRST-NEXT: %[[AF:.*]] = arith.sitofp %[[AI]] : i32 to f32
 // LASTFIRST-NEXT: %[[E:.*]] = arith.mulf %{{.*}}, %[[AF]] : f32

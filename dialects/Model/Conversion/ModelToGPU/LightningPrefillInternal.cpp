@@ -228,8 +228,7 @@ LocalRange localRangeOf(Gen &g, const Config &cfg, Value h, Value nch, Value len
 void ChunkLoader::issue(Value ci) {
   const LightningPrefillSpec &sp = cfg.spec;
   g.ifThen(g.slt(ci, nch), [&] {
-    Value chunk = lastChunkFirst ? g.sub(g.sub(nch, g.idx(1)), ci) : ci;
-    Value chunkStart = g.add(seg.segStart, g.mul(chunk, cfg.C));
+    Value chunkStart = g.add(seg.segStart, g.mul(chunkOf(ci), cfg.C));
     // Q, K then V of each piece index r (V's pieces may be fewer). With
     // fullChunkOffsets a full chunk (all but a segment's last) addresses
     // piece r as the thread's first piece plus a constant (folded into the

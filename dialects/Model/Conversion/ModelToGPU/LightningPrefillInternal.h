@@ -386,6 +386,10 @@ struct ChunkLoader {
   /// local-states kernel: its last reads are the chunks the outputs kernel
   /// reads first, so these are still in L2 when it does).
   bool lastChunkFirst = false;
+  /// The segment's chunk that loop index ci reads.
+  Value chunkOf(Value ci) const {
+    return lastChunkFirst ? g.sub(g.sub(nch, g.idx(1)), ci) : ci;
+  }
 
   /// Chunk `ci`'s loads (none past the last chunk), then one commit group
   /// (so that the wait counts stay exact).

@@ -498,8 +498,8 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     // a chunk instead of the rescale's D·Dv/128 products and 16 ex2.
     // Weights below fp32's range flush to zero: those tokens weigh below
     // 2^-126 of the last ones (the rescaled state lost them the same way).
-    // Loop index ci holds chunk nch-1-ci (ChunkLoader::lastChunkFirst): ci
-    // chunks come after it.
+    // Loop index ci holds the chunk the loader put there
+    // (ChunkLoader::chunkOf: last first in this kernel).
     const bool absoluteWeights = !outputs;
     SmallVector<Value> wholeChunkW;
     if (absoluteWeights)
@@ -507,7 +507,8 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     auto weightsOf = [&](Value ci) -> SmallVector<Value> {
       if (!absoluteWeights)
         return decayFactors(chunkLen(ci));
-      Value after = g.mul(ci, C);
+      Value chunk = loader.chunkOf(ci);
+      Value after = g.mul(g.sub(g.sub(nch, g.idx(1)), chunk), C);
       Value gc = g.exp2Ftz(g.fmul(nLam, g.indexToF32(after)));
       SmallVector<Value> w;
       for (Value x : wholeChunkW)
