@@ -473,9 +473,14 @@ module {}
 // PDL: nvvm.griddepcontrol launch_dependents
 // PDL-NEXT: gpu.block_id x
 // PDL-NOT: griddepcontrol
+// The scan reads the incoming state (%arg0), never the workspace (%arg2),
+// before it waits for the local states.
 // PDL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_scan(
 // PDL-NEXT: nvvm.griddepcontrol launch_dependents
-// PDL-NEXT: nvvm.griddepcontrol wait
+// PDL-NOT: %arg2[
+// PDL: vector.load %arg0[
+// PDL-NOT: %arg2[
+// PDL: nvvm.griddepcontrol wait
 // PDL-NOT: griddepcontrol
 // PDL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_out(
 // PDL-NOT: griddepcontrol
@@ -648,21 +653,37 @@ module {}
 // SCANOUT: %[[CTR:.*]] = arith.muli %grid_dim_z{{.*}}, %c1048576{{.*}} : index
 // SCANOUT: memref.atomic_rmw assign %{{.*}}, %arg3[%{{.*}}] : (f32, memref<2097170xf32>) -> f32
 // SCANOUT: memref.atomic_rmw assign %{{.*}}, %arg3[%{{.*}}] : (f32, memref<2097170xf32>) -> f32
+// The clears are released before the outputs kernel may start (it claims
+// before it waits).
+// SCANOUT: "fence.acq_rel.gpu;"
 // SCANOUT: nvvm.griddepcontrol launch_dependents
 // SCANOUT-NOT: wg_scan
+// The first item is claimed, and its incoming state (%arg3) read, before
+// the wait; the workspace's slots only after it.
 // SCANOUT-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_out(
-// SCANOUT: nvvm.griddepcontrol wait
-// SCANOUT: scf.while
+// SCANOUT-NOT: griddepcontrol
 // SCANOUT: memref.atomic_rmw addf %{{.*}}, %arg6[%{{.*}}] : (f32, memref<2097170xf32>) -> f32
 // SCANOUT: llvm.store %{{.*}} : f32, !llvm.ptr<3>
 // SCANOUT: gpu.barrier
 // SCANOUT: llvm.load %{{.*}} : !llvm.ptr<3> -> f32
-// SCANOUT: scf.condition
-// SCANOUT: vector.load %arg6[{{.*}}] {{.*}}: memref<2097170xf32>, vector<4xf32>
+// SCANOUT-NOT: %arg6[
+// SCANOUT: vector.load %arg3[{{.*}}] {{.*}}: memref<262144xf32>, vector<4xf32>
+// SCANOUT-NOT: %arg6[
+// SCANOUT: nvvm.griddepcontrol wait
+// Then the next claim (its result used after the item), and the item, its
+// segments' slots 16 at a time.
+// SCANOUT: memref.atomic_rmw addf %{{.*}}, %arg6[%{{.*}}] : (f32, memref<2097170xf32>) -> f32
+// SCANOUT: vector.store %{{.*}}, %arg6[{{.*}}] {{.*}}: memref<2097170xf32>, vector<4xf32>
+// SCANOUT: %[[SIXTEEN:.*]] = arith.constant 16 : index
+// SCANOUT: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[SIXTEEN]]
+// SCANOUT-COUNT-16: vector.load %arg6[{{.*}}] {{.*}}: memref<2097170xf32>, vector<4xf32>
 // SCANOUT: vector.store %{{.*}}, %arg6[{{.*}}] {{.*}}: memref<2097170xf32>, vector<4xf32>
 // SCANOUT: "fence.acq_rel.gpu;"
 // SCANOUT: arith.constant 1.000000e+00 : f32
 // SCANOUT-NEXT: memref.atomic_rmw addf %{{.*}}, %arg6[%{{.*}}] : (f32, memref<2097170xf32>) -> f32
+// SCANOUT: llvm.store %{{.*}} : f32, !llvm.ptr<3>
+// SCANOUT: scf.while
+// SCANOUT: scf.condition
 // SCANOUT: scf.while
 // SCANOUT: memref.atomic_rmw addf %{{.*}}, %arg6[%{{.*}}] : (f32, memref<2097170xf32>) -> f32
 // SCANOUT-NEXT: arith.constant 1.600000e+01 : f32

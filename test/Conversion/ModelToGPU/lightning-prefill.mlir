@@ -38,7 +38,10 @@ module {}
 // IR-COUNT-8: nvvm.mma.sync
 // IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_silu_scan(
 // IR-NEXT: nvvm.griddepcontrol launch_dependents
-// IR-NEXT: nvvm.griddepcontrol wait
+// IR-NOT: %arg2[
+// IR: vector.load %arg0[
+// IR-NOT: %arg2[
+// IR: nvvm.griddepcontrol wait
 // IR: scf.for
 // IR: vector.fma
 // IR-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_silu_out(

@@ -1,6 +1,8 @@
 //===- LightningPrefillInternal.cpp - shared by the prefill generators ----===//
 #include "Model/Conversion/ModelToGPU/LightningPrefillInternal.h"
 
+#include "Model/Conversion/ModelToGPU/WgmmaBuilder.h"
+
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
 #include <cmath>
@@ -77,8 +79,7 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu, Value
   if (mode == Mode::LocalStates && cfg.scanInOutputs()) {
     // Clear the scan's counters (LightningPrefillSpec::scanInOutputs):
     // block 0 of each sequence its heads' counts of done items, sequence
-    // 0's also the claim counter. The outputs kernel uses them only after
-    // this grid has completed.
+    // 0's also the claim counter.
     Value bx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x);
     Value by = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y);
     Value bz = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::z);
@@ -92,6 +93,9 @@ ChunkBlock enterChunkBlock(Gen &g, const Config &cfg, Mode mode, Value cu, Value
       g.ifThen(g.slt(tid, g.idx(cfg.H)), [&] { clear(g.add(g.mul(bz, cfg.H), tid)); });
       g.ifThen(g.land(g.eq(bz, g.idx(0)), g.eq(tid, g.idx(cfg.H))),
                [&] { clear(g.mul(nz, cfg.H)); });
+      // The outputs kernel claims its first items before it waits for this
+      // grid: the clears are released before this grid lets it start.
+      WgmmaBuilder(g).ptx("fence.acq_rel.gpu;");
     });
   }
   // The scan kernel (early plans: the outputs kernel) may be scheduled once

@@ -417,8 +417,23 @@ inline Value scanCounterIdx(Gen &g, const Config &cfg, Value batch, Value i) {
 /// ws[0] = state; ws[s] = e^{-λ·segLen} ws[s-1] + (segment s-1's local
 /// state, its parts weighed) for s < nseg. The scan kernel runs one per
 /// block; with scanInOutputs the outputs kernel's blocks share them out.
-void emitScanItem(Gen &g, const Config &cfg, Value state, Value cu, Value ws, Value h,
-                  Value part, Value bIdx, Value batch, Value tid);
+/// In two steps: startScanItem reads only what the local-states kernel
+/// does not write (the sequence's bounds, its incoming state), so it may
+/// run before the wait for that kernel; finishScanItem runs the chain.
+struct ScanItemStart {
+  Value active;              // the sequence has tokens
+  Value nseg, wsIdx;         // its segments; the thread's column of slot 0
+  Value x0;                  // the thread's float4 of the incoming state
+  Value decV, parts;         // e^{-λ·segLen}; local-state parts (SP > 1)
+  llvm::SmallVector<Value> partDecV; // e^{-λ·(tokens after part p)}
+};
+ScanItemStart startScanItem(Gen &g, const Config &cfg, Value state, Value cu, Value h,
+                            Value part, Value bIdx, Value batch, Value tid);
+/// The chain, `batchSegs` segments' slots (and their parts) loaded at once.
+void finishScanItem(Gen &g, const Config &cfg, Value ws, const ScanItemStart &start,
+                    int64_t batchSegs);
+/// The scan kernel's segments in flight (finishScanItem's batchSegs).
+int64_t scanKernelSegmentsInFlight(const Config &cfg);
 
 constexpr int64_t kMaxSmemPerBlock = 232448; // sm_90: 227 KB opt-in
 constexpr int64_t kMaxStages = 4;

@@ -443,50 +443,56 @@ mlir::gpu::GPUFuncOp buildChunkKernel(OpBuilder &builder,
 
 } // namespace
 
-void lightning_prefill::emitScanItem(Gen &g, const Config &cfg, Value state, Value cu,
-                                     Value ws, Value h, Value part, Value bIdx,
-                                     Value batch, Value tid) {
+ScanItemStart lightning_prefill::startScanItem(Gen &g, const Config &cfg, Value state,
+                                               Value cu, Value h, Value part, Value bIdx,
+                                               Value batch, Value tid) {
   OpBuilder &b = g.b;
   Location loc = g.loc;
   const int64_t H = cfg.H, D = cfg.D;
   Type f32 = b.getF32Type();
   const int64_t threads = scanThreads(cfg);
-  // Segments whose loads are issued together: 8, fewer where each has
-  // local-state parts to load too (≤ 16 float4 loads in flight a thread;
-  // 32 or 48 made the scan no faster and batched calls slower,
-  // docs/benchmarks/prefill-states-absolute-weights-h200-2026-11-29.md).
-  const int64_t batchSegs = std::clamp<int64_t>(16 / cfg.SP, 1, 8);
+  ScanItemStart st;
   Segment seg = segmentOf(g, cfg, cu, bIdx, g.idx(0), batch);
-  Value nseg = segmentCount(g, seg.len, seg.segLen);
+  st.active = g.slt(g.idx(0), seg.len);
+  st.nseg = segmentCount(g, seg.len, seg.segLen);
   Value slot = g.add(g.mul(bIdx, H), h);
   Value off = g.mul(g.add(g.mul(part, threads), tid), 4);
   Value stateIdx = g.add(g.mul(slot, D * D), off);
-  Value wsIdx = g.add(g.mul(g.mul(slot, cfg.NS * cfg.SP), D * D), off);
+  st.wsIdx = g.add(g.mul(g.mul(slot, cfg.NS * cfg.SP), D * D), off);
   auto v4 = VectorType::get({4}, f32);
-  g.ifThen(g.slt(g.idx(0), seg.len), [&] {
-    Value nlog2e = negLambdaLog2e(g, cfg, h);
-    Value dec = g.exp2(g.fmul(nlog2e, g.indexToF32(seg.segLen)));
-    Value decV = vector::BroadcastOp::create(b, loc, v4, dec);
-    // Parts: how many, and their weights e^{-λ·(tokens after part p)}
-    // (1 for the last).
-    Value parts;
-    SmallVector<Value> partDecV;
-    if (cfg.SP > 1) {
-      Value nch = g.div(seg.segLen, cfg.C); // non-last segments are whole chunks
-      LocalRange r = localRangeOf(g, cfg, h, nch, seg.len, seg.segLen);
-      parts = r.parts;
-      for (int64_t p = 0; p < cfg.SP; ++p) {
-        Value after = r.tokensAfterPart(g, cfg, p);
-        partDecV.push_back(vector::BroadcastOp::create(
-            b, loc, v4, g.exp2(g.fmul(nlog2e, g.indexToF32(after)))));
-      }
+  Value nlog2e = negLambdaLog2e(g, cfg, h);
+  Value dec = g.exp2(g.fmul(nlog2e, g.indexToF32(seg.segLen)));
+  st.decV = vector::BroadcastOp::create(b, loc, v4, dec);
+  // Parts: how many, and their weights e^{-λ·(tokens after part p)} (1 for
+  // the last).
+  if (cfg.SP > 1) {
+    Value nch = g.div(seg.segLen, cfg.C); // non-last segments are whole chunks
+    LocalRange r = localRangeOf(g, cfg, h, nch, seg.len, seg.segLen);
+    st.parts = r.parts;
+    for (int64_t p = 0; p < cfg.SP; ++p) {
+      Value after = r.tokensAfterPart(g, cfg, p);
+      st.partDecV.push_back(vector::BroadcastOp::create(
+          b, loc, v4, g.exp2(g.fmul(nlog2e, g.indexToF32(after)))));
     }
-    Value x0 = vector::LoadOp::create(b, loc, v4, state, ValueRange{stateIdx}, false,
-                                      llvm::MaybeAlign(16));
-    vector::StoreOp::create(b, loc, x0, ws, ValueRange{wsIdx}, false,
+  }
+  st.x0 = vector::LoadOp::create(b, loc, v4, state, ValueRange{stateIdx}, false,
+                                 llvm::MaybeAlign(16));
+  return st;
+}
+
+void lightning_prefill::finishScanItem(Gen &g, const Config &cfg, Value ws,
+                                       const ScanItemStart &st, int64_t batchSegs) {
+  OpBuilder &b = g.b;
+  Location loc = g.loc;
+  const int64_t D = cfg.D;
+  Type f32 = b.getF32Type();
+  auto v4 = VectorType::get({4}, f32);
+  Value wsIdx = st.wsIdx, nseg = st.nseg, decV = st.decV;
+  g.ifThen(st.active, [&] {
+    vector::StoreOp::create(b, loc, st.x0, ws, ValueRange{wsIdx}, false,
                             llvm::MaybeAlign(16));
     auto loop = scf::ForOp::create(b, loc, g.idx(1), nseg, g.idx(batchSegs),
-                                   ValueRange{x0});
+                                   ValueRange{st.x0});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value s0 = loop.getInductionVar();
@@ -513,7 +519,7 @@ void lightning_prefill::emitScanItem(Gen &g, const Config &cfg, Value state, Val
           b, loc, v4, DenseElementsAttr::get(v4, b.getF32FloatAttr(0.f)));
       for (int64_t p = 1; p < cfg.SP; ++p) {
         SmallVector<Type> types(batchSegs, v4);
-        auto withPart = scf::IfOp::create(b, loc, types, g.slt(g.idx(p), parts),
+        auto withPart = scf::IfOp::create(b, loc, types, g.slt(g.idx(p), st.parts),
                                           /*withElse=*/true);
         OpBuilder::InsertionGuard ifGuard(b);
         b.setInsertionPointToStart(withPart.thenBlock());
@@ -530,9 +536,9 @@ void lightning_prefill::emitScanItem(Gen &g, const Config &cfg, Value state, Val
           more[p].push_back(withPart.getResult(u));
       }
       for (int64_t u = 0; u < batchSegs; ++u) {
-        ys[u] = arith::MulFOp::create(b, loc, ys[u], partDecV[0]);
+        ys[u] = arith::MulFOp::create(b, loc, ys[u], st.partDecV[0]);
         for (int64_t p = 1; p < cfg.SP; ++p)
-          ys[u] = vector::FMAOp::create(b, loc, v4, more[p][u], partDecV[p], ys[u]);
+          ys[u] = vector::FMAOp::create(b, loc, v4, more[p][u], st.partDecV[p], ys[u]);
       }
     }
     Value x = loop.getRegionIterArgs()[0];
@@ -546,6 +552,14 @@ void lightning_prefill::emitScanItem(Gen &g, const Config &cfg, Value state, Val
     }
     scf::YieldOp::create(b, loc, x);
   });
+}
+
+int64_t lightning_prefill::scanKernelSegmentsInFlight(const Config &cfg) {
+  // 8, fewer where each has local-state parts to load too (≤ 16 float4
+  // loads in flight a thread; 32 or 48 made the scan kernel no faster and
+  // batched calls slower,
+  // docs/benchmarks/prefill-states-absolute-weights-h200-2026-11-29.md).
+  return std::clamp<int64_t>(16 / cfg.SP, 1, 8);
 }
 
 namespace {
@@ -588,14 +602,18 @@ mlir::gpu::GPUFuncOp buildScanKernel(OpBuilder &builder,
         ws = entry.getArgument(2);
   // Overlapped by the outputs kernel, overlapping the local-states kernel:
   // let the outputs blocks be scheduled (they fill their load rings, then
-  // wait for this grid), then wait for the local states.
+  // wait for this grid), read what the local-states kernel does not write
+  // (the incoming state, the sequence's bounds), then wait for the local
+  // states.
   gridDependency(g, NVVM::GridDepActionKind::launch_dependents);
-  gridDependency(g, NVVM::GridDepActionKind::wait);
   Value bx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x);
   Value bIdx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y);
   Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
   Value batch = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::y);
-  emitScanItem(g, cfg, state, cu, ws, g.div(bx, parts), g.rem(bx, parts), bIdx, batch, tid);
+  ScanItemStart start =
+      startScanItem(g, cfg, state, cu, g.div(bx, parts), g.rem(bx, parts), bIdx, batch, tid);
+  gridDependency(g, NVVM::GridDepActionKind::wait);
+  finishScanItem(g, cfg, ws, start, scanKernelSegmentsInFlight(cfg));
   mlir::gpu::ReturnOp::create(b, loc);
   return fn;
 }

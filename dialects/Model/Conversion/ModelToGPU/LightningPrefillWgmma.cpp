@@ -326,45 +326,64 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     prologue();
 
   // ---- the scan in the outputs kernel (cfg.scanInOutputs()) ----
-  // Once the local states are complete, every block claims scan items
-  // (sequence, head, state columns) from a counter until none is left, and
-  // counts each done item for its (sequence, head); the state warpgroup
-  // waits for its (b, h)'s count before it reads its slot. The counters
-  // follow all sequences' slots (cleared by the local-states kernel).
+  // Every block claims scan items (sequence, head, state columns) from a
+  // counter until none is left, and counts each done item for its (sequence,
+  // head); the state warpgroup waits for its (b, h)'s count before it reads
+  // its slot. The counters follow all sequences' slots (cleared, and
+  // released, by the local-states kernel before it lets this one start).
+  // What is not on the chain's critical path goes before it: the first item
+  // is claimed, and its reads that need no local state (the sequence's
+  // bounds, the incoming state) issued, before the wait for the local
+  // states; each next item is claimed while the current one runs; an item
+  // loads all its segments' slots at once where they fit 16 float4 a
+  // thread per part pair (B1 H8 T32K on an H200: the wait's end to the
+  // state warpgroup's first chunk took 8.7 µs, of which the item 4-5 µs,
+  // four dependent loads: the bounds, the incoming state, two rounds of
+  // slots).
   const int64_t scanParts = scanItemsPerHead(cfg);
   Value doneIdx; // (b, h)'s count of done items
   if (outputs && cfg.scanInOutputs()) {
-    gridDependency(g, NVVM::GridDepActionKind::wait);
     Value batch = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::z);
     Value claimIdx = scanCounterIdx(g, cfg, batch, g.mul(batch, cfg.H));
     Value total = g.mul(batch, cfg.H * scanParts);
     doneIdx = scanCounterIdx(g, cfg, batch, g.add(g.mul(blk.bIdx, cfg.H), h));
-    Value word = g.smemPtr(sbAddr); // Sb is written only after the loop
-    auto loop = scf::WhileOp::create(b, loc, TypeRange{b.getIndexType()}, ValueRange{});
-    {
+    Value word = g.smemPtr(sbAddr); // Sb is written only after the items
+    const int64_t segsInFlight = std::clamp<int64_t>(32 / cfg.SP, 1, 16);
+    // Thread 0's claim (the counter's old value; 0 in the other threads),
+    // used only at `broadcast`, so the atomic's round trip overlaps the
+    // work in between.
+    auto claim = [&]() -> Value {
+      auto ifOp = scf::IfOp::create(b, loc, TypeRange{f32}, g.eq(tid, g.idx(0)), true);
       OpBuilder::InsertionGuard guard(b);
-      Block *before = b.createBlock(&loop.getBefore());
-      b.setInsertionPointToStart(before);
-      g.ifThen(g.eq(tid, g.idx(0)), [&] {
-        Value old = memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf,
-                                                g.f32c(1.0), ws, ValueRange{claimIdx});
-        LLVM::StoreOp::create(b, loc, old, word, 4);
-      });
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      scf::YieldOp::create(b, loc,
+                           ValueRange{memref::AtomicRMWOp::create(
+                               b, loc, arith::AtomicRMWKind::addf, g.f32c(1.0), ws,
+                               ValueRange{claimIdx})});
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      scf::YieldOp::create(b, loc, ValueRange{g.f32c(0.0)});
+      return ifOp.getResult(0);
+    };
+    // Thread 0's claim to every thread, as an index.
+    auto broadcast = [&](Value claimed) -> Value {
+      g.ifThen(g.eq(tid, g.idx(0)), [&] { LLVM::StoreOp::create(b, loc, claimed, word, 4); });
       g.barrier();
-      Value claimed = LLVM::LoadOp::create(b, loc, f32, word, 4);
-      g.barrier(); // every thread has read it before the next claim
-      Value item = arith::IndexCastOp::create(
-          b, loc, b.getIndexType(),
-          arith::FPToSIOp::create(b, loc, b.getI32Type(), claimed));
-      scf::ConditionOp::create(b, loc, g.slt(item, total), ValueRange{item});
-      Block *after = b.createBlock(&loop.getAfter(), {}, {b.getIndexType()}, {loc});
-      b.setInsertionPointToStart(after);
-      Value it = after->getArgument(0);
+      Value c = LLVM::LoadOp::create(b, loc, f32, word, 4);
+      g.barrier(); // every thread has read it before the next store
+      return arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                        arith::FPToSIOp::create(b, loc, b.getI32Type(), c));
+    };
+    // Item `it` (clamped to the last, so that a claim past the end reads
+    // in bounds; it is not run): its sequence, head, part and start.
+    auto startItem = [&](Value it) {
+      it = g.minS(it, g.sub(total, g.idx(1)));
       Value z = g.div(it, cfg.H * scanParts), r = g.rem(it, cfg.H * scanParts);
       Value ih = g.div(r, scanParts), ip = g.rem(r, scanParts);
-      g.ifThen(g.slt(tid, g.idx(scanThreads(cfg))), [&] {
-        emitScanItem(g, cfg, state, cu, ws, ih, ip, z, batch, tid);
-      });
+      return std::make_tuple(z, ih, startScanItem(g, cfg, state, cu, ih, ip, z, batch, tid));
+    };
+    auto runItem = [&](Value z, Value ih, const ScanItemStart &st) {
+      g.ifThen(g.slt(tid, g.idx(scanThreads(cfg))),
+               [&] { finishScanItem(g, cfg, ws, st, segsInFlight); });
       g.barrier();
       g.ifThen(g.eq(tid, g.idx(0)), [&] {
         wg.ptx("fence.acq_rel.gpu;", "", {}, {}); // the item's stores, then the count
@@ -372,7 +391,26 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
             b, loc, arith::AtomicRMWKind::addf, g.f32c(1.0), ws,
             ValueRange{scanCounterIdx(g, cfg, batch, g.add(g.mul(z, cfg.H), ih))});
       });
-      scf::YieldOp::create(b, loc);
+    };
+    Value first = broadcast(claim());
+    auto [z0, ih0, st0] = startItem(first);
+    gridDependency(g, NVVM::GridDepActionKind::wait);
+    Value second = claim();
+    g.ifThen(g.slt(first, total), [&, z0 = z0, ih0 = ih0, st0 = st0] { runItem(z0, ih0, st0); });
+    Value next = broadcast(second);
+    auto loop = scf::WhileOp::create(b, loc, TypeRange{b.getIndexType()}, ValueRange{next});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      Block *before = b.createBlock(&loop.getBefore(), {}, {b.getIndexType()}, {loc});
+      b.setInsertionPointToStart(before);
+      Value it = before->getArgument(0);
+      scf::ConditionOp::create(b, loc, g.slt(it, total), ValueRange{it});
+      Block *after = b.createBlock(&loop.getAfter(), {}, {b.getIndexType()}, {loc});
+      b.setInsertionPointToStart(after);
+      Value following = claim();
+      auto [z, ih, st] = startItem(after->getArgument(0));
+      runItem(z, ih, st);
+      scf::YieldOp::create(b, loc, ValueRange{broadcast(following)});
     }
   }
   // One thread spins while workspace word `idx` (read atomically) compares
