@@ -158,12 +158,15 @@ struct LightningPrefillSpec {
   /// states and the scan while the first (earlyFirstSegment) does not.
   int64_t segmentLeadTokens = 0;
   /// With a sequence split (and no earlyFirstSegment): no scan kernel. The
-  /// outputs kernel overlaps the local-states kernel; once that has
-  /// completed, its blocks claim the scan's items ((sequence, head, state
-  /// columns), an atomic counter) until none is left, and a block starts
-  /// its chunks once its head's items are done (a counter per (sequence,
-  /// head)). The local-states kernel clears the counters. wgmma kernels;
-  /// ignored with earlyFirstSegment (no scan to share).
+  /// outputs kernel overlaps the local-states kernel; its blocks claim the
+  /// scan's items ((sequence, head, state columns), an atomic counter)
+  /// until none is left: the first claimed, and its reads of the
+  /// sequence's bounds and incoming state issued, before the wait for the
+  /// local-states kernel, each next one claimed while the one before runs;
+  /// a block starts its chunks once its head's items are done (a
+  /// counter per (sequence, head)). The local-states kernel clears, and
+  /// releases, the counters before it lets the outputs kernel start. wgmma
+  /// kernels; ignored with earlyFirstSegment (no scan to share).
   bool scanInOutputs = false;
   /// A second plan for long calls of one sequence (0: none): a call with
   /// batch 1 and at least longCallTokens tokens runs longCallSegments
