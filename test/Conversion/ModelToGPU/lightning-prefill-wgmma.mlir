@@ -482,6 +482,12 @@ module {}
 // PDL-NOT: %arg2[
 // PDL: nvvm.griddepcontrol wait
 // PDL-NOT: griddepcontrol
+// Its chain loads 8 segments' slots at a time (the outputs kernel's items
+// 16: SCANOUT).
+// PDL: %[[EIGHT:.*]] = arith.constant 8 : index
+// PDL: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[EIGHT]]
+// PDL-COUNT-8: vector.load %arg2[
+// PDL-NOT: griddepcontrol
 // PDL-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_out(
 // PDL-NOT: griddepcontrol
 // PDL-NOT: %arg6[
