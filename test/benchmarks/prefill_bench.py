@@ -132,6 +132,10 @@ def speedups(peer, r):
         ours = r.get("ms_per_call") if kk in PER_CALL_PEERS else r.get("ms")
         if ours:
             out[kk] = t / ours
+    # fla's graph against ours replayed from a graph too (both device time).
+    g, fg = r.get("graph_ms_per_call"), peer.get("fla_chunk_simple_gla_cudagraph")
+    if g and g > 0 and fg:
+        out["fla_chunk_simple_gla_cudagraph_vs_ours_graph"] = fg / g
     return out
 
 
@@ -381,6 +385,7 @@ def main():
                "shape": {"B": B, "T": T, "lens": lens if B > 1 else None, "H": H, "D": D, "act": "bf16", "state": "f32"},
                "device": dev, "impl": f"mm01 generated (chunk 64, wgmma, cp.async ring; NS={r['NS'] if r else '?'}, VS={r.get('VS', 1) if r else '?'}, local states from the 2^-{r.get('tail_log2', 0) if r else '?'} tail (0: every token), in {r.get('parts', 2) if r else '?'} parts from {r.get('split_chunks', 0) if r else '?'} chunks (0: never){scan_note(r)}; state update hi + lo {hilo_note(r)})",
                "ours_ms": ours_ms, "ours_per_call_ms": ours_per_call_ms,
+               "ours_graph_ms": r.get("graph_ms_per_call") if r and r.get("graph_ms_per_call", -1) > 0 else None,
                "ours_kernel_ms": r["kernel_ms"] if r else None,
                "peer_ms": peer, "calls_per_batch": calls, "peer_autotuners_reset": retuned,
                "bytes_must_move": nbytes,
@@ -420,6 +425,8 @@ def write_outputs(args, records, dev, cg, la_note):
                       "ours_per_call_ms, fla_chunk_simple_gla_per_call, pytorch_block_loop: one call at a time, "
                       "synchronised after each (2 warm-up, median of 21; the loop 1 and 3). "
                       "fla_chunk_simple_gla_cudagraph: replays of a captured graph (median of 3-7). "
+                      "ours_graph_ms: ours replayed from a captured graph of 4 calls (median of 7), "
+                      "paired with fla's graph in speedup.fla_chunk_simple_gla_cudagraph_vs_ours_graph. "
                       "speedup: each peer time over ours timed the same way (the graph over back-to-back).",
             "peer_autotune": "per shape: the peers' Triton autotuners are reset before each shape's first call, without Triton's on-disk autotune cache (test/benchmarks/peer_autotune.py)",
             "bytes_must_move": "4*T*H*D*2 (q,k,v read, o written; bf16) + 2*B*H*D*D*4 (state r+w)",
@@ -437,7 +444,8 @@ def write_outputs(args, records, dev, cg, la_note):
              "λ_h = 2^(-8(h+1)/H). Times in ms (median). GB/s on the bytes that must move; ×: peer time / ours, "
              "each pair timed the same way: back-to-back calls (ours, fla, lightning-attn), one call at a time "
              "synchronised after each (\"per call\"; the torch loop), fla graph against ours back-to-back. "
-             "fla graph: fla's calls replayed from a CUDA graph (its device time, no Python/launch overhead). "
+             "fla graph: fla's calls replayed from a CUDA graph (its device time, no Python/launch overhead); "
+             "\"× fla graph (both graphs)\": against ours replayed from a CUDA graph as well. "
              "Peers' Triton configs tuned per shape (test/benchmarks/peer_autotune.py). "
              "Errors: max|a−b|/max|b| vs a float64 reference. "
              "Ours: the state update's decayed operand as bf16 hi + lo where the update reaches the returned state "
@@ -446,21 +454,23 @@ def write_outputs(args, records, dev, cg, la_note):
              "\"bf16-state\": our kernels with the state update's decayed operand (K ⊙ w in the unsliced wgmma kernels, V ⊙ w with value slices) rounded to bf16 once "
              "(state-hilo=0) instead of bf16 hi + lo.", "",
              "| shape | ours ms | fla ms | fla graph ms | lightning-attn ms | ours GB/s | % copy | TFLOP/s | × fla | × fla graph | × l-attn "
+             "| ours graph ms | × fla graph (both graphs) "
              "| ours per call ms | fla per call ms | torch loop per call ms | × fla per call | × loop "
              "| o err ours | o err fla | state err ours | state err fla "
              "| bf16-state ms | bf16-state % copy | bf16-state × fla | bf16-state o err | bf16-state state err |",
-             "|" + "---|" * 25]
+             "|" + "---|" * 27]
     for r in records:
         p, sp, m = r["peer_ms"], r["speedup"] or {}, r["max_rel_err"]
         e2, sp2 = r["errors"], r.get("speedup_bf16state") or {}
         g2 = r.get("effective_gbps_bf16state")
-        lines.append(("|" + " {} |" * 25).format(
+        lines.append(("|" + " {} |" * 27).format(
             r["name"], f(r["ours_ms"]), f(p.get("fla_chunk_simple_gla")),
             f(p.get("fla_chunk_simple_gla_cudagraph")), f(p.get("lightning_attn")),
             f(r["effective_gbps"], "{:.0f}"),
             f(r["effective_gbps"] and 100 * r["effective_gbps"] / cg, "{:.0f}%"), f(r["tflops"], "{:.0f}"),
             f(sp.get("fla_chunk_simple_gla"), "{:.2f}"),
             f(sp.get("fla_chunk_simple_gla_cudagraph"), "{:.2f}"), f(sp.get("lightning_attn"), "{:.2f}"),
+            f(r.get("ours_graph_ms")), f(sp.get("fla_chunk_simple_gla_cudagraph_vs_ours_graph"), "{:.2f}"),
             f(r.get("ours_per_call_ms")), f(p.get("fla_chunk_simple_gla_per_call")),
             f(p.get("pytorch_block_loop")), f(sp.get("fla_chunk_simple_gla_per_call"), "{:.2f}"),
             f(sp.get("pytorch_block_loop"), "{:.1f}"), f(m["ours_o"], "{:.1e}"), f(m["fla_o"], "{:.1e}"),
