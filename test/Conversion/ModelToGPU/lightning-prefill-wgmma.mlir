@@ -69,6 +69,7 @@
 // hi + lo only over the final state's 2^-12 window (state-hilo-tail-log2).
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-hilo-tail-log2=12" | FileCheck %s --check-prefix=HILOTAIL
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1" | FileCheck %s --check-prefix=LASTFIRST
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1" | FileCheck %s --check-prefix=SLOTS
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-hilo=0 state-hilo-tail-log2=12" 2>&1 | FileCheck %s --check-prefix=ERR-HILOTAIL
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 state-hilo-tail-log2=12" 2>&1 | FileCheck %s --check-prefix=ERR-HILOTAIL
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-hilo-tail-log2=65" 2>&1 | FileCheck %s --check-prefix=ERR-HILOTAIL65
@@ -725,3 +726,19 @@ module {}
 // LASTFIRST-NEXT: %[[E:.*]] = arith.mulf %{{.*}}, %[[AF]] : f32
 // LASTFIRST-NEXT: "ex2.approx.ftz.f32 $0, $1;", "=f,f" %[[E]]
 // LASTFIRST-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_scan(
+
+// The local states' slots are stored L2 evict_last (kept in L2 while the
+// slowest heads' K, V tails stream through it, until the scan reads them):
+// one policy, then the 64 pairs of the thread's state values; the outputs
+// kernel's final state stays a plain store. (With value slices the state
+// is transposed and stored as scalars, VSSPLIT.)
+// SLOTS-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
+// SLOTS: "createpolicy.fractional.L2::evict_last.b64 $0, 1.0;"
+// SLOTS-COUNT-64: "st.global.L2::cache_hint.v2.f32 [$0], {$1, $2}, $3;"
+// SLOTS-NOT: vector.store
+// SLOTS: gpu.return
+// SLOTS-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_out(
+// SLOTS-NOT: cache_hint
+// SLOTS: vector.store {{.*}} : memref<{{[0-9]+}}xf32>, vector<2xf32>
+// SLOTS-NOT: cache_hint
+// SLOTS: gpu.return
