@@ -23,14 +23,17 @@
 // plan (CUDA events around the whole kernel sequence; warm-up, median): `ms`
 // per call over batches of back-to-back calls, `ms_per_call` for single
 // calls synchronised one at a time; print `RESULT {json}`. No host reference
-// in this mode.
+// in this mode. With --timeline FILE, a plan built with the test pass's
+// probe-timeline=1 (plan key timeline=1) is run once more after the
+// timing, and its per-block %globaltimer records are written to FILE
+// (test/benchmarks/timeline_probe.py reads them).
 //
 // Kernels the plan marks overlap=1 are launched with programmatic stream
 // serialization (they wait for their predecessor with griddepcontrol.wait);
 // --no-overlap launches them plainly.
 //
 // usage: mm01-gpu-lightning-prefill [--quick] [--no-overlap] [--io DIR:B]...
-//          FILE.bin.mlir...
+//          [--timeline FILE] FILE.bin.mlir...
 // Exit: 0 pass, 1 failure, 77 skip (no driver / no GPU / not sm_90).
 //
 //===----------------------------------------------------------------------===//
@@ -92,6 +95,7 @@ struct Plan {
   int parts = 1;       // the parts of a split local state (plan key parts)
   bool earlyFirst = false;  // no scan kernel, early first segment (plan key early_first)
   bool scanInOut = false;   // the scan in the outputs kernel (plan key scan_in_out)
+  bool timeline = false;    // probe records after the workspace (plan key timeline)
   long long wsPerSeq = 0; // workspace bytes per sequence (plan key workspace=batch*N)
   long long maxTokens = 0;
   long long qTS, qHS, kTS, kHS, vTS, vHS, oTS, oHS;
@@ -196,6 +200,7 @@ bool parsePlan(const std::string &file, const std::string &planText, Plan &plan)
     else if (k == "parts") plan.parts = std::stoi(v);
     else if (k == "early_first") plan.earlyFirst = v == "1";
     else if (k == "scan_in_out") plan.scanInOut = v == "1";
+    else if (k == "timeline") plan.timeline = v == "1";
     else if (k == "workspace") {
       if (v.rfind("batch*", 0) == 0)
         plan.wsPerSeq = std::stoll(v.substr(6));
@@ -254,6 +259,10 @@ long long evalGrid(const std::string &e, int batch) {
 /// Programmatic dependent launch of the kernels marked `overlap` (off with
 /// --no-overlap, to measure what it gives).
 bool gOverlap = true;
+const char *gTimelineFile = nullptr; // --timeline FILE
+// The probe's records after the workspace (LightningPrefillKernel.h:
+// 4 regions of 4096 records of 64 bytes, + 16 bytes of alignment).
+constexpr size_t kTimelineBytes = 4 * 4096 * 64;
 
 void launchPlan(const Plan &plan, DeviceBuffers &d, int batch, CUstream stream) {
   for (size_t i = 0; i < plan.kernels.size(); ++i) {
@@ -634,6 +643,22 @@ bool runIO(const Plan &planSet, const std::string &dir, int B) {
     std::printf("%s%.6f", i ? ", " : "", perKernel[i]);
   std::printf("]}\n");
   std::fflush(stdout);
+  if (gTimelineFile) {
+    if (!plan.timeline || !d.ws) {
+      std::fprintf(stderr, "%s: --timeline needs a split plan built with probe-timeline=1\n",
+                   dir.c_str());
+      return false;
+    }
+    const size_t slots = size_t(B) * (plan.wsPerSeq - kTimelineBytes - 16),
+                 at = (slots + 15) / 16 * 16;
+    CU_CHECK(cuMemsetD8(d.ws + at, 0, kTimelineBytes));
+    CU_CHECK(cuCtxSynchronize());
+    launchPlan(plan, d, B, nullptr);
+    CU_CHECK(cuCtxSynchronize());
+    std::vector<char> rec(kTimelineBytes);
+    CU_CHECK(cuMemcpyDtoH(rec.data(), d.ws + at, kTimelineBytes));
+    writeFile(gTimelineFile, rec.data(), rec.size());
+  }
   for (CUdeviceptr p : {d.qkv, d.state, d.out, d.cu, d.ws, s0d})
     if (p)
       CU_CHECK(cuMemFree(p));
@@ -652,6 +677,8 @@ int main(int argc, char **argv) {
       quick = true;
     else if (a == "--no-overlap")
       gOverlap = false;
+    else if (a == "--timeline" && i + 1 < argc)
+      gTimelineFile = argv[++i];
     else if (a == "--io" && i + 1 < argc) {
       std::string s = argv[++i];
       size_t c = s.rfind(':');
@@ -660,7 +687,9 @@ int main(int argc, char **argv) {
       files.push_back(a);
   }
   if (files.empty()) {
-    std::fprintf(stderr, "usage: %s [--quick] [--no-overlap] [--io DIR:B]... FILE.bin.mlir...\n",
+    std::fprintf(stderr,
+                 "usage: %s [--quick] [--no-overlap] [--io DIR:B]... [--timeline FILE] "
+                 "FILE.bin.mlir...\n",
                  argv[0]);
     return 1;
   }

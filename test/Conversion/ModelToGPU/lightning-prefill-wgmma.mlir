@@ -70,6 +70,9 @@
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-hilo-tail-log2=12" | FileCheck %s --check-prefix=HILOTAIL
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1" | FileCheck %s --check-prefix=LASTFIRST
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1" | FileCheck %s --check-prefix=SLOTS
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 scan-in-outputs=1 max-batch=2 max-tokens=4096 probe-timeline=1" | FileCheck %s --check-prefix=TIMELINE
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 scan-in-outputs=1 max-batch=2 max-tokens=4096" | FileCheck %s --check-prefix=NOTIMELINE
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 probe-timeline=1" 2>&1 | FileCheck %s --check-prefix=ERR-TIMELINE
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-hilo=0 state-hilo-tail-log2=12" 2>&1 | FileCheck %s --check-prefix=ERR-HILOTAIL
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 state-hilo-tail-log2=12" 2>&1 | FileCheck %s --check-prefix=ERR-HILOTAIL
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=8 dim=128 segments=4 wgmma=1 state-hilo-tail-log2=65" 2>&1 | FileCheck %s --check-prefix=ERR-HILOTAIL65
@@ -742,3 +745,23 @@ module {}
 // SLOTS: vector.store {{.*}} : memref<{{[0-9]+}}xf32>, vector<2xf32>
 // SLOTS-NOT: cache_hint
 // SLOTS: gpu.return
+
+// The timeline probe (instrumentation, test pass only): the workspace
+// grows by the records (1 MiB + 16 bytes a sequence) and the plan says so;
+// each chunk kernel stamps %globaltimer (local states: start, end; outputs:
+// start, the wait's return, the first item, all items, the count seen by
+// the state warpgroup, its first chunk, end). Without it: no stamps.
+// TIMELINE: workspace=batch*5242932
+// TIMELINE-SAME: timeline=1
+// TIMELINE-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_states(
+// TIMELINE-COUNT-2: "mov.u64 $0, %globaltimer;"
+// TIMELINE-NOT: %globaltimer
+// TIMELINE: "{ .reg .u32 t; mov.u32 t, %smid; cvt.u64.u32 $0, t; }"
+// TIMELINE-LABEL: gpu.func @lightning_prefill_h8_d128_bf16_c64_s4_wg_out(
+// TIMELINE: "mov.u64 $0, %globaltimer;"
+// TIMELINE: nvvm.griddepcontrol wait
+// TIMELINE: "mov.u64 $0, %globaltimer;"
+// NOTIMELINE: workspace=batch*4194340
+// NOTIMELINE-NOT: timeline=1
+// NOTIMELINE-NOT: globaltimer
+// ERR-TIMELINE: lightning prefill kernel generator: probeTimeline needs the wgmma kernels

@@ -808,6 +808,10 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
     fail() << "scanInOutputs needs the wgmma kernels";
     return failure();
   }
+  if (spec.probeTimeline && !spec.wgmma) {
+    fail() << "probeTimeline needs the wgmma kernels";
+    return failure();
+  }
   if (spec.maxBatch < 1 || spec.maxTokens < 1) {
     fail() << "maxBatch and maxTokens must be positive";
     return failure();
@@ -944,7 +948,8 @@ buildLightningPrefill(OpBuilder &builder, mlir::gpu::GPUModuleOp module,
       scan.overlapsPrevious = true;
       plan.kernels.push_back(std::move(scan));
     }
-    plan.workspaceBytesPerSequence = cfg.wsFloats(1) * 4;
+    plan.workspaceBytesPerSequence =
+        cfg.wsFloats(1) * 4 + (spec.probeTimeline ? kLightningPrefillTimelineBytes + 16 : 0);
     plan.workspaceBytes = "batch*" + std::to_string(plan.workspaceBytesPerSequence);
   } else {
     plan.workspaceBytes = "0";

@@ -183,7 +183,17 @@ struct LightningPrefillSpec {
   bool longCallEarlyFirstSegment = false;
   int64_t longCallSegmentLeadTokens = 0;
   bool longCallScanInOutputs = false;
+  /// Instrumentation (test pass only, split wgmma plans): each chunk block
+  /// of the first kLightningPrefillTimelineBlocks records %globaltimer
+  /// stamps in 64-byte records after the workspace's slots and counters
+  /// (which grows by kLightningPrefillTimelineBytes + 16 per sequence, the
+  /// 16 for the records' alignment; layout in
+  /// test/benchmarks/timeline_probe.py). The kernels' results are
+  /// unchanged.
+  bool probeTimeline = false;
 };
+constexpr int64_t kLightningPrefillTimelineBlocks = 4096;
+constexpr int64_t kLightningPrefillTimelineBytes = 4 * kLightningPrefillTimelineBlocks * 64;
 
 struct LightningPrefillPlan {
   std::vector<mm01::gpu::GeneratedKernel> kernels; // launched in order

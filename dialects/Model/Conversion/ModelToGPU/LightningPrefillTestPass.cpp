@@ -181,6 +181,11 @@ struct TestLightningPrefillKernelPass
   Option<int64_t> longCallLead{
       *this, "long-call-segment-lead-tokens",
       llvm::cl::desc("the long-call plan's segment-lead-tokens"), llvm::cl::init(0)};
+  Option<bool> probeTimeline{
+      *this, "probe-timeline",
+      llvm::cl::desc("instrumentation: per-block %globaltimer records after the workspace "
+                     "(split wgmma plans; test/benchmarks/timeline_probe.py)"),
+      llvm::cl::init(false)};
   ListOption<double> decays{*this, "decay",
                             llvm::cl::desc("λ per head (default 2^(-8(h+1)/H))")};
 
@@ -239,6 +244,7 @@ struct TestLightningPrefillKernelPass
     spec.earlyFirstSegment = earlyFirst;
     spec.segmentLeadTokens = segmentLead;
     spec.scanInOutputs = scanInOutputs;
+    spec.probeTimeline = probeTimeline;
 
     // Where the split is automatic, the chooser's long-call plan (unless
     // long-call-tokens is given; the long-call-* options given override its
@@ -318,6 +324,8 @@ struct TestLightningPrefillKernelPass
       os << " scan_in_out=1";
     if (spec.longCallTokens > 0)
       os << " long_call_tokens=" << spec.longCallTokens;
+    if (spec.probeTimeline && plan.segments > 1)
+      os << " timeline=1";
     os << " decay=";
     for (auto [i, d] : llvm::enumerate(spec.decay))
       os << (i ? "," : "") << llvm::format("%.17g", d);

@@ -163,6 +163,38 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   // atoms are address-based) ----
   const WgLayout L = wgLayout(cfg, mode);
   gk.dynamicSmemBytes = L.total;
+  // Instrumentation (LightningPrefillSpec::probeTimeline, split plans):
+  // thread 0 of chunk block lin = x + y·gridDim.x < 4096 writes a 64-byte
+  // record of %globaltimer stamps after the workspace's slots and counters:
+  // the local states' at lin, the outputs' at 4096 + lin, the outputs'
+  // first chunk (after the scanned slot is read) at 3·4096 + lin.
+  const bool timeline = cfg.spec.probeTimeline && cfg.split();
+  auto readTimer = [&]() -> Value {
+    return WgmmaBuilder(g).ptx("mov.u64 $0, %globaltimer;", "=l", {}, {b.getI64Type()})[0];
+  };
+  auto tlLin = [&]() -> Value {
+    Value bx = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::x);
+    Value by = mlir::gpu::BlockIdOp::create(b, loc, mlir::gpu::Dimension::y);
+    Value gx = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::x);
+    return g.add(bx, g.mul(by, gx));
+  };
+  auto tlRec = [&](int64_t region) -> Value {
+    Value gz = mlir::gpu::GridDimOp::create(b, loc, mlir::gpu::Dimension::z);
+    Value base = g.mul(g.cdiv(g.mul(gz, cfg.wsFloats(1) * 4), 16), 16);
+    return g.add(g.add(g.baseAddr(ws), base),
+                 g.add(g.idx(region * kLightningPrefillTimelineBlocks * 64), g.mul(tlLin(), 64)));
+  };
+  // Thread `who`'s stamp at byte `offset` of its block's record in `region`.
+  auto tlStamp = [&](Value who, int64_t region, int64_t offset) {
+    if (!timeline)
+      return;
+    g.ifThen(g.land(g.eq(who, g.idx(0)), g.slt(tlLin(), g.idx(kLightningPrefillTimelineBlocks))),
+             [&] {
+               LLVM::StoreOp::create(b, loc, readTimer(),
+                                     g.ptr(g.add(tlRec(region), offset), 1), 8);
+             });
+  };
+  Value tlStart = timeline ? readTimer() : Value();
   ChunkBlock blk = enterChunkBlock(g, cfg, mode, cu, ws);
   Value smem = g.mul(g.div(g.add(blk.smem, kSwizzleAlign - 1), kSwizzleAlign),
                      kSwizzleAlign);
@@ -395,8 +427,10 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
     Value first = broadcast(claim());
     auto [z0, ih0, st0] = startItem(first);
     gridDependency(g, NVVM::GridDepActionKind::wait);
+    tlStamp(tid, 1, 32);
     Value second = claim();
     g.ifThen(g.slt(first, total), [&, z0 = z0, ih0 = ih0, st0 = st0] { runItem(z0, ih0, st0); });
+    tlStamp(tid, 1, 40);
     Value next = broadcast(second);
     auto loop = scf::WhileOp::create(b, loc, TypeRange{b.getIndexType()}, ValueRange{next});
     {
@@ -412,6 +446,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       runItem(z, ih, st);
       scf::YieldOp::create(b, loc, ValueRange{broadcast(following)});
     }
+    tlStamp(tid, 1, 48);
   }
   // One thread spins while workspace word `idx` (read atomically) compares
   // `pred` to `value`.
@@ -434,6 +469,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       return;
     g.ifThen(g.eq(wtid, g.idx(0)), [&] {
       spinWhile(doneIdx, arith::CmpFPredicate::OLT, float(scanParts));
+      tlStamp(g.idx(0), 1, 8);
       wg.ptx("fence.acq_rel.gpu;", "", {}, {}); // the count, then the slot
     });
     wg.namedBarrier(kStateBarrier, 128);
@@ -468,6 +504,7 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
       awaitScan();
       sInit = slots.loadIncoming(g, SmallVector<Type>(nState, f32), loadState, h, seg.segLen,
                                  seg.len);
+      tlStamp(wtid, 3, 0);
     }
     else
       sInit.assign(nState, g.f32c(0.0));
@@ -929,6 +966,23 @@ mlir::gpu::GPUFuncOp buildWgmmaChunkKernel(OpBuilder &builder,
   }
   // Every cp.async group is drained before the block exits.
   NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  if (timeline) {
+    // The block's record: start, (counts seen), end, %smid (then the
+    // stamps above at 32, 40, 48).
+    b.setInsertionPointToEnd(&entry);
+    g.barrier();
+    Value t0 = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
+    g.ifThen(g.land(g.eq(t0, g.idx(0)), g.slt(tlLin(), g.idx(kLightningPrefillTimelineBlocks))),
+             [&] {
+               Value rec = tlRec(outputs ? 1 : 0);
+               LLVM::StoreOp::create(b, loc, tlStart, g.ptr(rec, 1), 8);
+               LLVM::StoreOp::create(b, loc, readTimer(), g.ptr(g.add(rec, 16), 1), 8);
+               Value smid = WgmmaBuilder(g).ptx(
+                   "{ .reg .u32 t; mov.u32 t, %smid; cvt.u64.u32 $0, t; }", "=l", {},
+                   {b.getI64Type()})[0];
+               LLVM::StoreOp::create(b, loc, smid, g.ptr(g.add(rec, 24), 1), 8);
+             });
+  }
   b.setInsertionPointToEnd(&entry);
   mlir::gpu::ReturnOp::create(b, loc);
   return fn;
