@@ -14,7 +14,7 @@
 // Default mode: random cases per file (awkward lengths, T = 0 and 1, mixed-
 // length batches, carried-in state) against a float64 host reference of the
 // recurrent form (S_t = e^{-λ} S_{t-1} + k_tᵀ v_t, o_t = q_t S_t), with
-// rounding-derived per-element bounds (see `check`).
+// rounding-derived per-element bounds (PrefillReference.h).
 //
 // --io DIR:B (used by test/benchmarks/prefill_bench.py): run FILE on the
 // inputs in DIR (qkv.bin bf16 [T, H, 3D] interleaved, or q.bin/k.bin/v.bin
@@ -38,6 +38,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "GpuTestSupport.h"
+#include "PrefillReference.h"
 
 #include <cuda.h>
 
@@ -310,10 +311,7 @@ struct Case {
   bool carried;
 };
 
-struct Errors {
-  double oNorm = 0, sNorm = 0, worst = 0, oMaxRel = 0, sMaxRel = 0;
-  long long bad = 0;
-};
+using Errors = mm01::test::PrefillErrors;
 
 double silu(double x) { return x / (1.0 + std::exp(-x)); }
 
@@ -373,101 +371,24 @@ bool runCase(const Plan &plan, const Case &c, std::mt19937 &rng, Errors &err) {
     if (p)
       CU_CHECK(cuMemFree(p));
 
-  // ---- float64 reference of the recurrence, and the bounds ----
-  // Kernel rounding model (bf16: ρ = 2^-8 = unit roundoff of an 8-bit significand):
-  //   o: P = (q·k)·decay and S (the chunk's incoming state) are rounded to
-  //      bf16 as tensor-core operands (ρ each, relative to |terms|), the
-  //      output is rounded to bf16 (ρ|o|); with SiLU, each of q', k', v' may
-  //      be one ulp (2ρ) off the reference's bf16(silu(x)) (approximate exp
-  //      in the kernel). With A = Σ |terms| (the recurrence on |q|, |k|, |v|,
-  //      |S0|): |o - o_ref| ≤ ρ|o_ref| + (1+ρ)(2ρ + 6ρ[silu] + εS)·A.
-  //   S: fp32 accumulation, K̃ = k·e^{-λ(m-1-j)} kept as bf16 hi + lo (2^-16),
-  //      approximate exp2 (2^-22), f32 products/sums over a chunk (64·2^-24):
-  //      |S - S_ref| ≤ εS·Sabs with εS = 2^-14 (2× the sum of those, ≤ 2^-15),
-  //      plus 4ρ·Sabs[silu] (k', v' one ulp off). Without hi + lo (plan
-  //      hilo=0) K̃ is rounded to bf16 once (2^-9): εS = 2^-8.
-  //   hilo_tail=n: the outputs kernel's running state takes bf16 updates
-  //      (εS = 2^-8 in the outputs' bound); the final state hi + lo ones
-  //      from the chunk before its window on, so its bf16 terms are all
-  //      tokens t with (len-1-t)·λ ≥ n·ln 2: |S - S_ref| ≤ 2^-14·Sabs +
-  //      2^-8·Spre, Spre the recurrence on |k v| of those tokens alone.
-  const double rho = std::ldexp(1.0, -8),
-               epsS = std::ldexp(1.0, plan.hiLo ? -14 : -8),
-               epsSOut = plan.hiLoTailLog2 > 0 ? std::ldexp(1.0, -8) : epsS;
-  const double oCoef = (1 + rho) * (2 * rho + (plan.silu ? 6 * rho : 0) + epsSOut);
-  const double sCoef = epsS + (plan.silu ? 4 * rho : 0);
-  auto val = [&](int which, long long t, int h, int dd) {
+  // ---- float64 reference of the recurrence, and the bounds (PrefillReference.h) ----
+  mm01::test::PrefillCall call;
+  call.B = B, call.H = H, call.D = D;
+  call.cu.assign(cu.begin(), cu.end());
+  call.input = [&](int which, long long t, int h, int dd) {
     double x = fromBF16(qkvB[at(which, t, h, dd)]);
     return plan.silu ? double(fromBF16(toBF16(float(silu(x))))) : x;
   };
-  bool ok = true;
-  double oDiff2 = 0, oRef2 = 0, sDiff2 = 0, sRef2 = 0, oMaxD = 0, oMaxR = 0,
-         sMaxD = 0, sMaxR = 0;
-  std::vector<double> S(D * D), Sa(D * D), Sp, q(D), k(D), vv(D);
-  const bool tail = plan.hiLoTailLog2 > 0;
-  if (tail)
-    Sp.resize(D * D);
-  for (int b = 0; b < B; ++b)
-    for (int h = 0; h < H; ++h) {
-      const double dec = std::exp(-plan.decay[h]);
-      for (int i = 0; i < D * D; ++i) {
-        S[i] = s0[(size_t(b) * H + h) * D * D + i];
-        Sa[i] = std::fabs(S[i]);
-      }
-      std::fill(Sp.begin(), Sp.end(), 0.0);
-      for (long long t = cu[b]; t < cu[b + 1]; ++t) {
-        for (int i = 0; i < D; ++i)
-          q[i] = val(0, t, h, i), k[i] = val(1, t, h, i), vv[i] = val(2, t, h, i);
-        for (int i = 0; i < D; ++i)
-          for (int j = 0; j < D; ++j) {
-            S[i * D + j] = dec * S[i * D + j] + k[i] * vv[j];
-            Sa[i * D + j] = dec * Sa[i * D + j] + std::fabs(k[i] * vv[j]);
-          }
-        if (tail) {
-          const bool pre = double(cu[b + 1] - 1 - t) * plan.decay[h] >=
-                           plan.hiLoTailLog2 * std::log(2.0);
-          for (int i = 0; i < D * D; ++i)
-            Sp[i] = dec * Sp[i] + (pre ? std::fabs(k[i / D] * vv[i % D]) : 0.0);
-        }
-        for (int j = 0; j < D; ++j) {
-          double o = 0, a = 0;
-          for (int i = 0; i < D; ++i) {
-            o += q[i] * S[i * D + j];
-            a += std::fabs(q[i]) * Sa[i * D + j];
-          }
-          double got = fromBF16(oB[(t * H + h) * (long long)D + j]);
-          double diff = std::fabs(got - o), tol = rho * std::fabs(o) + oCoef * a;
-          if (!(diff <= tol)) {
-            if (err.bad++ < 5)
-              std::printf("  o mismatch b=%d h=%d t=%lld j=%d: got %.6g want %.6g (tol %.3g)\n",
-                          b, h, t - cu[b], j, got, o, tol);
-            ok = false;
-          }
-          err.worst = std::max(err.worst, std::isfinite(diff) ? diff / tol : 1e30);
-          oDiff2 += diff * diff, oRef2 += o * o;
-          oMaxD = std::max(oMaxD, diff), oMaxR = std::max(oMaxR, std::fabs(o));
-        }
-      }
-      for (int i = 0; i < D * D; ++i) {
-        double got = sK[(size_t(b) * H + h) * D * D + i];
-        double diff = std::fabs(got - S[i]),
-               tol = sCoef * Sa[i] + (tail ? rho * Sp[i] : 0.0) + 1e-30;
-        if (!(diff <= tol)) {
-          if (err.bad++ < 5)
-            std::printf("  state mismatch b=%d h=%d (%d,%d): got %.8g want %.8g (tol %.3g)\n",
-                        b, h, i / D, i % D, got, S[i], tol);
-          ok = false;
-        }
-        err.worst = std::max(err.worst, std::isfinite(diff) ? diff / tol : 1e30);
-        sDiff2 += diff * diff, sRef2 += S[i] * S[i];
-        sMaxD = std::max(sMaxD, diff), sMaxR = std::max(sMaxR, std::fabs(S[i]));
-      }
-    }
-  err.oNorm = oRef2 > 0 ? std::sqrt(oDiff2 / oRef2) : 0;
-  err.sNorm = sRef2 > 0 ? std::sqrt(sDiff2 / sRef2) : 0;
-  err.oMaxRel = oMaxR > 0 ? oMaxD / oMaxR : 0;
-  err.sMaxRel = sMaxR > 0 ? sMaxD / sMaxR : 0;
-  return ok;
+  call.output = [&](long long t, int h, int j) {
+    return double(fromBF16(oB[(t * H + h) * (long long)D + j]));
+  };
+  call.state0 = s0.data();
+  call.finalState = sK.data();
+  call.decay = plan.decay;
+  call.silu = plan.silu;
+  call.hiLo = plan.hiLo;
+  call.hiLoTailLog2 = plan.hiLoTailLog2;
+  return mm01::test::checkPrefill(call, err);
 }
 
 bool readFile(const std::string &path, std::vector<char> &data) {
