@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,62 @@ inline float fromBF16(uint16_t h) {
 inline double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+/// Milliseconds per call of `calls` launches, issued by `launch(stream, i)`,
+/// captured into one CUDA graph and replayed (3 warm-up replays, median of
+/// `reps`): device time without the launch gaps of back-to-back calls.
+/// Kernels launched with programmatic stream serialization keep it as
+/// graph edges. -1 where the capture fails (reported on stderr after
+/// `what`); a failing launch during the capture counts as a failed capture.
+inline double graphMsPerCall(int calls, int reps, const char *what,
+                             const std::function<CUresult(CUstream, int)> &launch) {
+  CUstream cs;
+  CU_CHECK(cuStreamCreate(&cs, CU_STREAM_NON_BLOCKING));
+  CUgraph graph = nullptr;
+  CUgraphExec exec = nullptr;
+  CUresult rc = cuStreamBeginCapture(cs, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+  if (rc == CUDA_SUCCESS) {
+    for (int i = 0; i < calls && rc == CUDA_SUCCESS; ++i)
+      rc = launch(cs, i);
+    CUresult end = cuStreamEndCapture(cs, &graph); // always leave capture mode
+    if (rc == CUDA_SUCCESS)
+      rc = end;
+  }
+  if (rc == CUDA_SUCCESS)
+    rc = cuGraphInstantiate(&exec, graph, 0);
+  double ms = -1;
+  if (rc == CUDA_SUCCESS) {
+    CUevent e0, e1;
+    CU_CHECK(cuEventCreate(&e0, CU_EVENT_DEFAULT));
+    CU_CHECK(cuEventCreate(&e1, CU_EVENT_DEFAULT));
+    for (int w = 0; w < 3; ++w)
+      CU_CHECK(cuGraphLaunch(exec, cs));
+    CU_CHECK(cuStreamSynchronize(cs));
+    std::vector<double> t;
+    for (int r = 0; r < reps; ++r) {
+      CU_CHECK(cuEventRecord(e0, cs));
+      CU_CHECK(cuGraphLaunch(exec, cs));
+      CU_CHECK(cuEventRecord(e1, cs));
+      CU_CHECK(cuEventSynchronize(e1));
+      float m = 0;
+      CU_CHECK(cuEventElapsedTime(&m, e0, e1));
+      t.push_back(double(m) / calls);
+    }
+    ms = median(t);
+    CU_CHECK(cuEventDestroy(e0));
+    CU_CHECK(cuEventDestroy(e1));
+  } else {
+    const char *msg = nullptr;
+    cuGetErrorString(rc, &msg);
+    std::fprintf(stderr, "%s: CUDA-graph capture failed: %s\n", what, msg ? msg : "?");
+  }
+  if (exec)
+    cuGraphExecDestroy(exec);
+  if (graph)
+    cuGraphDestroy(graph);
+  CU_CHECK(cuStreamDestroy(cs));
+  return ms;
 }
 
 } // namespace mm01::gputest

@@ -508,47 +508,11 @@ bool runIO(const Plan &planSet, const std::string &dir, int B) {
   // benchmark times fla's graph: device time without launch gaps, so that
   // the graph pairing is timed the same way on both sides. -1 where the
   // capture fails (reported, not fatal).
-  double graphMs = -1;
-  {
-    const int perReplay = 4;
-    CUstream cs;
-    CU_CHECK(cuStreamCreate(&cs, CU_STREAM_NON_BLOCKING));
-    CUgraph graph = nullptr;
-    CUgraphExec exec = nullptr;
-    CUresult rc = cuStreamBeginCapture(cs, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
-    if (rc == CUDA_SUCCESS) {
-      for (int r = 0; r < perReplay; ++r)
-        launchPlan(plan, d, B, cs);
-      rc = cuStreamEndCapture(cs, &graph);
-    }
-    if (rc == CUDA_SUCCESS)
-      rc = cuGraphInstantiate(&exec, graph, 0);
-    if (rc == CUDA_SUCCESS) {
-      CU_CHECK(cuGraphLaunch(exec, cs));
-      CU_CHECK(cuStreamSynchronize(cs));
-      std::vector<double> g;
-      for (int it = 0; it < 7; ++it) {
-        CU_CHECK(cuEventRecord(e0, cs));
-        CU_CHECK(cuGraphLaunch(exec, cs));
-        CU_CHECK(cuEventRecord(e1, cs));
-        CU_CHECK(cuEventSynchronize(e1));
-        float ms;
-        CU_CHECK(cuEventElapsedTime(&ms, e0, e1));
-        g.push_back(double(ms) / perReplay);
-      }
-      graphMs = median(g);
-    } else {
-      const char *msg = nullptr;
-      cuGetErrorString(rc, &msg);
-      std::fprintf(stderr, "%s: CUDA-graph capture of the plan failed: %s\n", dir.c_str(),
-                   msg ? msg : "?");
-    }
-    if (exec)
-      cuGraphExecDestroy(exec);
-    if (graph)
-      cuGraphDestroy(graph);
-    CU_CHECK(cuStreamDestroy(cs));
-  }
+  // (launchPlan exits on a failing launch, in the capture as elsewhere.)
+  const double graphMs = graphMsPerCall(4, 7, dir.c_str(), [&](CUstream cs, int) {
+    launchPlan(plan, d, B, cs);
+    return CUDA_SUCCESS;
+  });
   std::printf("RESULT {\"dir\": \"%s\", \"B\": %d, \"T\": %lld, \"H\": %d, \"D\": %d, "
               "\"NS\": %d, \"VS\": %d, \"tail_log2\": %d, \"outputs_tail_log2\": %d, "
               "\"split_chunks\": %d, \"parts\": %d, \"hilo\": %d, \"hilo_tail\": %d, "
