@@ -22,4 +22,11 @@ LAUNCHER=$(pick "$MM01_DECODE_LAUNCHER" .benchbin/mm01-gpu-lightning-decode buil
 CUBIN=$(pick "$MM01_DECODE_CUBIN" .benchbin/lightning_decode_c64_t256.bin.mlir build/test/gpu/lightning_decode_c64_t256.bin.mlir)
 [ -n "$LAUNCHER" ] && [ -n "$CUBIN" ] || { echo "launcher or cubin not found (build: ninja -C build mm01-gpu-lightning-decode)"; exit 1; }
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu,power.draw --format=csv 2>&1 | tee "$OUT/nvidia-smi.txt"
-python3 test/benchmarks/decode_bench.py --launcher "$LAUNCHER" --cubin "$CUBIN" --out "$OUT" "$@" 2>&1 | tee "$OUT/bench.log"
+# The other tilings built beside the default (columns per block x threads),
+# timed beside it.
+VARIANTS=()
+for v in c16_t128:16:128 c32_t128:32:128; do
+  f="$(dirname "$CUBIN")/lightning_decode_${v%%:*}.bin.mlir"
+  [ -e "$f" ] && VARIANTS+=(--variant "$f:${v#*:}")
+done
+python3 test/benchmarks/decode_bench.py --launcher "$LAUNCHER" --cubin "$CUBIN" "${VARIANTS[@]}" --out "$OUT" "$@" 2>&1 | tee "$OUT/bench.log"

@@ -15,9 +15,9 @@
 // usage: mm01-gpu-lightning-decode [--quick] [--bench] [--io DIR:H:D:B]...
 //            FILE.mlir[:COLS:THREADS]...
 //   --io DIR:H:D:B (repeatable; used by test/benchmarks/): instead of the
-//   built-in cases, run the bf16 kernel of the first FILE on the inputs in
+//   built-in cases, run the bf16 kernel of every FILE on the inputs in
 //   DIR (raw little-endian, row-major: q.bin, k.bin, v.bin bf16 [B,1,H,D],
-//   s.bin f32 [B,H,D,D]), write its outputs of that one step to DIR/o.out
+//   s.bin f32 [B,H,D,D]), write the first one's outputs of that step to DIR/o.out
 //   (bf16) and DIR/s.out (f32), check and time as above, time the same
 //   calls replayed from a CUDA graph too (`graph_us`), and print a line
 //   `RESULT {json}`.
@@ -137,6 +137,7 @@ struct Case {
   int H, D, B;
   bool check;
   std::string io = {}; // --io: directory with the inputs (empty: random)
+  bool writeOutputs = true; // --io: write o.out / s.out (the first variant's)
 };
 
 bool readFile(const std::string &path, void *data, size_t bytes) {
@@ -320,7 +321,8 @@ Result runCase(const Variant &var, const Case &c, std::mt19937 &rng) {
                   &oimg[at * eltBytes], D * eltBytes);
     }
   CU_CHECK(cuMemcpyDtoH(s1.data(), ds[0], stateBytes));
-  if (!c.io.empty() && !(writeFile(c.io + "/o.out", ob.data(), actBytes) &&
+  if (!c.io.empty() && c.writeOutputs &&
+      !(writeFile(c.io + "/o.out", ob.data(), actBytes) &&
                          writeFile(c.io + "/s.out", s1.data(), stateBytes))) {
     std::fprintf(stderr, "%s: cannot write o.out / s.out\n", c.io.c_str());
     std::exit(1);
@@ -574,26 +576,30 @@ int main(int argc, char **argv) {
     cuEventDestroy(e1);
   }
 
-  if (!ioCases.empty()) { // benchmark mode: given inputs, first variant only
+  if (!ioCases.empty()) { // benchmark mode: given inputs, every variant
     std::mt19937 rng(1);
     bool allOk = true;
-    for (const Case &c : ioCases) {
-      if (c.D % variants[0].cols != 0) {
-        std::fprintf(stderr, "D=%d is not a multiple of %d columns\n", c.D,
-                     variants[0].cols);
-        return 1;
+    for (const Case &io : ioCases)
+      for (size_t vi = 0; vi < variants.size(); ++vi) {
+        const Variant &var = variants[vi];
+        if (io.D % var.cols != 0) {
+          std::fprintf(stderr, "D=%d is not a multiple of %d columns\n", io.D, var.cols);
+          return 1;
+        }
+        Case c = io;
+        c.writeOutputs = vi == 0; // the benchmark cross-checks the first variant's
+        Result r = runCase(var, c, rng);
+        allOk &= r.ok;
+        std::printf("RESULT {\"kernel\": \"%s\", \"variant\": %zu, \"cols\": %d, "
+                    "\"threads\": %d, \"B\": %d, \"H\": %d, "
+                    "\"D\": %d, \"dir\": \"%s\", \"ok\": %s, \"o_rel\": %.3e, "
+                    "\"s_rel\": %.3e, \"max_err_over_tol\": %.4f, \"us\": %.3f, "
+                    "\"graph_us\": %.3f, \"gbps\": %.1f, \"sets\": %d, \"device\": \"%s\"}\n",
+                    r.kernel.c_str(), vi, var.cols, var.threads, r.B, r.H, r.D, c.io.c_str(),
+                    r.ok ? "true" : "false", r.oErr, r.sErr, r.worstRatio, r.us, r.graphUs,
+                    r.gbps, r.sets, devName);
+        std::fflush(stdout);
       }
-      Result r = runCase(variants[0], c, rng);
-      allOk &= r.ok;
-      std::printf("RESULT {\"kernel\": \"%s\", \"B\": %d, \"H\": %d, "
-                  "\"D\": %d, \"dir\": \"%s\", \"ok\": %s, \"o_rel\": %.3e, "
-                  "\"s_rel\": %.3e, \"max_err_over_tol\": %.4f, \"us\": %.3f, "
-                  "\"graph_us\": %.3f, \"gbps\": %.1f, \"sets\": %d, \"device\": \"%s\"}\n",
-                  r.kernel.c_str(), r.B, r.H, r.D, c.io.c_str(),
-                  r.ok ? "true" : "false", r.oErr, r.sErr, r.worstRatio, r.us,
-                  r.graphUs, r.gbps, r.sets, devName);
-      std::fflush(stdout);
-    }
     for (Variant &v : variants)
       cuModuleUnload(v.module);
     cuDevicePrimaryCtxRelease(dev);
