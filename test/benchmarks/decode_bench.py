@@ -332,14 +332,14 @@ def target_met(rec, cgbps):
     on the bytes that must move: ours back-to-back against fla eager
     ("eager"), ours from a graph against fla's graph ("graphs"); None where
     a time is missing."""
-    nb, pg = rec["bytes_must_move"], rec["peer_effective_gbps"]
+    nb, peer_ms = rec["bytes_must_move"], rec["peer_ms"]
     out = {}
     for name, ours_ms, peer in (("eager", rec["ours_ms"], "fla_fused_recurrent"),
                                 ("graphs", rec.get("ours_graph_ms"), "fla_fused_recurrent_cudagraph")):
-        if not ours_ms or peer not in pg:
+        if not ours_ms or not peer_ms.get(peer):
             out[name] = None
             continue
-        need = min(2 * pg[peer], 0.7 * cgbps)
+        need = min(2 * nb / (peer_ms[peer] * 1e-3) / 1e9, 0.7 * cgbps)
         out[name] = {"ours_gbps": nb / (ours_ms * 1e-3) / 1e9, "need_gbps": need,
                      "met": nb / (ours_ms * 1e-3) / 1e9 >= need}
     return out

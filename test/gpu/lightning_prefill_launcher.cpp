@@ -542,7 +542,10 @@ bool runIO(const Plan &planSet, const std::string &dir, int B) {
     CU_CHECK(cuCtxSynchronize());
     std::vector<char> rec(kTimelineBytes);
     CU_CHECK(cuMemcpyDtoH(rec.data(), d.ws + at, kTimelineBytes));
-    writeFile(gTimelineFile, rec.data(), rec.size());
+    if (!writeFile(gTimelineFile, rec.data(), rec.size())) {
+      std::fprintf(stderr, "%s: cannot write the timeline to %s\n", dir.c_str(), gTimelineFile);
+      return false;
+    }
   }
   for (CUdeviceptr p : {d.qkv, d.state, d.out, d.cu, d.ws, s0d})
     if (p)
@@ -571,7 +574,7 @@ int main(int argc, char **argv) {
     } else
       files.push_back(a);
   }
-  if (files.empty()) {
+  if (files.empty() || (gTimelineFile && io.empty())) { // --timeline applies to --io runs
     std::fprintf(stderr,
                  "usage: %s [--quick] [--no-overlap] [--io DIR:B]... [--timeline FILE] "
                  "FILE.bin.mlir...\n",

@@ -23,8 +23,6 @@ if len(sys.argv) < 4:
 decode = json.load(open(sys.argv[3]))
 cg = decode["meta"]["copy_gbps"]
 for r in decode["records"]:
-    nb = r["bytes_must_move"]
-    r["peer_effective_gbps"] = {k: nb / (t * 1e-3) / 1e9 for k, t in r["peer_ms"].items()}
     t = decode_bench.target_met(r, cg)
     print(f"decode H{r['shape']['H']} B{r['shape']['B']}: " + ", ".join(
         f"{k} {'n/a' if t[k] is None else ('met' if t[k]['met'] else 'NOT')}"
