@@ -3,7 +3,7 @@
 # lightning decode kernel vs fla's fused_recurrent_simple_gla (see
 # decode_bench.py). Run from the repository root:
 #   bash test/benchmarks/run_decode_bench.sh
-# Launcher + cubin: $MM01_DECODE_LAUNCHER / $MM01_DECODE_CUBIN, else
+# Launcher + cubins: $MM01_DECODE_LAUNCHER / $MM01_DECODE_BINDIR, else
 # .benchbin/ (copies carried to a lent machine), else build/test/gpu/.
 # fla: importable already, or wheels in .whl/ (installed to /tmp/site).
 # Results: $OUT (default /tmp/mm01-decode-bench-out).
@@ -17,16 +17,21 @@ if ! python3 -c "import fla" 2>/dev/null && ls .whl/*.whl >/dev/null 2>&1; then
     --upgrade --target /tmp/site .whl/*.whl 2>&1 | tee "$OUT/pip.log" || exit 1
   export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
 fi
-pick() { for f in "$@"; do [ -n "$f" ] && [ -e "$f" ] && { echo "$f"; return; }; done; }
-LAUNCHER=$(pick "$MM01_DECODE_LAUNCHER" .benchbin/mm01-gpu-lightning-decode build/test/gpu/mm01-gpu-lightning-decode)
-CUBIN=$(pick "$MM01_DECODE_CUBIN" .benchbin/lightning_decode_c64_t256.bin.mlir build/test/gpu/lightning_decode_c64_t256.bin.mlir)
-[ -n "$LAUNCHER" ] && [ -n "$CUBIN" ] || { echo "launcher or cubin not found (build: ninja -C build mm01-gpu-lightning-decode)"; exit 1; }
+BINDIR=
+for d in "$MM01_DECODE_BINDIR" .benchbin build/test/gpu; do
+  [ -n "$d" ] && [ -e "$d/lightning_decode_gen_h8_d128_bf16_auto.bin.mlir" ] && { BINDIR=$d; break; }
+done
+LAUNCHER=${MM01_DECODE_LAUNCHER:-$BINDIR/mm01-gpu-lightning-decode}
+[ -n "$BINDIR" ] && [ -x "$LAUNCHER" ] || { echo "launcher or cubins not found (build: ninja -C build mm01-gpu-lightning-decode)"; exit 1; }
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu,power.draw --format=csv 2>&1 | tee "$OUT/nvidia-smi.txt"
-# The other tilings built beside the default (columns per block x threads),
-# timed beside it.
+# Ours: the engine generator's plan per H (auto-tiles=1: the tiling the
+# engine chooses, with its small-batch kernel). Beside it, fixed tilings
+# of the mm01-gpu-codegen kernel (columns per block x threads).
+OURS=()
+for h in 8 64; do OURS+=(--ours "$BINDIR/lightning_decode_gen_h${h}_d128_bf16_auto.bin.mlir:gen"); done
 VARIANTS=()
-for v in c16_t128:16:128 c32_t128:32:128; do
-  f="$(dirname "$CUBIN")/lightning_decode_${v%%:*}.bin.mlir"
+for v in c64_t256:64:256 c32_t128:32:128 c16_t128:16:128 c8_t128:8:128; do
+  f="$BINDIR/lightning_decode_${v%%:*}.bin.mlir"
   [ -e "$f" ] && VARIANTS+=(--variant "$f:${v#*:}")
 done
-python3 test/benchmarks/decode_bench.py --launcher "$LAUNCHER" --cubin "$CUBIN" "${VARIANTS[@]}" --out "$OUT" "$@" 2>&1 | tee "$OUT/bench.log"
+python3 test/benchmarks/decode_bench.py --launcher "$LAUNCHER" "${OURS[@]}" "${VARIANTS[@]}" --out "$OUT" "$@" 2>&1 | tee "$OUT/bench.log"

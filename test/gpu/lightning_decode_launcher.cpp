@@ -107,26 +107,59 @@ struct Variant {
   int H = 0, D = 0, silu = 0;
   bool bf16 = true;
   long long q[2] = {}, k[2] = {}, v[2] = {}, out[2] = {}; // token, head strides
+  // The small-batch kernel (`mm01.lightning_decode_small`), run instead for
+  // calls of at most smallBatchMax sequences, as the engine's launch
+  // conditions do (0: none).
+  int smallBatchMax = 0, smallCols = 0, smallThreads = 0;
+  std::string smallKernel;
 
-  /// Reads the manifest out of the .mlir text.
+  /// Reads the manifest (and the small-batch one, if any) out of the .mlir
+  /// text.
   bool parseManifest(const std::string &text) {
-    size_t pos = text.find("mm01.lightning_decode = \"");
-    if (pos == std::string::npos)
-      return false;
-    pos += 25;
-    std::string m = text.substr(pos, text.find('"', pos) - pos);
+    auto attr = [&](const char *key) {
+      std::string k = std::string(key) + " = \"";
+      size_t pos = text.find(k);
+      if (pos == std::string::npos)
+        return std::string();
+      pos += k.size();
+      return text.substr(pos, text.find('"', pos) - pos);
+    };
+    const char *format = "kernel=%127s H=%d D=%d elt=%7s silu=%d cols=%d threads=%d "
+                         "q=%lld,%lld k=%lld,%lld v=%lld,%lld out=%lld,%lld "
+                         "grid=%*s params=%63s";
+    std::string m = attr("mm01.lightning_decode");
     char name[128], elt[8], par[64];
-    if (std::sscanf(m.c_str(),
-                    "kernel=%127s H=%d D=%d elt=%7s silu=%d cols=%d threads=%d "
-                    "q=%lld,%lld k=%lld,%lld v=%lld,%lld out=%lld,%lld "
-                    "grid=%*s params=%63s",
-                    name, &H, &D, elt, &silu, &cols, &threads, &q[0], &q[1],
+    if (m.empty() ||
+        std::sscanf(m.c_str(), format, name, &H, &D, elt, &silu, &cols, &threads, &q[0], &q[1],
                     &k[0], &k[1], &v[0], &v[1], &out[0], &out[1], par) != 16)
       return false;
     kernel = name;
     params = par;
     bf16 = std::string(elt) == "bf16";
+    std::string sm = attr("mm01.lightning_decode_small");
+    if (sm.empty())
+      return true;
+    // Same operands and strides; its own kernel, tiling and bound.
+    Variant o = *this;
+    size_t at = sm.find(" batch_max=");
+    if (at == std::string::npos || std::sscanf(sm.c_str() + at, " batch_max=%d", &smallBatchMax) != 1 ||
+        std::sscanf(sm.substr(0, at).c_str(), format, name, &o.H, &o.D, elt, &o.silu,
+                    &smallCols, &smallThreads, &o.q[0], &o.q[1], &o.k[0], &o.k[1], &o.v[0],
+                    &o.v[1], &o.out[0], &o.out[1], par) != 16 ||
+        o.H != H || o.D != D || o.silu != silu || par != params || smallBatchMax < 1)
+      return false;
+    smallKernel = name;
     return true;
+  }
+  /// The kernel a call of B sequences runs.
+  Variant forBatch(int B) const {
+    Variant r = *this;
+    if (gen && smallBatchMax >= B) {
+      r.kernel = smallKernel;
+      r.cols = smallCols;
+      r.threads = smallThreads;
+    }
+    return r;
   }
   /// q, k, v at offsets 0, D, 2D of one buffer (the model's QKV layout).
   bool interleaved() const { return gen && q[1] == 3LL * D && k[1] == q[1]; }
@@ -163,7 +196,8 @@ struct Result {
 };
 
 
-Result runCase(const Variant &var, const Case &c, std::mt19937 &rng) {
+Result runCase(const Variant &variant, const Case &c, std::mt19937 &rng) {
+  const Variant var = variant.forBatch(c.B);
   Result res;
   res.B = c.B, res.H = c.H, res.D = c.D, res.bf16 = c.bf16;
   const int B = c.B, H = c.H, D = c.D;
@@ -579,15 +613,21 @@ int main(int argc, char **argv) {
   if (!ioCases.empty()) { // benchmark mode: given inputs, every variant
     std::mt19937 rng(1);
     bool allOk = true;
-    for (const Case &io : ioCases)
+    for (const Case &io : ioCases) {
+      bool first = true; // the benchmark cross-checks the first variant's outputs
       for (size_t vi = 0; vi < variants.size(); ++vi) {
-        const Variant &var = variants[vi];
+        // A generator kernel serves its own H and D only (bf16 here).
+        if (variants[vi].gen && (variants[vi].H != io.H || variants[vi].D != io.D ||
+                                 !variants[vi].bf16))
+          continue;
+        const Variant var = variants[vi].forBatch(io.B);
         if (io.D % var.cols != 0) {
           std::fprintf(stderr, "D=%d is not a multiple of %d columns\n", io.D, var.cols);
           return 1;
         }
         Case c = io;
-        c.writeOutputs = vi == 0; // the benchmark cross-checks the first variant's
+        c.writeOutputs = first;
+        first = false;
         Result r = runCase(var, c, rng);
         allOk &= r.ok;
         std::printf("RESULT {\"kernel\": \"%s\", \"variant\": %zu, \"cols\": %d, "
@@ -600,6 +640,11 @@ int main(int argc, char **argv) {
                     r.gbps, r.sets, devName);
         std::fflush(stdout);
       }
+      if (first) {
+        std::fprintf(stderr, "--io %s: no variant serves H=%d D=%d\n", io.io.c_str(), io.H, io.D);
+        return 1;
+      }
+    }
     for (Variant &v : variants)
       cuModuleUnload(v.module);
     cuDevicePrimaryCtxRelease(dev);

@@ -17,6 +17,12 @@
 // RUN: mm01-compile %fixtures/minimax-tiny --target=sm_90a --max-batch=2 --max-context=256 --emit=schedule -o %t.sched.mlir
 // RUN: FileCheck %s --check-prefix=SCHED < %t.sched.mlir
 // RUN: mm01-opt %t.sched.mlir --mm01-gpu-kernel-codegen=format=isa | FileCheck %s --check-prefix=ENGINE-PTX
+// RUN: mm01-compile %fixtures/minimax-tiny --target=sm_90a --max-batch=64 --max-context=256 --emit=schedule -o %t.sched64.mlir
+// RUN: FileCheck %s --check-prefix=SCHED64 < %t.sched64.mlir
+// RUN: mm01-opt %s --mm01-test-lightning-decode-kernel="heads=8 dim=128 max-batch=256 layout=separate auto-tiles=1" | FileCheck %s --check-prefix=AUTO8
+// RUN: mm01-opt %s --mm01-test-lightning-decode-kernel="heads=64 dim=128 max-batch=256 layout=separate auto-tiles=1" | FileCheck %s --check-prefix=AUTO64
+// RUN: mm01-opt %s --mm01-test-lightning-decode-kernel="heads=8 dim=128 max-batch=4 auto-tiles=1" | FileCheck %s --check-prefix=AUTO-ALLSMALL
+// RUN: not mm01-opt %s --mm01-test-lightning-decode-kernel="heads=8 dim=128 max-batch=4 small-batch-max=4" 2>&1 | FileCheck %s --check-prefix=ERR-SMALL
 
 module {}
 
@@ -133,12 +139,40 @@ module {}
 // SCHED-SAME: %[[STATE:arg[0-9]+]]: tensor<2x4x64x64xf32> {mm01.name = "layer0.lightning_state"
 // SCHED: %[[QKV:.*]] = mm01k.gemm {{.*}} {k = "256", m = "batch", n = "768", trans_b}
 // SCHED: %[[OUT:.*]] = tensor.empty() {{.*}}: tensor<2x256xbf16>
-// SCHED: mm01k.launch @mm01_kernels::@lightning_decode_h4_d64_bf16_c64_t256_silu grid ["batch*4", "1", "1"] block [256, 1, 1]
+// At most 2 sequences (4 heads of D = 64): every call is small, one kernel
+// of 16 columns, one row per thread (chooseLightningDecodeTiles).
+// SCHED: mm01k.launch @mm01_kernels::@lightning_decode_h4_d64_bf16_c16_t256_silu grid ["batch*4", "4", "1"] block [256, 1, 1]
 // SCHED-SAME: ins(%[[QKV]], %[[QKV]], %[[QKV]] : tensor<2x768xbf16>, tensor<2x768xbf16>, tensor<2x768xbf16>) outs(%[[STATE]], %[[OUT]] :
 // SCHED-SAME: param_names = ["q", "k", "v", "state", "out"], param_offsets = array<i64: 0, 64, 128, 0, 0>
+// SCHED-NOT: when =
 // SCHED-NOT: lightning_prefill
 // SCHED-LABEL: gpu.module @mm01_kernels
-// SCHED: gpu.func @lightning_decode_h4_d64_bf16_c64_t256_silu(%{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<32768xf32>, %{{.*}}: memref<{{[0-9]+}}xbf16>)
+// SCHED: gpu.func @lightning_decode_h4_d64_bf16_c16_t256_silu(%{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<{{[0-9]+}}xbf16>, %{{.*}}: memref<32768xf32>, %{{.*}}: memref<{{[0-9]+}}xbf16>)
 
 // ENGINE-PTX-DAG: .entry lightning_prefill_h4_d64_bf16_c64_s{{[0-9]+}}_silu_hilotail12_wg_out(
-// ENGINE-PTX-DAG: .entry lightning_decode_h4_d64_bf16_c64_t256_silu(
+// ENGINE-PTX-DAG: .entry lightning_decode_h4_d64_bf16_c16_t256_silu(
+
+// Up to 64 sequences: 64 columns x 512 threads (2 rows per thread at
+// D = 64) above 33 sequences, where 4 heads x 1 column block give more
+// blocks than the 132 SMs; the small-batch kernel at or below. Exactly one
+// of the two runs per call.
+// SCHED64-LABEL: func.func @decode
+// SCHED64: %[[W:.*]]:2 = mm01k.launch @mm01_kernels::@lightning_decode_h4_d64_bf16_c64_t512_silu grid ["batch*4", "1", "1"] block [512, 1, 1]
+// SCHED64-SAME: outs(%[[STATE:arg[0-9]+]], %{{.*}} :
+// SCHED64-SAME: when = "1 - le(batch, 33)"
+// SCHED64-NEXT: mm01k.launch @mm01_kernels::@lightning_decode_h4_d64_bf16_c16_t256_silu grid ["batch*4", "4", "1"] block [256, 1, 1]
+// SCHED64-SAME: outs(%[[W]]#0, %[[W]]#1 :
+// SCHED64-SAME: when = "le(batch, 33)"
+
+// The test pass with the engine's choice (132 SMs): H = 8, D = 128 gives
+// 16 blocks of 64 columns per sequence, so up to 8 sequences run the
+// 16-column kernel; H = 64 (128 blocks per sequence) only a single sequence.
+// AUTO8-DAG: mm01.lightning_decode = "kernel=lightning_decode_h8_d128_bf16_c64_t512 H=8 D=128 elt=bf16 silu=0 cols=64 threads=512 q=1024,128 k=1024,128 v=1024,128 out=1024,128 grid=batch*8,2,1 params=q,k,v,state,out"
+// AUTO8-DAG: mm01.lightning_decode_small = "kernel=lightning_decode_h8_d128_bf16_c16_t512 H=8 D=128 elt=bf16 silu=0 cols=16 threads=512 q=1024,128 k=1024,128 v=1024,128 out=1024,128 grid=batch*8,8,1 params=q,k,v,state,out batch_max=8"
+// AUTO8-DAG: gpu.func @lightning_decode_h8_d128_bf16_c64_t512(
+// AUTO8-DAG: gpu.func @lightning_decode_h8_d128_bf16_c16_t512(
+// AUTO64: mm01.lightning_decode_small = "kernel=lightning_decode_h64_d128_bf16_c16_t512 {{.*}} batch_max=1"
+// AUTO-ALLSMALL-NOT: mm01.lightning_decode_small
+// AUTO-ALLSMALL: mm01.lightning_decode = "kernel=lightning_decode_h8_d128_bf16_c16_t512
+// AUTO-ALLSMALL-NOT: mm01.lightning_decode_small
+// ERR-SMALL: small-batch-max = 4 must be in [0, max-batch = 4)

@@ -50,7 +50,7 @@
 // TINY: mm01.moe_experts {{.*}}down_tile_m = 128 : i64{{.*}}gate_up_tile_m = 128 : i64{{.*}}tensor_cores = 1 : i64}
 // TINY: mm01.fusion <rope_attention> attributes {mm01k.tiles = {key_tile = 64 : i64, query_tile = 64 : i64, tile_stages = {{[0-9]+}} : i64, tile_warps = 4 : i64, warps = 0 : i64}}
 // TINY-LABEL: func.func @decode
-// TINY: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {cols = 64 : i64, threads = 256 : i64}}
+// TINY: mm01.fusion <silu_lightning> attributes {mm01k.tiles = {cols = 16 : i64, small_batch_max = 0 : i64, small_cols = 16 : i64, small_threads = 256 : i64, threads = 256 : i64}}
 // TINY: mm01.moe_experts {{.*}}down_tile_m = 16 : i64{{.*}}gate_up_tile_m = 16 : i64
 // TINY: mm01.fusion <rope_attention> attributes {mm01k.tiles = {key_tile = 0 : i64, query_tile = 0 : i64, tile_stages = 0 : i64, tile_warps = 0 : i64, warps = 8 : i64}}
 

@@ -35,6 +35,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -136,6 +137,62 @@ std::string checkLightningDecodeTiling(int64_t dim, int64_t cols,
        << threads / (cols / kVec)
        << " row groups of a block (threads / (block-columns / 4))";
   return msg;
+}
+
+namespace {
+/// The most threads (at most `cap`, halving) that `cols` columns support
+/// at this D; 0 when none does.
+int64_t threadsFor(int64_t dim, int64_t cols, int64_t cap) {
+  for (int64_t t = cap; t >= 32; t /= 2)
+    if (checkLightningDecodeTiling(dim, cols, t).empty())
+      return t;
+  return 0;
+}
+/// The widest column tile of at most `cap` that divides D.
+int64_t colsFor(int64_t dim, int64_t cap) {
+  int64_t c = cap;
+  while (c > kVec && dim % c != 0)
+    c /= 2;
+  return c;
+}
+} // namespace
+
+void chooseLightningDecodeTiles(LightningDecodeSpec &spec, int64_t smCount) {
+  const int64_t D = spec.dim;
+  spec.smallBatchMax = 0;
+  spec.cols = colsFor(D, 64);
+  spec.threads = threadsFor(D, spec.cols, 512);
+  if (spec.threads == 0) { // D the tiling cannot serve: left to the generator's error
+    spec.threads = 256;
+    return;
+  }
+  // Small batches: one row per thread (at most 1024 threads).
+  spec.smallCols = colsFor(D, 16);
+  spec.smallThreads = threadsFor(D, spec.smallCols,
+                                 std::min<int64_t>(1024, spec.smallCols / kVec * D));
+  const int64_t blocksPerSequence = spec.heads * (D / spec.cols);
+  const int64_t smallMax = blocksPerSequence > 0 ? smCount / blocksPerSequence : 0;
+  if (smallMax < 1 || spec.smallThreads == 0 ||
+      (spec.smallCols == spec.cols && spec.smallThreads == spec.threads))
+    return;
+  if (smallMax >= spec.maxBatch) { // every call is small
+    spec.cols = spec.smallCols;
+    spec.threads = spec.smallThreads;
+    return;
+  }
+  spec.smallBatchMax = smallMax;
+}
+
+LightningDecodeSpec smallBatchSpec(const LightningDecodeSpec &spec) {
+  LightningDecodeSpec s = spec;
+  s.cols = spec.smallCols;
+  s.threads = spec.smallThreads;
+  s.smallBatchMax = 0;
+  return s;
+}
+
+std::string smallBatchCondition(const LightningDecodeSpec &spec) {
+  return "le(batch, " + std::to_string(spec.smallBatchMax) + ")";
 }
 
 mlir::gpu::GPUFuncOp buildLightningDecodeFunc(
@@ -498,6 +555,22 @@ struct TestLightningDecodeKernelPass
                           llvm::cl::init(256)};
   Option<int64_t> maxBatch{*this, "max-batch", llvm::cl::desc("max batch"),
                            llvm::cl::init(16)};
+  Option<int64_t> smallBatchMax{
+      *this, "small-batch-max",
+      llvm::cl::desc("calls of at most this many sequences run a second kernel "
+                     "(small-block-columns, small-threads); 0: none"),
+      llvm::cl::init(0)};
+  Option<int64_t> smallCols{*this, "small-block-columns",
+                            llvm::cl::desc("state columns per block, small batches"),
+                            llvm::cl::init(16)};
+  Option<int64_t> smallThreads{*this, "small-threads",
+                               llvm::cl::desc("threads per block, small batches"),
+                               llvm::cl::init(512)};
+  Option<bool> autoTiles{*this, "auto-tiles",
+                         llvm::cl::desc("tiling as the engine chooses it for 132 SMs "
+                                        "(chooseLightningDecodeTiles; overrides the "
+                                        "tiling options)"),
+                         llvm::cl::init(false)};
   ListOption<double> decays{*this, "decay",
                             llvm::cl::desc("λ per head (default 2^(-8(h+1)/H))")};
 
@@ -530,26 +603,49 @@ struct TestLightningDecodeKernelPass
     spec.maxBatch = spec.maxTokens = maxBatch;
     spec.cols = cols;
     spec.threads = threads;
+    spec.smallBatchMax = smallBatchMax;
+    spec.smallCols = smallCols;
+    spec.smallThreads = smallThreads;
+    if (autoTiles)
+      chooseLightningDecodeTiles(spec, /*smCount=*/132);
 
     auto gm = getOrCreateGPUModule(module, "mm01_lightning_decode_kernel");
     OpBuilder b(ctx);
-    FailureOr<GeneratedKernel> k = buildLightningDecode(b, gm, spec, module.getLoc());
-    if (failed(k))
+    // The kernel of every call, or of the calls above smallBatchMax; then
+    // the small-batch one, recorded as `mm01.lightning_decode_small` with
+    // its bound (batch_max=N) appended.
+    auto build = [&](const LightningDecodeSpec &sp, StringRef attr,
+                     int64_t batchMax) {
+      FailureOr<GeneratedKernel> k = buildLightningDecode(b, gm, sp, module.getLoc());
+      if (failed(k))
+        return false;
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      os << "kernel=" << k->func.getName() << " H=" << H << " D=" << D
+         << " elt=" << eltName << " silu=" << int(sp.siluInputs)
+         << " cols=" << sp.cols << " threads=" << sp.threads
+         << " q=" << sp.q.token << "," << sp.q.head << " k=" << sp.k.token
+         << "," << sp.k.head << " v=" << sp.v.token << "," << sp.v.head
+         << " out=" << sp.out.token << "," << sp.out.head
+         << " grid=" << k->grid[0] << "," << k->grid[1] << "," << k->grid[2]
+         << " params=";
+      for (auto [i, p] : llvm::enumerate(k->params))
+        os << (i ? "," : "") << p.name;
+      if (batchMax)
+        os << " batch_max=" << batchMax;
+      module->setAttr(attr, StringAttr::get(ctx, os.str()));
+      return true;
+    };
+    if (spec.smallBatchMax < 0 || spec.smallBatchMax >= spec.maxBatch) {
+      module.emitError() << "small-batch-max = " << spec.smallBatchMax
+                         << " must be in [0, max-batch = " << spec.maxBatch << ")";
       return signalPassFailure();
-
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    os << "kernel=" << k->func.getName() << " H=" << H << " D=" << D
-       << " elt=" << eltName << " silu=" << int(spec.siluInputs)
-       << " cols=" << spec.cols << " threads=" << spec.threads
-       << " q=" << spec.q.token << "," << spec.q.head << " k=" << spec.k.token
-       << "," << spec.k.head << " v=" << spec.v.token << "," << spec.v.head
-       << " out=" << spec.out.token << "," << spec.out.head
-       << " grid=" << k->grid[0] << "," << k->grid[1] << "," << k->grid[2]
-       << " params=";
-    for (auto [i, p] : llvm::enumerate(k->params))
-      os << (i ? "," : "") << p.name;
-    module->setAttr("mm01.lightning_decode", StringAttr::get(ctx, os.str()));
+    }
+    if (!build(spec, "mm01.lightning_decode", 0) ||
+        (spec.smallBatchMax &&
+         !build(smallBatchSpec(spec), "mm01.lightning_decode_small",
+                spec.smallBatchMax)))
+      return signalPassFailure();
   }
 };
 

@@ -53,7 +53,27 @@ struct LightningDecodeSpec {
   int64_t maxBatch = 1, maxTokens = 1; // upper bounds (memref extents)
   int64_t cols = 64;    // state columns per thread block (power of two, 4..128)
   int64_t threads = 256; // threads per block (multiple of 32, at most 1024)
+  /// A second kernel for small batches (0: none): calls of at most
+  /// `smallBatchMax` sequences run it instead (launch conditions
+  /// smallBatchCondition / 1 - it), with its own tiling.
+  int64_t smallBatchMax = 0;
+  int64_t smallCols = 16, smallThreads = 512;
 };
+
+/// Fills in the tiling for a GPU of `smCount` SMs (measured on an H200,
+/// docs/gpu-codegen.md "Decode tiling"): 64 columns × 512 threads per block
+/// (4 rows per thread at D = 128); where a call of at most smallBatchMax
+/// sequences gives no more than one such block per SM, a second kernel of
+/// 16 columns with one row per thread spreads the same state over 4× the
+/// blocks (the step is latency-bound there). When every batch up to
+/// maxBatch is that small, the small tiling is the only one.
+void chooseLightningDecodeTiles(LightningDecodeSpec &spec, int64_t smCount);
+
+/// `spec` with the small-batch tiling as its tiling (and no second kernel).
+LightningDecodeSpec smallBatchSpec(const LightningDecodeSpec &spec);
+
+/// The launch condition of the small-batch kernel: "le(batch, N)".
+std::string smallBatchCondition(const LightningDecodeSpec &spec);
 
 /// Builds the decode kernel of `spec` at the end of `module` (name
 /// lightning_decode_h<H>_d<D>_<elt>_c<cols>_t<threads>[_silu], made unique;

@@ -634,7 +634,11 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
     return failure();
   mg::LightningDecodeSpec ds;
   if (isDecode)
-    tr->get("cols", ds.cols).get("threads", ds.threads);
+    tr->get("cols", ds.cols)
+        .get("threads", ds.threads)
+        .get("small_batch_max", ds.smallBatchMax)
+        .get("small_cols", ds.smallCols)
+        .get("small_threads", ds.smallThreads);
   else
     tr->get("chunk", spec.chunk)
         .get("warps", spec.warps)
@@ -703,7 +707,8 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
     key = KeyBuilder("lightning_decode")(ds.heads)(ds.dim)(ds.elt)(
               ArrayRef<double>(ds.decay))(ds.siluInputs)(ds.q.token)(ds.q.head)(
               ds.k.token)(ds.k.head)(ds.v.token)(ds.v.head)(ds.out.token)(
-              ds.out.head)(ds.maxBatch)(ds.maxTokens)(ds.cols)(ds.threads)
+              ds.out.head)(ds.maxBatch)(ds.maxTokens)(ds.cols)(ds.threads)(
+              ds.smallBatchMax)(ds.smallCols)(ds.smallThreads)
               .str();
   }
   auto kernelsOr = cached(key, [&]() -> FailureOr<std::vector<mg::GeneratedKernel>> {
@@ -739,6 +744,21 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
     });
   if (failed(longKernelsOr))
     return failure();
+  // Decode: the small-batch kernel (tiles small_batch_max) runs instead of
+  // the one above for calls of at most that many sequences.
+  const bool hasSmall = isDecode && ds.smallBatchMax > 0;
+  FailureOr<std::vector<mg::GeneratedKernel>> smallKernelsOr =
+      std::vector<mg::GeneratedKernel>{};
+  if (hasSmall)
+    smallKernelsOr = cached(key + "_small", [&]() -> FailureOr<std::vector<mg::GeneratedKernel>> {
+      auto d = mg::buildLightningDecode(b, kernels, mg::smallBatchSpec(ds), loc);
+      if (failed(d))
+        return failure();
+      cache.workspace[key + "_small"] = "0";
+      return std::vector<mg::GeneratedKernel>{*d};
+    });
+  if (failed(smallKernelsOr))
+    return failure();
   std::string wsBytes = cache.workspace[key];
   if (hasLong && cache.workspace[longKey] != "0")
     wsBytes = "max(" + wsBytes + ", " + cache.workspace[longKey] + ")";
@@ -759,12 +779,14 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
     bd["workspace"] = {*ws, 0, true};
   // Exactly one plan runs per call: each launch carries its plan's
   // condition (mm01k.launch `when`).
-  std::string longWhen = hasLong ? mg::longCallCondition(spec) : "";
-  launchWhen = hasLong ? "1 - " + longWhen : "";
+  std::string altWhen = hasLong    ? mg::longCallCondition(spec)
+                        : hasSmall ? mg::smallBatchCondition(ds)
+                                   : "";
+  launchWhen = altWhen.empty() ? "" : "1 - " + altWhen;
   LogicalResult launched = launchSequence(*kernelsOr, bd, loc);
-  if (succeeded(launched) && hasLong) {
-    launchWhen = longWhen;
-    launched = launchSequence(*longKernelsOr, bd, loc);
+  if (succeeded(launched) && !altWhen.empty()) {
+    launchWhen = altWhen;
+    launched = launchSequence(hasLong ? *longKernelsOr : *smallKernelsOr, bd, loc);
   }
   launchWhen.clear();
   if (failed(launched))

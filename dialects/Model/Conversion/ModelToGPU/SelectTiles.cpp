@@ -97,9 +97,18 @@ struct TileSelector {
                                {"long_call_scan_in_outputs", spec.longCallScanInOutputs}});
   }
 
-  DictionaryAttr lightningDecode() {
-    mg::LightningDecodeSpec spec; // 64 state columns, 256 threads per block
-    return mg::makeTiles(ctx, {{"cols", spec.cols}, {"threads", spec.threads}});
+  DictionaryAttr lightningDecode(Operation *ld) {
+    auto qt = typeOf(ld->getOperand(0));
+    mg::LightningDecodeSpec spec;
+    spec.heads = qt.getDimSize(2);
+    spec.dim = qt.getDimSize(3);
+    spec.maxBatch = maxBatch;
+    mg::chooseLightningDecodeTiles(spec, smCount);
+    return mg::makeTiles(ctx, {{"cols", spec.cols},
+                               {"threads", spec.threads},
+                               {"small_batch_max", spec.smallBatchMax},
+                               {"small_cols", spec.smallCols},
+                               {"small_threads", spec.smallThreads}});
   }
 
   DictionaryAttr softmaxAttention(SoftmaxAttentionOp op) {
@@ -159,7 +168,7 @@ struct TileSelector {
     if (isa<LightningAttentionOp>(root))
       return lightningPrefill(root);
     if (isa<LightningDecodeOp>(root))
-      return lightningDecode();
+      return lightningDecode(root);
     if (auto sa = dyn_cast<SoftmaxAttentionOp>(root))
       return softmaxAttention(sa);
     if (auto moe = dyn_cast<MoEExpertsOp>(root))
