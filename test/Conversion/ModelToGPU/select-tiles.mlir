@@ -282,3 +282,37 @@ module {
     return %o#0 : tensor<1x256x2x64xbf16>
   }
 }
+
+// -----
+
+// Decode: a negative small-batch bound, and a small-batch tiling the
+// generator rejects.
+module {
+  func.func @decode(%p: tensor<2x1x384xbf16>, %s: tensor<2x2x64x64xf32> {mm01.name = "layer0.lightning_state"})
+      -> (tensor<2x1x2x64xbf16> {mm01.name = "out"}) attributes {mm01.entry = "decode"} {
+    // expected-error @below {{GPU target: mm01k.tiles of the lightning_decode kernel: 'small_batch_max' = -1 must be >= 0 (0: no small-batch kernel)}}
+    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {cols = 64, small_batch_max = -1, small_cols = 16, small_threads = 256, threads = 512}} : tensor<2x1x2x64xbf16>, tensor<2x2x64x64xf32> {
+      %a = mm01.silu %p : tensor<2x1x384xbf16>
+      %q, %k, %v = mm01.split_qkv %a : tensor<2x1x384xbf16> -> tensor<2x1x2x64xbf16>
+      %r, %s1 = mm01.lightning_decode %q, %k, %v, %s decay([0.5, 0.25]) : tensor<2x1x2x64xbf16>, tensor<2x2x64x64xf32>
+      mm01.yield %r, %s1 : tensor<2x1x2x64xbf16>, tensor<2x2x64x64xf32>
+    }
+    return %o#0 : tensor<2x1x2x64xbf16>
+  }
+}
+
+// -----
+
+module {
+  func.func @decode(%p: tensor<2x1x384xbf16>, %s: tensor<2x2x64x64xf32> {mm01.name = "layer0.lightning_state"})
+      -> (tensor<2x1x2x64xbf16> {mm01.name = "out"}) attributes {mm01.entry = "decode"} {
+    %o:2 = mm01.fusion <silu_lightning> attributes {mm01k.tiles = {cols = 64, small_batch_max = 1, small_cols = 3, small_threads = 256, threads = 512}} : tensor<2x1x2x64xbf16>, tensor<2x2x64x64xf32> {
+      %a = mm01.silu %p : tensor<2x1x384xbf16>
+      %q, %k, %v = mm01.split_qkv %a : tensor<2x1x384xbf16> -> tensor<2x1x2x64xbf16>
+      // expected-error @below {{lightning decode kernel generator: block-columns = 3 must be a power of two in [4, 128]}}
+      %r, %s1 = mm01.lightning_decode %q, %k, %v, %s decay([0.5, 0.25]) : tensor<2x1x2x64xbf16>, tensor<2x2x64x64xf32>
+      mm01.yield %r, %s1 : tensor<2x1x2x64xbf16>, tensor<2x2x64x64xf32>
+    }
+    return %o#0 : tensor<2x1x2x64xbf16>
+  }
+}

@@ -668,6 +668,11 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
         .get("long_call_scan_in_outputs", spec.longCallScanInOutputs);
   if (failed(tr->finish()))
     return failure();
+  if (isDecode && ds.smallBatchMax < 0)
+    return tiles->emitOpError() << "GPU target: mm01k.tiles of the "
+                                   "lightning_decode kernel: 'small_batch_max' = "
+                                << ds.smallBatchMax
+                                << " must be >= 0 (0: no small-batch kernel)";
   if (!isDecode && spec.segments < 1)
     return tiles->emitOpError() << "GPU target: mm01k.tiles of the "
                                    "lightning_prefill kernel: 'segments' must "
