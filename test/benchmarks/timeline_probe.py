@@ -49,14 +49,23 @@ def analyze(path):
     def us(x):
         return (x.astype(np.int64) - t0) / 1e3
 
-    act = np.nonzero(ov & (out[:, 4] > 0))[0]
-    print(f"{path}: {sv.sum()} local-states blocks (last ends {us(st[sv, 2]).max():.1f} µs), "
-          f"{len(act)} working outputs blocks")
+    # Working outputs blocks: those that reached their first chunk (plans
+    # without a wait or a scan in the outputs kernel leave those columns 0).
+    act = np.nonzero(ov & (go > 0))[0]
+    if not sv.any() or len(act) == 0:
+        print(f"{path}: no local-states or no working outputs blocks recorded "
+              "(a plan built with probe-timeline=1?)")
+        return
+    print(f"{path}: {sv.sum()} local-states blocks (median end {np.median(us(st[sv, 2])):.1f} µs, "
+          f"last {us(st[sv, 2]).max():.1f} µs), {len(act)} working outputs blocks")
     for name, col in [("start", out[act, 0]), ("wait returned", out[act, 4]),
                       ("first item done", out[act, 5]), ("items done", out[act, 6]),
                       ("counts seen", out[act, 1]), ("first chunk", go[act]),
                       ("end", out[act, 2])]:
         v = us(col[col > 0])
+        if len(v) == 0:
+            print(f"  {name:16s} – (not in this plan)")
+            continue
         print(f"  {name:16s} min {v.min():7.1f}  median {np.median(v):7.1f}  max {v.max():7.1f}")
     # Outputs blocks' speed by SM (first chunk to end).
     per_sm = {}
