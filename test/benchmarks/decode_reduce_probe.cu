@@ -13,6 +13,7 @@
 // -std=c++17 -arch=sm_90a); run on an sm_90 GPU: decode_reduce_probe
 // (docs/benchmarks/decode-state-probe-h200-2026-11-29.md).
 #include "cuda_check.h"
+#include "graph_timer.h"
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -24,14 +25,13 @@
 constexpr int D = 128;
 __constant__ float kDecay[64];
 
-template <int COLS, int THREADS>
-__global__ void __launch_bounds__(THREADS)
-    smemKernel(const __nv_bfloat16 *q, const __nv_bfloat16 *k, const __nv_bfloat16 *v, float *state,
-               __nv_bfloat16 *out, int H) {
-  constexpr int CG = COLS / 4, RG = THREADS / CG, R = D / RG, NW = THREADS / 32;
-  __shared__ alignas(16) float part[NW][COLS];
-  const int bh = blockIdx.x, h = bh % H, cg = threadIdx.x % CG, rg = threadIdx.x / CG;
-  const int col = blockIdx.y * COLS + cg * 4;
+/// One thread's share of the step: rows row0, row0 + rowStride, ... (R of
+/// them) of columns [col, col + 4) of slab bh, updated in place; returns
+/// its partial o over those rows.
+template <int R>
+__device__ __forceinline__ float4 stepRows(const __nv_bfloat16 *q, const __nv_bfloat16 *k,
+                                           const __nv_bfloat16 *v, float *state, int bh, int h,
+                                           int col, int row0, int rowStride) {
   const float d = kDecay[h];
   const __nv_bfloat16 *qb = q + size_t(bh) * D, *kb = k + size_t(bh) * D;
   uint2 vr = *reinterpret_cast<const uint2 *>(v + size_t(bh) * D + col);
@@ -39,8 +39,8 @@ __global__ void __launch_bounds__(THREADS)
   float qs[R], ks[R];
   float *st = state + size_t(bh) * D * D + col;
 #pragma unroll
-  for (int r = 0; r < R; ++r) {
-    const int i = rg + r * RG;
+  for (int r = 0; r < R; ++r) { // every load in flight before any use
+    const int i = row0 + r * rowStride;
     s[r] = *reinterpret_cast<const float4 *>(st + size_t(i) * D);
     ks[r] = __bfloat162float(kb[i]);
     qs[r] = __bfloat162float(qb[i]);
@@ -51,7 +51,7 @@ __global__ void __launch_bounds__(THREADS)
   float4 acc = {0, 0, 0, 0};
 #pragma unroll
   for (int r = 0; r < R; ++r) {
-    const int i = rg + r * RG;
+    const int i = row0 + r * rowStride;
     float4 n = {fmaf(s[r].x, d, ks[r] * vv.x), fmaf(s[r].y, d, ks[r] * vv.y),
                 fmaf(s[r].z, d, ks[r] * vv.z), fmaf(s[r].w, d, ks[r] * vv.w)};
     *reinterpret_cast<float4 *>(st + size_t(i) * D) = n;
@@ -60,39 +60,60 @@ __global__ void __launch_bounds__(THREADS)
     acc.z = fmaf(qs[r], n.z, acc.z);
     acc.w = fmaf(qs[r], n.w, acc.w);
   }
-#pragma unroll
-  for (int off = CG; off < 32; off *= 2) {
+  return acc;
+}
+
+/// Sum over the lanes lane ^ from, lane ^ 2·from, ..., lane ^ 16.
+__device__ __forceinline__ float4 laneSum(float4 acc, int from) {
+  for (int off = from; off < 32; off *= 2) {
     acc.x += __shfl_xor_sync(~0u, acc.x, off);
     acc.y += __shfl_xor_sync(~0u, acc.y, off);
     acc.z += __shfl_xor_sync(~0u, acc.z, off);
     acc.w += __shfl_xor_sync(~0u, acc.w, off);
   }
-  const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
-  if (NW > 1) {
-    if (lane < CG)
-      *reinterpret_cast<float4 *>(&part[w][cg * 4]) = acc;
-    __syncthreads();
-    if (threadIdx.x < CG) {
-      float4 t = {0, 0, 0, 0};
-#pragma unroll
-      for (int x = 0; x < NW; ++x) {
-        float4 p = *reinterpret_cast<float4 *>(&part[x][cg * 4]);
-        t.x += p.x;
-        t.y += p.y;
-        t.z += p.z;
-        t.w += p.w;
-      }
-      acc = t;
-    } else
-      return;
-  } else if (lane >= CG)
-    return;
+  return acc;
+}
+
+__device__ __forceinline__ void storeO(__nv_bfloat16 *out, int bh, int col, float4 acc) {
   __nv_bfloat162 o01 = __floats2bfloat162_rn(acc.x, acc.y),
                  o23 = __floats2bfloat162_rn(acc.z, acc.w);
   uint2 o;
   o.x = *reinterpret_cast<unsigned *>(&o01);
   o.y = *reinterpret_cast<unsigned *>(&o23);
   *reinterpret_cast<uint2 *>(out + size_t(bh) * D + col) = o;
+}
+
+// The generator's layout: thread tid = rg * CG + cg, o across warps
+// through shared memory.
+template <int COLS, int THREADS>
+__global__ void __launch_bounds__(THREADS)
+    smemKernel(const __nv_bfloat16 *q, const __nv_bfloat16 *k, const __nv_bfloat16 *v, float *state,
+               __nv_bfloat16 *out, int H) {
+  constexpr int CG = COLS / 4, RG = THREADS / CG, R = D / RG, NW = THREADS / 32;
+  __shared__ alignas(16) float part[NW][COLS];
+  const int bh = blockIdx.x, cg = threadIdx.x % CG, rg = threadIdx.x / CG;
+  const int col = blockIdx.y * COLS + cg * 4;
+  float4 acc = laneSum(stepRows<R>(q, k, v, state, bh, bh % H, col, rg, RG), CG);
+  const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (NW > 1) {
+    if (lane < CG)
+      *reinterpret_cast<float4 *>(&part[w][cg * 4]) = acc;
+    __syncthreads();
+    if (threadIdx.x >= CG)
+      return;
+    acc = {0, 0, 0, 0};
+#pragma unroll
+    for (int x = 0; x < NW; ++x) {
+      float4 p = *reinterpret_cast<float4 *>(&part[x][cg * 4]);
+      acc.x += p.x;
+      acc.y += p.y;
+      acc.z += p.z;
+      acc.w += p.w;
+    }
+  } else if (lane >= CG) {
+    return;
+  }
+  storeO(out, bh, col, acc);
 }
 
 // Warp w owns CGW column groups and all D rows: lane = rgw * CGW + cgw.
@@ -102,88 +123,18 @@ __global__ void __launch_bounds__(THREADS)
                __nv_bfloat16 *out, int H) {
   constexpr int NW = THREADS / 32, CGW = COLS / 4 / NW, RGW = 32 / CGW, R = D / RGW;
   static_assert(CGW >= 1 && 32 % CGW == 0, "layout");
-  const int bh = blockIdx.x, h = bh % H, w = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int bh = blockIdx.x, w = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int cgw = lane % CGW, rgw = lane / CGW;
   const int col = blockIdx.y * COLS + (w * CGW + cgw) * 4;
-  const float d = kDecay[h];
-  const __nv_bfloat16 *qb = q + size_t(bh) * D, *kb = k + size_t(bh) * D;
-  uint2 vr = *reinterpret_cast<const uint2 *>(v + size_t(bh) * D + col);
-  float4 s[R];
-  float qs[R], ks[R];
-  float *st = state + size_t(bh) * D * D + col;
-#pragma unroll
-  for (int r = 0; r < R; ++r) {
-    const int i = rgw + r * RGW;
-    s[r] = *reinterpret_cast<const float4 *>(st + size_t(i) * D);
-    ks[r] = __bfloat162float(kb[i]);
-    qs[r] = __bfloat162float(qb[i]);
-  }
-  __nv_bfloat162 v01 = *reinterpret_cast<__nv_bfloat162 *>(&vr.x),
-                 v23 = *reinterpret_cast<__nv_bfloat162 *>(&vr.y);
-  float4 vv = {__low2float(v01), __high2float(v01), __low2float(v23), __high2float(v23)};
-  float4 acc = {0, 0, 0, 0};
-#pragma unroll
-  for (int r = 0; r < R; ++r) {
-    const int i = rgw + r * RGW;
-    float4 n = {fmaf(s[r].x, d, ks[r] * vv.x), fmaf(s[r].y, d, ks[r] * vv.y),
-                fmaf(s[r].z, d, ks[r] * vv.z), fmaf(s[r].w, d, ks[r] * vv.w)};
-    *reinterpret_cast<float4 *>(st + size_t(i) * D) = n;
-    acc.x = fmaf(qs[r], n.x, acc.x);
-    acc.y = fmaf(qs[r], n.y, acc.y);
-    acc.z = fmaf(qs[r], n.z, acc.z);
-    acc.w = fmaf(qs[r], n.w, acc.w);
-  }
-#pragma unroll
-  for (int off = CGW; off < 32; off *= 2) {
-    acc.x += __shfl_xor_sync(~0u, acc.x, off);
-    acc.y += __shfl_xor_sync(~0u, acc.y, off);
-    acc.z += __shfl_xor_sync(~0u, acc.z, off);
-    acc.w += __shfl_xor_sync(~0u, acc.w, off);
-  }
-  if (rgw != 0)
-    return;
-  __nv_bfloat162 o01 = __floats2bfloat162_rn(acc.x, acc.y),
-                 o23 = __floats2bfloat162_rn(acc.z, acc.w);
-  uint2 o;
-  o.x = *reinterpret_cast<unsigned *>(&o01);
-  o.y = *reinterpret_cast<unsigned *>(&o23);
-  *reinterpret_cast<uint2 *>(out + size_t(bh) * D + col) = o;
+  float4 acc = laneSum(stepRows<R>(q, k, v, state, bh, bh % H, col, rgw, RGW), CGW);
+  if (rgw == 0)
+    storeO(out, bh, col, acc);
 }
 
 struct Set {
   __nv_bfloat16 *q, *k, *v, *o;
   float *s;
 };
-
-template <class Launch> float graphUs(int sets, Launch launch) {
-  cudaStream_t s;
-  CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
-  const int calls = std::max(20, sets);
-  cudaGraph_t g;
-  cudaGraphExec_t ge;
-  CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
-  for (int i = 0; i < calls; ++i)
-    launch(s, i % sets);
-  CHECK(cudaStreamEndCapture(s, &g));
-  CHECK(cudaGraphInstantiate(&ge, g, 0));
-  cudaEvent_t e0, e1;
-  CHECK(cudaEventCreate(&e0));
-  CHECK(cudaEventCreate(&e1));
-  for (int w = 0; w < 3; ++w)
-    CHECK(cudaGraphLaunch(ge, s));
-  std::vector<float> t;
-  for (int r = 0; r < 31; ++r) {
-    CHECK(cudaEventRecord(e0, s));
-    CHECK(cudaGraphLaunch(ge, s));
-    CHECK(cudaEventRecord(e1, s));
-    CHECK(cudaEventSynchronize(e1));
-    float ms;
-    CHECK(cudaEventElapsedTime(&ms, e0, e1));
-    t.push_back(ms * 1e3f / calls);
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 template <int COLS, int THREADS, int WCOLS, int WTHREADS> void run(int H, int B, const char *what) {
   const int bh = H * B;
@@ -229,11 +180,11 @@ template <int COLS, int THREADS, int WCOLS, int WTHREADS> void run(int H, int B,
     std::memcpy(&y, &uc, 4);
     odiff = std::max(odiff, double(std::abs(x - y)) / (std::abs(x) + 1e-3));
   }
-  const float us1 = graphUs(sets, [&](cudaStream_t s, int i) {
+  const float us1 = graphMedianUs(sets, [&](cudaStream_t s, int i) {
     Set &x = st[i];
     smemKernel<COLS, THREADS><<<dim3(bh, D / COLS), THREADS, 0, s>>>(x.q, x.k, x.v, x.s, x.o, H);
   });
-  const float us2 = graphUs(sets, [&](cudaStream_t s, int i) {
+  const float us2 = graphMedianUs(sets, [&](cudaStream_t s, int i) {
     Set &x = st[i];
     warpKernel<WCOLS, WTHREADS>
         <<<dim3(bh, D / WCOLS), WTHREADS, 0, s>>>(x.q, x.k, x.v, x.s, x.o, H);

@@ -21,6 +21,7 @@
 // Prints per (B·H, COLS, THREADS): µs per step for each, and whether all
 // give the same state.
 #include "cuda_check.h"
+#include "graph_timer.h"
 
 #include <cuda_runtime.h>
 
@@ -113,39 +114,6 @@ __global__ void __launch_bounds__(THREADS) bulkUpdate(float *state) {
 }
 
 /// µs per launch, replayed from a graph of 20 launches over rotating states.
-template <class Launch> float graphUs(int sets, Launch launch) {
-  cudaStream_t s;
-  CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
-  const int calls = std::max(20, sets);
-  cudaGraph_t g;
-  cudaGraphExec_t ge;
-  CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
-  for (int i = 0; i < calls; ++i)
-    launch(s, i % sets);
-  CHECK(cudaStreamEndCapture(s, &g));
-  CHECK(cudaGraphInstantiate(&ge, g, 0));
-  cudaEvent_t e0, e1;
-  CHECK(cudaEventCreate(&e0));
-  CHECK(cudaEventCreate(&e1));
-  for (int w = 0; w < 3; ++w)
-    CHECK(cudaGraphLaunch(ge, s));
-  std::vector<float> t;
-  for (int r = 0; r < 31; ++r) {
-    CHECK(cudaEventRecord(e0, s));
-    CHECK(cudaGraphLaunch(ge, s));
-    CHECK(cudaEventRecord(e1, s));
-    CHECK(cudaEventSynchronize(e1));
-    float ms;
-    CHECK(cudaEventElapsedTime(&ms, e0, e1));
-    t.push_back(ms * 1e3f / calls);
-  }
-  std::sort(t.begin(), t.end());
-  CHECK(cudaGraphExecDestroy(ge));
-  CHECK(cudaGraphDestroy(g));
-  CHECK(cudaStreamDestroy(s));
-  return t[t.size() / 2];
-}
-
 template <int COLS, int THREADS> void run(int slabs, const char *what) {
   const size_t n = size_t(slabs) * D * D, bytes = n * 4;
   const int sets = int(std::min<size_t>(64, (size_t(256) << 20) / (2 * bytes) + 1));
@@ -173,13 +141,13 @@ template <int COLS, int THREADS> void run(int slabs, const char *what) {
   CHECK(cudaMemcpy(hb.data(), b, bytes, cudaMemcpyDeviceToHost));
   CHECK(cudaMemcpy(hc.data(), c, bytes, cudaMemcpyDeviceToHost));
   const bool same = ha == hb && ha == hc && ha != h;
-  const float lsu = graphUs(sets, [&](cudaStream_t s, int i) {
+  const float lsu = graphMedianUs(sets, [&](cudaStream_t s, int i) {
     lsuUpdate<COLS, THREADS><<<grid, THREADS, 0, s>>>(st[i]);
   });
-  const float bulk = graphUs(sets, [&](cudaStream_t s, int i) {
+  const float bulk = graphMedianUs(sets, [&](cudaStream_t s, int i) {
     bulkUpdate<COLS, THREADS, false><<<grid, THREADS, 0, s>>>(st[i]);
   });
-  const float bulk2 = graphUs(sets, [&](cudaStream_t s, int i) {
+  const float bulk2 = graphMedianUs(sets, [&](cudaStream_t s, int i) {
     bulkUpdate<COLS, THREADS, true><<<grid, THREADS, 0, s>>>(st[i]);
   });
   auto gbps = [&](float us) { return 2.0 * bytes / (us * 1e-6) / 1e9; };
