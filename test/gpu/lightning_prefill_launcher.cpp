@@ -17,10 +17,11 @@
 // rounding-derived per-element bounds (PrefillReference.h).
 //
 // --io DIR:B (used by test/benchmarks/prefill_bench.py): run FILE on the
-// inputs in DIR (qkv.bin bf16 [T, H, 3D] interleaved, or q.bin/k.bin/v.bin
-// [T, H, D] for the separate layout; s.bin f32 [B, H, D, D]; cu.bin i32
-// [B+1]), write o.out (bf16 [T, H, D]) and s.out (the final state), time the
-// plan (CUDA events around the whole kernel sequence; warm-up, median): `ms`
+// inputs in DIR (qkv.bin bf16 [T, H, 3D] interleaved or [T, 3, H, D]
+// blocked, or q.bin/k.bin/v.bin [T, H, D] for the separate layout; s.bin
+// f32 [B, H, D, D]; cu.bin i32 [B+1]), write o.out (bf16 [T, H, D]) and
+// s.out (the final state), time the plan (CUDA events around the whole
+// kernel sequence; warm-up, median): `ms`
 // per call over batches of back-to-back calls, `ms_per_call` for single
 // calls synchronised one at a time; print `RESULT {json}`. No host reference
 // in this mode. With --timeline FILE, a plan built with the test pass's
@@ -108,7 +109,35 @@ struct Plan {
   /// tokens, the rule of the engine's `min(lt(batch, 2), ge(tokens, N))`.
   long long longCallTokens = 0;
   std::shared_ptr<Plan> longCall;
-  bool interleaved() const { return qTS == 3LL * H * D && qHS == 3LL * D; }
+  /// How q, k, v lie in memory, from the plan's strides: one buffer
+  /// [T, H, 3D] (`interleaved`, the checkpoint's order), one buffer
+  /// [T, 3, H, D] (`blocked`: the projection's rows grouped q | k | v), or
+  /// three buffers [T, H, D] (`separate`).
+  enum class Layout { Interleaved, Blocked, Separate };
+  Layout layout() const {
+    if (qTS == 3LL * H * D)
+      return qHS == 3LL * D ? Layout::Interleaved : Layout::Blocked;
+    return Layout::Separate;
+  }
+  /// Element offset of input `which` (0 q, 1 k, 2 v) at (t, h, d) in the one
+  /// host buffer that holds all three (separate: q, then k, then v).
+  long long inputIndex(int which, long long T, long long t, int h, int d) const {
+    switch (layout()) {
+    case Layout::Interleaved:
+      return (t * H + h) * 3LL * D + which * D + d;
+    case Layout::Blocked:
+      return ((t * 3 + which) * H + h) * (long long)D + d;
+    case Layout::Separate:
+      break;
+    }
+    return (which * T + t) * H * (long long)D + h * (long long)D + d;
+  }
+  /// Device pointers of q, k, v inside that buffer (bf16).
+  void bindInputs(CUdeviceptr base, long long T, CUdeviceptr &q, CUdeviceptr &k,
+                  CUdeviceptr &v) const {
+    long long kOff = inputIndex(1, T, 0, 0, 0), vOff = inputIndex(2, T, 0, 0, 0);
+    q = base, k = base + 2 * kOff, v = base + 2 * vOff;
+  }
   /// The plan that serves a call of `batch` sequences and `tokens` tokens.
   const Plan &forCall(int batch, long long tokens) const {
     return longCall && batch == 1 && tokens >= longCallTokens ? *longCall : *this;
@@ -322,17 +351,13 @@ bool runCase(const Plan &plan, const Case &c, std::mt19937 &rng, Errors &err) {
   for (int b = 0; b < B; ++b)
     cu[b + 1] = cu[b] + c.lens[b];
   const long long T = cu[B];
-  const bool inter = plan.interleaved();
-  // Host activations: interleaved [T, H, 3D] or separate [T, H, D] ×3.
+  // Host activations, all three inputs in one buffer (Plan::inputIndex).
   std::uniform_real_distribution<float> uni(-1.f, 1.f);
   const long long actElems = std::max<long long>(1, T * H * D);
-  std::vector<uint16_t> qkvB(std::max<long long>(1, T * H * 3 * D));
-  auto at = [&](int which, long long t, int h, int d) -> long long { // index in qkvB
-    return inter ? (t * H + h) * 3LL * D + which * D + d
-                 : which * actElems + (t * H + h) * (long long)D + d;
+  std::vector<uint16_t> qkvB(3 * actElems);
+  auto at = [&](int which, long long t, int h, int d) {
+    return plan.inputIndex(which, T, t, h, d);
   };
-  if (!inter)
-    qkvB.resize(3 * actElems);
   for (auto &x : qkvB)
     x = toBF16(plan.silu ? 3.f * uni(rng) : uni(rng));
   std::vector<float> s0(size_t(B) * H * D * D, 0.f);
@@ -345,11 +370,7 @@ bool runCase(const Plan &plan, const Case &c, std::mt19937 &rng, Errors &err) {
                stateBytes = std::max<size_t>(4, s0.size() * 4);
   CU_CHECK(cuMemAlloc(&d.qkv, qkvBytes));
   CU_CHECK(cuMemcpyHtoD(d.qkv, qkvB.data(), qkvBytes));
-  if (inter) {
-    d.q = d.qkv, d.k = d.qkv + 2 * D, d.v = d.qkv + 4 * D;
-  } else {
-    d.q = d.qkv, d.k = d.qkv + 2 * actElems, d.v = d.qkv + 4 * actElems;
-  }
+  plan.bindInputs(d.qkv, T, d.q, d.k, d.v);
   CU_CHECK(cuMemAlloc(&d.state, stateBytes));
   CU_CHECK(cuMemcpyHtoD(d.state, s0.data(), s0.size() * 4));
   CU_CHECK(cuMemAlloc(&d.out, outBytes));
@@ -408,7 +429,8 @@ bool writeFile(const std::string &path, const void *data, size_t bytes) {
 bool runIO(const Plan &planSet, const std::string &dir, int B) {
   const int H = planSet.H, D = planSet.D;
   std::vector<char> qkv, s0, cuB;
-  bool inter = planSet.interleaved();
+  // One file qkv.bin in the plan's layout, or q.bin, k.bin, v.bin.
+  bool inter = planSet.layout() != Plan::Layout::Separate;
   if (!readFile(dir + "/s.bin", s0) || !readFile(dir + "/cu.bin", cuB) ||
       !readFile(dir + (inter ? "/qkv.bin" : "/q.bin"), qkv)) {
     std::fprintf(stderr, "--io %s: missing inputs\n", dir.c_str());
@@ -429,11 +451,7 @@ bool runIO(const Plan &planSet, const std::string &dir, int B) {
   DeviceBuffers d;
   CU_CHECK(cuMemAlloc(&d.qkv, qkv.size()));
   CU_CHECK(cuMemcpyHtoD(d.qkv, qkv.data(), qkv.size()));
-  long long actElems = T * H * D;
-  if (inter)
-    d.q = d.qkv, d.k = d.qkv + 2 * D, d.v = d.qkv + 4 * D;
-  else
-    d.q = d.qkv, d.k = d.qkv + 2 * actElems, d.v = d.qkv + 4 * actElems;
+  planSet.bindInputs(d.qkv, T, d.q, d.k, d.v);
   CUdeviceptr s0d;
   CU_CHECK(cuMemAlloc(&s0d, s0.size()));
   CU_CHECK(cuMemcpyHtoD(s0d, s0.data(), s0.size()));

@@ -21,6 +21,11 @@
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 min-segment-tokens=256 shortest-segment-tokens=128 one-wave-segment-tokens=0 wgmma=1" | FileCheck %s --check-prefix=NOONEWAVE
 // RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 min-segment-tokens=256 shortest-segment-tokens=128 segment-lead-tokens=128 wgmma=1" | FileCheck %s --check-prefix=ONEWAVELEAD
 // RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=4 one-wave-segment-tokens=100" 2>&1 | FileCheck %s --check-prefix=ERR-ONEWAVE
+// The three input layouts, as the plan's (token, head) strides of q, k, v.
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=2" | FileCheck %s --check-prefix=INTERLEAVED
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=2 layout=blocked" | FileCheck %s --check-prefix=BLOCKED
+// RUN: mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 segments=2 layout=separate" | FileCheck %s --check-prefix=SEPARATE
+// RUN: not mm01-opt %s --mm01-test-lightning-prefill-kernel="heads=2 dim=64 layout=rows" 2>&1 | FileCheck %s --check-prefix=ERR-LAYOUT
 
 module {}
 
@@ -164,3 +169,8 @@ module {}
 // NOONEWAVE: arith.maxsi %{{.*}}, %[[SHORTEST]]
 
 // ERR-ONEWAVE: lightning prefill kernel generator: oneWaveSegmentTokens = 100 must be 0 (never one wave) or a positive multiple of the chunk (64)
+
+// INTERLEAVED: q=384,192 k=384,192 v=384,192 out=128,64
+// BLOCKED: q=384,64 k=384,64 v=384,64 out=128,64
+// SEPARATE: q=128,64 k=128,64 v=128,64 out=128,64
+// ERR-LAYOUT: layout = rows: expected interleaved, blocked or separate

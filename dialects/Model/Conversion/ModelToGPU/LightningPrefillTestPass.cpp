@@ -18,9 +18,11 @@
 // long-call plan's string is `mm01.lightning_prefill_long` (same form): a
 // call of one sequence with at least N tokens runs it instead.
 //
-// Layout option: `interleaved` (the model's: q, k, v at element offsets 0, D,
-// 2D of one [T, H, 3D] buffer, token stride 3·H·D, head stride 3·D; out
-// [T, H, D]) or `separate` (q, k, v, out each [T, H, D]).
+// Layout option: `interleaved` (the checkpoint's: q, k, v at element offsets
+// 0, D, 2D of one [T, H, 3D] buffer, token stride 3·H·D, head stride 3·D),
+// `blocked` (one [T, 3, H, D] buffer: the projection's rows grouped
+// q | k | v; token stride 3·H·D, head stride D) or `separate` (q, k, v each
+// [T, H, D]). The output is [T, H, D] in all three.
 //
 //===----------------------------------------------------------------------===//
 #include "Model/Conversion/ModelToGPU/LightningPrefillKernel.h"
@@ -77,7 +79,7 @@ struct TestLightningPrefillKernelPass
   Option<bool> silu{*this, "silu", llvm::cl::desc("SiLU on q, k, v"),
                     llvm::cl::init(false)};
   Option<std::string> layout{*this, "layout",
-                             llvm::cl::desc("interleaved | separate"),
+                             llvm::cl::desc("interleaved | blocked | separate"),
                              llvm::cl::init("interleaved")};
   Option<int64_t> segments{*this, "segments",
                            llvm::cl::desc("sequence split (0: automatic, 1: none)"),
@@ -212,12 +214,15 @@ struct TestLightningPrefillKernelPass
     if (layout == "interleaved") {
       spec.qTokenStride = spec.kTokenStride = spec.vTokenStride = 3 * H * D;
       spec.qHeadStride = spec.kHeadStride = spec.vHeadStride = 3 * D;
+    } else if (layout == "blocked") {
+      spec.qTokenStride = spec.kTokenStride = spec.vTokenStride = 3 * H * D;
+      spec.qHeadStride = spec.kHeadStride = spec.vHeadStride = D;
     } else if (layout == "separate") {
       spec.qTokenStride = spec.kTokenStride = spec.vTokenStride = H * D;
       spec.qHeadStride = spec.kHeadStride = spec.vHeadStride = D;
     } else {
       module.emitError() << "layout = " << layout
-                         << ": expected interleaved or separate";
+                         << ": expected interleaved, blocked or separate";
       return signalPassFailure();
     }
     spec.outTokenStride = H * D;
