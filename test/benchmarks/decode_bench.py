@@ -10,8 +10,9 @@ f32 (fla layout [N, H, K, V]), MiniMax decay lambda_h = 2^(-8(h+1)/H):
 fla is called as fused_recurrent_simple_gla(q, k, v, g_gamma=-lambda,
 scale=1.0, initial_state=S, output_final_state=True).
 
-Timing: CUDA events around batches of 20 back-to-back calls, 3 batches of
-warm-up, median of 50 batches, rotating over enough input copies (>= 256 MB)
+Timing: CUDA events around batches of 20 back-to-back calls, 3 batches and
+at least 0.5 s of warm-up (WARM_SECONDS), median of 50 batches, rotating
+over enough input copies (>= 256 MB)
 to miss L2 -- the launcher does the same for our kernel (cuLaunchKernel from
 C++, no graph; and the same calls replayed from a CUDA graph, `graph_us`).
 fla is timed eagerly (Python + Triton launch per call, its real decode path:
@@ -92,12 +93,20 @@ def errs(got, ref):
             "max_rel": (d.abs().max() / ref.abs().max()).item()}
 
 
+# Warm-up: WARM_BATCHES, and at least this long of back-to-back calls, as
+# the launcher warms ours under --io: both timed at the GPU's steady clock
+# under load (docs/benchmarks/power-h200-2026-11-29.md).
+WARM_SECONDS = 0.5
+
+
 def time_calls(fn, nsets):
     """median ms per call over batches of PER_BATCH calls, rotating sets."""
-    nxt = 0
-    for _ in range(WARM_BATCHES * PER_BATCH):
+    nxt, start = 0, time.time()
+    while nxt < WARM_BATCHES * PER_BATCH or time.time() - start < WARM_SECONDS:
         fn(nxt % nsets)
         nxt += 1
+        if nxt % 64 == 0:
+            torch.cuda.synchronize()  # keep the host's clock near the GPU's
     torch.cuda.synchronize()
     times = []
     for _ in range(BATCHES):
@@ -126,8 +135,12 @@ def time_graph(fn, nsets):
     with torch.cuda.graph(g):
         for i in range(calls):
             fn(i % nsets)
-    for _ in range(WARM_BATCHES):
+    start, n = time.time(), 0
+    while n < WARM_BATCHES or time.time() - start < WARM_SECONDS:
         g.replay()
+        n += 1
+        if n % 8 == 0:
+            torch.cuda.synchronize()
     torch.cuda.synchronize()
     times = []
     for _ in range(BATCHES):
@@ -368,7 +381,8 @@ def write_outputs(args, records, dev, cgbps, launcher_copy):
     meta = {"device": dev, "date": date, "torch": torch.__version__, "triton": triton.__version__,
             "fla": getattr(fla, "__version__", "?"), "copy_gbps": cgbps,
             "copy_gbps_launcher": launcher_copy,
-            "timing": f"CUDA events, batches of {PER_BATCH} calls, {WARM_BATCHES} warm-up batches, "
+            "timing": f"CUDA events, batches of {PER_BATCH} calls, {WARM_BATCHES} warm-up batches and "
+                      f"at least {WARM_SECONDS} s of warm-up calls (ours and fla alike), "
                       f"median of {BATCHES}, inputs rotated over >= 256 MB",
             "peer_autotune": "per shape: fla's Triton autotuners are reset before each shape's first call, without Triton's on-disk autotune cache (test/benchmarks/peer_autotune.py)",
             "bytes_must_move": "2*B*H*D*D*4 (state r+w) + 4*B*H*D*2 (q,k,v r, o w; bf16)",

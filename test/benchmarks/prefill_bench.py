@@ -18,7 +18,9 @@ Our second row ("bf16state", if b_h{H}_d128_bf16state.bin.mlir is in the
 bindir): the same kernels with the state update's decayed V rounded to bf16
 once instead of split into bf16 hi + lo (fewer tensor-core ops, fla-grade
 state accuracy).
-Timing: CUDA events, warm-up, median, every implementation timed the same two
+Timing: CUDA events, 0.5 s of back-to-back calls of what is timed first
+(WARM_SECONDS: the GPU's steady clock under load), median, every
+implementation timed the same two
 ways: per call over batches of back-to-back calls (the launcher's batches for
 ours: 20, 10 or 3 calls by T; the headline "× fla"), and one call at a time,
 synchronised after each ("per call": what a caller who waits for each result
@@ -96,12 +98,30 @@ def copy_gbps(nbytes=1 << 30, reps=20):
     return 2 * nbytes / (times[len(times) // 2] * 1e-3) / 1e9
 
 
+# Every timing starts after this much of back-to-back calls of what it
+# times, as the launcher warms ours (--warm-seconds): under sustained calls
+# an H200 lowers its SM clock to the board's power cap within ~0.2 s, and a
+# timing begun cold (ours after the host wrote its inputs) or hot (fla
+# after the float64 reference) would see another regime than its peer
+# (docs/benchmarks/power-h200-2026-11-29.md).
+WARM_SECONDS = 0.5
+
+
+def warm_up(fn, calls, seconds=WARM_SECONDS):
+    """At least `calls` calls of fn, and more until `seconds` have passed."""
+    start, i = time.time(), 0
+    while i < calls or time.time() - start < seconds:
+        fn()
+        i += 1
+        if i % 8 == 0:
+            torch.cuda.synchronize()  # keep the host's clock near the GPU's
+    torch.cuda.synchronize()
+
+
 def time_back_to_back(fn, calls, batches=15, warm=3):
     """Median ms per call over `batches` batches of `calls` back-to-back calls,
     as the launcher times ours: the host enqueues while the GPU runs."""
-    for _ in range(warm):
-        fn()
-    torch.cuda.synchronize()
+    warm_up(fn, warm)
     ts = []
     for _ in range(batches):
         e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -153,8 +173,7 @@ def time_graph(fn, reps=7, per_replay=4):
     with torch.cuda.graph(g):
         for _ in range(per_replay):
             fn()
-    g.replay()
-    torch.cuda.synchronize()
+    warm_up(g.replay, 1)
     ts = []
     for _ in range(reps):
         e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -442,10 +461,10 @@ def write_outputs(args, records, dev, cg, la_note):
             "timing": "CUDA events; ours: the whole kernel sequence (_scan and _out with programmatic dependent launch). "
                       "ours_ms, fla_chunk_simple_gla, lightning_attn: ms per call over batches of back-to-back calls "
                       "(the record's calls_per_batch: the launcher's 20 / 10 / 3 calls below 32K / below 256K / from 256K tokens; "
-                      "3 warm-up, median of 15 batches). "
+                      "0.5 s of back-to-back calls (at least 3) first, median of 15 batches). "
                       "ours_per_call_ms, fla_chunk_simple_gla_per_call, pytorch_block_loop: one call at a time, "
-                      "synchronised after each (2 warm-up, median of 21; the loop 1 and 3). "
-                      "fla_chunk_simple_gla_cudagraph: replays of a captured graph (median of 3-7). "
+                      "synchronised after each (0.5 s of back-to-back calls first, median of 21; the loop 3). "
+                      "fla_chunk_simple_gla_cudagraph: replays of a captured graph (0.5 s of replays first, median of 3-7). "
                       "ours_graph_ms: ours replayed from a captured graph of 4 calls (median of 7), "
                       "paired with fla's graph in speedup.fla_chunk_simple_gla_cudagraph_vs_ours_graph. "
                       "speedup: each peer time over ours timed the same way (the graph over back-to-back).",

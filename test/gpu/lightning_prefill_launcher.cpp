@@ -21,20 +21,26 @@
 // blocked, or q.bin/k.bin/v.bin [T, H, D] for the separate layout; s.bin
 // f32 [B, H, D, D]; cu.bin i32 [B+1]), write o.out (bf16 [T, H, D]) and
 // s.out (the final state), time the plan (CUDA events around the whole
-// kernel sequence; warm-up, median): `ms`
+// kernel sequence; --warm-seconds of back-to-back calls first, default 0.5,
+// then the median): `ms`
 // per call over batches of back-to-back calls, `ms_per_call` for single
 // calls synchronised one at a time; print `RESULT {json}`. No host reference
 // in this mode. With --timeline FILE, a plan built with the test pass's
 // probe-timeline=1 (plan key timeline=1) is run once more after the
 // timing, and its per-block %globaltimer records are written to FILE
-// (test/benchmarks/timeline_probe.py reads them).
+// (test/benchmarks/timeline_probe.py reads them). With --placements N the
+// plan is also timed on N fresh allocations of its output, its inputs and
+// both (timePlacements). With --sustain SECONDS, batches of back-to-back
+// calls run for that long, each printed as `SUSTAIN {json}` with the host
+// time it ended (test/benchmarks/power_probe.py).
 //
 // Kernels the plan marks overlap=1 are launched with programmatic stream
 // serialization (they wait for their predecessor with griddepcontrol.wait);
 // --no-overlap launches them plainly.
 //
 // usage: mm01-gpu-lightning-prefill [--quick] [--no-overlap] [--io DIR:B]...
-//          [--timeline FILE] FILE.bin.mlir...
+//          [--timeline FILE] [--placements N] [--sustain SECONDS]
+//          [--warm-seconds S] FILE.bin.mlir...
 // Exit: 0 pass, 1 failure, 77 skip (no driver / no GPU / not sm_90).
 //
 //===----------------------------------------------------------------------===//
@@ -44,6 +50,7 @@
 #include <cuda.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -55,6 +62,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -290,6 +298,9 @@ long long evalGrid(const std::string &e, int batch) {
 /// --no-overlap, to measure what it gives).
 bool gOverlap = true;
 const char *gTimelineFile = nullptr; // --timeline FILE
+int gPlacements = 0;                  // --placements N
+double gSustainSeconds = 0;           // --sustain SECONDS
+double gWarmSeconds = 0.5;            // --warm-seconds SECONDS
 // The probe's records after the workspace (LightningPrefillKernel.h:
 // 4 regions of 4096 records of 64 bytes, + 16 bytes of alignment).
 constexpr size_t kTimelineBytes = 4 * 4096 * 64;
@@ -425,6 +436,54 @@ bool writeFile(const std::string &path, const void *data, size_t bytes) {
   return bool(out);
 }
 
+/// --placements N (with --io): the same plan timed on N fresh allocations
+/// of the activations, in turns: a new output buffer, a new copy of the
+/// inputs, and both, all earlier allocations kept so that each lands
+/// elsewhere in device memory. Prints `PLACEMENT {json}` per allocation:
+/// whether a call's time depends on where its buffers lie.
+template <typename TimeOn>
+void timePlacements(const Plan &plan, const DeviceBuffers &d, int B, size_t qkvBytes,
+                    size_t outBytes, TimeOn timeOn) {
+  std::vector<CUdeviceptr> held;
+  auto fiveMedian = [&](const DeviceBuffers &bufs) {
+    std::vector<double> t;
+    for (int i = 0; i < 5; ++i)
+      t.push_back(timeOn(plan, bufs));
+    return median(t);
+  };
+  std::printf("PLACEMENT {\"i\": -1, \"which\": \"original\", \"ms\": %.6f}\n",
+              fiveMedian(d));
+  bool full = false; // device memory exhausted: stop there
+  for (int i = 0; i < gPlacements && !full; ++i) {
+    for (const char *which : {"out", "inputs", "both"}) {
+      DeviceBuffers n = d;
+      std::string w = which;
+      if (w != "inputs") {
+        if ((full = cuMemAlloc(&n.out, outBytes) != CUDA_SUCCESS))
+          break;
+        held.push_back(n.out);
+      }
+      if (w != "out") {
+        CUdeviceptr base;
+        if ((full = cuMemAlloc(&base, qkvBytes) != CUDA_SUCCESS))
+          break;
+        held.push_back(base);
+        CU_CHECK(cuMemcpyDtoD(base, d.qkv, qkvBytes));
+        n.qkv = base, n.q = base + (d.q - d.qkv), n.k = base + (d.k - d.qkv),
+        n.v = base + (d.v - d.qkv);
+      }
+      std::printf("PLACEMENT {\"i\": %d, \"which\": \"%s\", \"ms\": %.6f}\n", i, which,
+                  fiveMedian(n));
+      std::fflush(stdout);
+    }
+  }
+  if (full)
+    std::fprintf(stderr, "--placements: device memory full after %zu allocations\n",
+                 held.size());
+  for (CUdeviceptr p : held)
+    CU_CHECK(cuMemFree(p));
+}
+
 /// --io DIR:B: run on the given inputs, write outputs, time.
 bool runIO(const Plan &planSet, const std::string &dir, int B) {
   const int H = planSet.H, D = planSet.D;
@@ -475,19 +534,35 @@ bool runIO(const Plan &planSet, const std::string &dir, int B) {
   CU_CHECK(cuEventCreate(&e0, 0));
   CU_CHECK(cuEventCreate(&e1, 0));
   int reps = T >= (1 << 18) ? 3 : T >= (1 << 15) ? 10 : 20;
-  for (int i = 0; i < 3; ++i)
-    launchPlan(plan, d, B, nullptr);
+  // Warm-up: back-to-back calls for gWarmSeconds (at least 3 calls), so that
+  // the timing sees the GPU's steady state. Under sustained calls an H200
+  // lowers its SM clock to the board's power cap within ~0.2 s (1980 ->
+  // ~1500 MHz at B1 H64 T32K, test/benchmarks/power_probe.py); a timing
+  // begun cold mixes the two regimes. The benchmark warms its peers alike.
+  {
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    for (int i = 0; i < 3 || std::chrono::duration<double>(Clock::now() - start).count() <
+                                 gWarmSeconds;
+         ++i) {
+      launchPlan(plan, d, B, nullptr);
+      if (i % 8 == 7)
+        CU_CHECK(cuCtxSynchronize()); // keep the host's clock near the GPU's
+    }
+    CU_CHECK(cuCtxSynchronize());
+  }
   // ms per call of `p`, averaged over `reps` back-to-back calls.
-  auto timeBatch = [&](const Plan &p) {
+  auto timeBatchOn = [&](const Plan &p, DeviceBuffers bufs) {
     CU_CHECK(cuEventRecord(e0, nullptr));
     for (int r = 0; r < reps; ++r)
-      launchPlan(p, d, B, nullptr);
+      launchPlan(p, bufs, B, nullptr);
     CU_CHECK(cuEventRecord(e1, nullptr));
     CU_CHECK(cuEventSynchronize(e1));
     float ms;
     CU_CHECK(cuEventElapsedTime(&ms, e0, e1));
     return double(ms) / reps;
   };
+  auto timeBatch = [&](const Plan &p) { return timeBatchOn(p, d); };
   // The whole plan and each kernel alone (launched plainly) are timed in
   // turns, batch by batch, so that a clock that drifts during the run
   // weighs on both alike: on H200s the plan, timed first, came out 5-17%
@@ -546,6 +621,25 @@ bool runIO(const Plan &planSet, const std::string &dir, int B) {
     std::printf("%s%.6f", i ? ", " : "", perKernel[i]);
   std::printf("]}\n");
   std::fflush(stdout);
+  if (gPlacements > 0)
+    timePlacements(plan, d, B, qkv.size(), outBytes, timeBatchOn);
+  // --sustain: batches back to back for the given wall time, each printed
+  // with the host's clock (ms since the epoch) when it ended, to line them
+  // up with nvidia-smi's clock and power samples (power_probe.py).
+  if (gSustainSeconds > 0) {
+    using Clock = std::chrono::system_clock;
+    CU_CHECK(cuCtxSynchronize());
+    std::this_thread::sleep_for(std::chrono::seconds(3)); // clocks back up after the timing
+    const auto start = Clock::now();
+    while (std::chrono::duration<double>(Clock::now() - start).count() < gSustainSeconds) {
+      double ms = timeBatch(plan);
+      long long wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           Clock::now().time_since_epoch())
+                           .count();
+      std::printf("SUSTAIN {\"wall_ms\": %lld, \"ms\": %.6f}\n", wall, ms);
+    }
+    std::fflush(stdout);
+  }
   if (gTimelineFile) {
     if (!plan.timeline || !d.ws) {
       std::fprintf(stderr, "%s: --timeline needs a split plan built with probe-timeline=1\n",
@@ -585,6 +679,12 @@ int main(int argc, char **argv) {
       gOverlap = false;
     else if (a == "--timeline" && i + 1 < argc)
       gTimelineFile = argv[++i];
+    else if (a == "--placements" && i + 1 < argc)
+      gPlacements = std::atoi(argv[++i]);
+    else if (a == "--sustain" && i + 1 < argc)
+      gSustainSeconds = std::atof(argv[++i]);
+    else if (a == "--warm-seconds" && i + 1 < argc)
+      gWarmSeconds = std::atof(argv[++i]);
     else if (a == "--io" && i + 1 < argc) {
       std::string s = argv[++i];
       size_t c = s.rfind(':');
@@ -592,10 +692,11 @@ int main(int argc, char **argv) {
     } else
       files.push_back(a);
   }
-  if (files.empty() || (gTimelineFile && io.empty())) { // --timeline applies to --io runs
+  // --timeline and --placements apply to --io runs.
+  if (files.empty() || ((gTimelineFile || gPlacements || gSustainSeconds > 0) && io.empty())) {
     std::fprintf(stderr,
                  "usage: %s [--quick] [--no-overlap] [--io DIR:B]... [--timeline FILE] "
-                 "FILE.bin.mlir...\n",
+                 "[--placements N] [--sustain SECONDS] [--warm-seconds S] FILE.bin.mlir...\n",
                  argv[0]);
     return 1;
   }
