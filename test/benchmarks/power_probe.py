@@ -15,6 +15,8 @@ usage (GPU machine; fla importable, e.g. PYTHONPATH=/tmp/site as
 run_prefill_bench.sh installs it):
   python3 test/benchmarks/power_probe.py --launcher mm01-gpu-lightning-prefill \\
       --cubin 64=b_h64_d128_auto.bin.mlir --shapes 64:32768 --seconds 2 --out DIR
+With --stream-probe build/test/gpu/stream_mix_probe, the arithmetic-free
+3 : 1 stream of B1 H64 T32K's bytes is sustained first, the same way.
 Writes DIR/power-probe.json and .md, and the raw samples DIR/smi-*.csv.
 """
 import argparse
@@ -47,6 +49,15 @@ def write_inputs(d, H, T, seed=1):
     s0.cpu().numpy().tofile(d + "/s.bin")
     np.array([0, T], dtype=np.int32).tofile(d + "/cu.bin")
     return qkv, s0
+
+
+def stream_series(probe, seconds):
+    """The arithmetic-free 3 : 1 stream of B1 H64 T32K's bytes (4 x 512 MiB)."""
+    p = subprocess.run([probe, "512", "--sustain", str(seconds)], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"{probe} failed ({p.returncode}):\n{p.stdout}{p.stderr}")
+    return [(r["wall_ms"], r["ms"]) for r in
+            (json.loads(line[8:]) for line in p.stdout.splitlines() if line.startswith("SUSTAIN "))]
 
 
 def ours_series(launcher, cubin, d, seconds):
@@ -140,6 +151,7 @@ def main():
     ap.add_argument("--shapes", required=True, help="comma-separated H:T (B = 1)")
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--no-fla", action="store_true")
+    ap.add_argument("--stream-probe", help="stream_mix_probe: its 3 : 1 stream sustained as well")
     ap.add_argument("--work", default="/tmp/power_probe")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
@@ -148,26 +160,40 @@ def main():
     name = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
                           capture_output=True, text=True).stdout.strip()
     rows = []
+
+    def sampled(tag, run):
+        """run() under nvidia-smi sampling every 20 ms; its result and the samples."""
+        path = os.path.join(a.out, f"smi-{tag}.csv")
+        smi = subprocess.Popen(["nvidia-smi", "--query-gpu=timestamp,clocks.sm,power.draw,"
+                                "clocks_event_reasons.active", "--format=csv,noheader", "-lms", "20"],
+                               stdout=open(path, "w"), stderr=subprocess.STDOUT)
+        try:
+            time.sleep(1)
+            out = run()
+            time.sleep(0.5)
+        finally:
+            smi.terminate()
+            smi.wait()
+        return out, read_smi(path)
+
+    if a.stream_probe:
+        series, samples = sampled("stream", lambda: stream_series(a.stream_probe, a.seconds))
+        s = summarize(series, samples)
+        s.update({"shape": "4 x 512 MiB (B1 H64 T32K's bytes)", "who": "3 : 1 stream, no arithmetic",
+                  "device": name, "calls_per_batch": 10})
+        rows.append(s)
+        print(json.dumps({k: v for k, v in s.items() if k != "series"}), flush=True)
     for shape in a.shapes.split(","):
         H, T = (int(x) for x in shape.split(":"))
         if H not in cubins:
             sys.exit(f"shape {shape}: no --cubin {H}=FILE")
         d = os.path.join(a.work, f"h{H}_t{T}")
         qkv, s0 = write_inputs(d, H, T)
-        smi_path = os.path.join(a.out, f"smi-h{H}-t{T}.csv")
-        smi = subprocess.Popen(["nvidia-smi", "--query-gpu=timestamp,clocks.sm,power.draw,"
-                                "clocks_event_reasons.active", "--format=csv,noheader", "-lms", "20"],
-                               stdout=open(smi_path, "w"), stderr=subprocess.STDOUT)
-        try:
-            time.sleep(1)
+        def both():
             calls, ours = ours_series(a.launcher, cubins[H], d, a.seconds)
             time.sleep(3)
-            fla = [] if a.no_fla else fla_series(qkv, s0, H, a.seconds, calls)
-            time.sleep(0.5)
-        finally:
-            smi.terminate()
-            smi.wait()
-        samples = read_smi(smi_path)
+            return calls, ours, ([] if a.no_fla else fla_series(qkv, s0, H, a.seconds, calls))
+        (calls, ours, fla), samples = sampled(f"h{H}-t{T}", both)
         for who, series in (("ours", ours), ("fla chunk_simple_gla", fla)):
             s = summarize(series, samples)
             if s:

@@ -10,16 +10,23 @@
 //
 // Built with the tree as build/test/gpu/stream_mix_probe (nvcc -O3
 // -std=c++17 -arch=sm_90a); run on an sm_90 GPU:
-//   stream_mix_probe [MiB per tensor]   (default 512)
+//   stream_mix_probe [MiB per tensor] [--sustain SECONDS]   (default 512)
 // Prints per launch shape (blocks per SM x threads) GB/s counted as bytes
-// read plus bytes written, median of 21 runs after 3.
+// read plus bytes written, median of 21 runs after 3. With --sustain, the
+// 3 : 1 stream then runs back to back for that long (after 3 s idle), each
+// batch of 10 printed as `SUSTAIN {json}` with the host time it ended, to
+// line up with nvidia-smi's clock and power samples: whether moving the
+// bytes alone holds the board at its power cap (docs/benchmarks/power-*.md).
 #include "cuda_check.h"
 #include "event_timer.h"
 
 #include <cuda_runtime.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <thread>
 
 // o = a (one read, one write per element).
 __global__ void copyStream(const int4 *__restrict__ a, int4 *__restrict__ o, size_t n) {
@@ -53,7 +60,14 @@ __global__ void readStream(const int4 *__restrict__ a, int4 *__restrict__ o, siz
 }
 
 int main(int argc, char **argv) {
-  const size_t mib = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 512;
+  size_t mib = 512;
+  double sustainSeconds = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--sustain") && i + 1 < argc)
+      sustainSeconds = std::atof(argv[++i]);
+    else
+      mib = std::strtoull(argv[i], nullptr, 10);
+  }
   const size_t bytes = mib << 20, n = bytes / sizeof(int4);
   int4 *a, *b, *c, *o;
   for (int4 **p : {&a, &b, &c, &o})
@@ -82,5 +96,30 @@ int main(int argc, char **argv) {
     }
   float tm = median([&] { CHECK(cudaMemcpyAsync(o, a, bytes, cudaMemcpyDeviceToDevice)); });
   std::printf("cudaMemcpy device to device: %.0f GB/s\n", gbps(2.0 * bytes, tm));
+  if (sustainSeconds > 0) {
+    using Clock = std::chrono::system_clock;
+    const int grid = sms * 4, threads = 512;
+    CHECK(cudaDeviceSynchronize());
+    std::this_thread::sleep_for(std::chrono::seconds(3)); // clocks back up
+    cudaEvent_t e0, e1;
+    CHECK(cudaEventCreate(&e0));
+    CHECK(cudaEventCreate(&e1));
+    const auto start = Clock::now();
+    while (std::chrono::duration<double>(Clock::now() - start).count() < sustainSeconds) {
+      CHECK(cudaEventRecord(e0));
+      for (int r = 0; r < 10; ++r)
+        threeToOneStream<<<grid, threads>>>(a, b, c, o, n);
+      CHECK(cudaEventRecord(e1));
+      CHECK(cudaEventSynchronize(e1));
+      float ms = 0;
+      CHECK(cudaEventElapsedTime(&ms, e0, e1));
+      long long wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           Clock::now().time_since_epoch())
+                           .count();
+      std::printf("SUSTAIN {\"wall_ms\": %lld, \"ms\": %.6f}\n", wall, ms / 10);
+    }
+    CHECK(cudaEventDestroy(e0));
+    CHECK(cudaEventDestroy(e1));
+  }
   return 0;
 }
