@@ -155,10 +155,26 @@ def main():
     ap.add_argument("--work", default="/tmp/power_probe")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
-    cubins = {int(c.split("=", 1)[0]): c.split("=", 1)[1] for c in a.cubin}
+    cubins = {}
+    for c in a.cubin:
+        h, eq, f = c.partition("=")
+        if not (h.isdigit() and eq and f):
+            sys.exit(f"--cubin {c}: expected H=FILE")
+        cubins[int(h)] = f
+    shapes = []
+    for shape in a.shapes.split(","):
+        if shape.count(":") != 1 or not all(x.isdigit() for x in shape.split(":")):
+            sys.exit(f"--shapes: '{shape}' is not H:T")
+        H, T = (int(x) for x in shape.split(":"))
+        if H not in cubins:
+            sys.exit(f"shape {shape}: no --cubin {H}=FILE")
+        shapes.append((H, T))
     os.makedirs(a.out, exist_ok=True)
-    name = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-                          capture_output=True, text=True).stdout.strip()
+    try:
+        name = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                              capture_output=True, text=True).stdout.strip()
+    except FileNotFoundError:
+        sys.exit("power_probe.py samples the GPU with nvidia-smi, which is not on PATH")
     rows = []
 
     def sampled(tag, run):
@@ -183,12 +199,10 @@ def main():
                   "device": name, "calls_per_batch": 10})
         rows.append(s)
         print(json.dumps({k: v for k, v in s.items() if k != "series"}), flush=True)
-    for shape in a.shapes.split(","):
-        H, T = (int(x) for x in shape.split(":"))
-        if H not in cubins:
-            sys.exit(f"shape {shape}: no --cubin {H}=FILE")
+    for H, T in shapes:
         d = os.path.join(a.work, f"h{H}_t{T}")
         qkv, s0 = write_inputs(d, H, T)
+
         def both():
             calls, ours = ours_series(a.launcher, cubins[H], d, a.seconds)
             time.sleep(3)

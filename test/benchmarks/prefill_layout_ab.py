@@ -83,14 +83,15 @@ def main():
     a = ap.parse_args()
     cubins = {}
     for c in a.cubin:
-        key, f = c.split("=", 1)
-        h, layout = key.split(":")
-        if layout not in LAYOUTS:
-            sys.exit(f"--cubin {c}: layout must be one of {', '.join(LAYOUTS)}")
-        cubins[(int(h), layout)] = f
+        m = re.fullmatch(r"(\d+):(\w+)=(.+)", c)
+        if not m or m.group(2) not in LAYOUTS:
+            sys.exit(f"--cubin {c}: expected H:LAYOUT=FILE with LAYOUT one of {', '.join(LAYOUTS)}")
+        cubins[(int(m.group(1)), m.group(2))] = m.group(3)
     os.makedirs(a.out, exist_ok=True)
     device, rows = "?", []
     for shape in a.shapes.split(","):
+        if not re.fullmatch(r"\d+:\d+", shape):
+            sys.exit(f"--shapes: '{shape}' is not H:T")
         h, t = (int(x) for x in shape.split(":"))
         layouts = [l for l in LAYOUTS if (h, l) in cubins]
         if len(layouts) < 2:
