@@ -18,10 +18,10 @@ Our second row ("bf16state", if b_h{H}_d128_bf16state.bin.mlir is in the
 bindir): the same kernels with the state update's decayed V rounded to bf16
 once instead of split into bf16 hi + lo (fewer tensor-core ops, fla-grade
 state accuracy).
-Timing: CUDA events, 0.5 s of back-to-back calls of what is timed first
-(WARM_SECONDS: the GPU's steady clock under load), median, every
-implementation timed the same two
-ways: per call over batches of back-to-back calls (the launcher's batches for
+Timing: CUDA events; before every timing 0.5 s of back-to-back calls of what
+it times (WARM_SECONDS: the GPU's steady clock under load, ours and the
+peers alike); medians; every implementation timed the same two ways: per
+call over batches of back-to-back calls (the launcher's batches for
 ours: 20, 10 or 3 calls by T; the headline "× fla"), and one call at a time,
 synchronised after each ("per call": what a caller who waits for each result
 sees, host launch overhead included; for fla its Python and Triton launches,
