@@ -759,7 +759,6 @@ LogicalResult EntryLowering::lowerLightning(Operation *op, Operation *tiles) {
       auto d = mg::buildLightningDecode(b, kernels, mg::smallBatchSpec(ds), loc);
       if (failed(d))
         return failure();
-      cache.workspace[key + "_small"] = "0";
       return std::vector<mg::GeneratedKernel>{*d};
     });
   if (failed(smallKernelsOr))
