@@ -11,7 +11,7 @@ fla is called as fused_recurrent_simple_gla(q, k, v, g_gamma=-lambda,
 scale=1.0, initial_state=S, output_final_state=True).
 
 Timing: CUDA events around batches of 20 back-to-back calls, 3 batches and
-at least 0.5 s of warm-up (WARM_SECONDS), median of 50 batches, rotating
+at least 0.5 s of warm-up (warmup.py), median of 50 batches, rotating
 over enough input copies (>= 256 MB)
 to miss L2 -- the launcher does the same for our kernel (cuLaunchKernel from
 C++, no graph; and the same calls replayed from a CUDA graph, `graph_us`).
@@ -44,6 +44,8 @@ try:
     import torch
 except ImportError:  # the report's pure parts (target_met) need no torch
     torch = None
+
+from warmup import WARM_SECONDS, warm_up
 
 D = 128
 SHAPES = [(H, B) for H in (64, 8) for B in (1, 16, 64, 256)]
@@ -93,21 +95,15 @@ def errs(got, ref):
             "max_rel": (d.abs().max() / ref.abs().max()).item()}
 
 
-# Warm-up: WARM_BATCHES, and at least this long of back-to-back calls, as
-# the launcher warms ours under --io: both timed at the GPU's steady clock
-# under load (docs/benchmarks/power-h200-2026-11-29.md).
-WARM_SECONDS = 0.5
-
-
 def time_calls(fn, nsets):
     """median ms per call over batches of PER_BATCH calls, rotating sets."""
-    nxt, start = 0, time.time()
-    while nxt < WARM_BATCHES * PER_BATCH or time.time() - start < WARM_SECONDS:
+    nxt = 0
+
+    def call():
+        nonlocal nxt
         fn(nxt % nsets)
         nxt += 1
-        if nxt % 64 == 0:
-            torch.cuda.synchronize()  # keep the host's clock near the GPU's
-    torch.cuda.synchronize()
+    warm_up(call, WARM_BATCHES * PER_BATCH, sync_every=64)
     times = []
     for _ in range(BATCHES):
         e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -135,13 +131,7 @@ def time_graph(fn, nsets):
     with torch.cuda.graph(g):
         for i in range(calls):
             fn(i % nsets)
-    start, n = time.time(), 0
-    while n < WARM_BATCHES or time.time() - start < WARM_SECONDS:
-        g.replay()
-        n += 1
-        if n % 8 == 0:
-            torch.cuda.synchronize()
-    torch.cuda.synchronize()
+    warm_up(g.replay, WARM_BATCHES)
     times = []
     for _ in range(BATCHES):
         e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)

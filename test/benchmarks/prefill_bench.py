@@ -19,7 +19,7 @@ bindir): the same kernels with the state update's decayed V rounded to bf16
 once instead of split into bf16 hi + lo (fewer tensor-core ops, fla-grade
 state accuracy).
 Timing: CUDA events; before every timing 0.5 s of back-to-back calls of what
-it times (WARM_SECONDS: the GPU's steady clock under load, ours and the
+it times (warmup.py: the GPU's steady clock under load, ours and the
 peers alike); medians; every implementation timed the same two ways: per
 call over batches of back-to-back calls (the launcher's batches for
 ours: 20, 10 or 3 calls by T; the headline "× fla"), and one call at a time,
@@ -49,6 +49,8 @@ try:
     import torch
 except ImportError:  # --replot needs neither torch nor a GPU
     torch = None
+
+from warmup import warm_up
 
 D = 128
 SHAPES = [("b1_h8_t4k", 8, [4096]), ("b1_h8_t32k", 8, [32768]),
@@ -96,26 +98,6 @@ def copy_gbps(nbytes=1 << 30, reps=20):
     del a, b
     torch.cuda.empty_cache()
     return 2 * nbytes / (times[len(times) // 2] * 1e-3) / 1e9
-
-
-# Every timing starts after this much of back-to-back calls of what it
-# times, as the launcher warms ours (--warm-seconds): under sustained calls
-# an H200 lowers its SM clock to the board's power cap within ~0.2 s, and a
-# timing begun cold (ours after the host wrote its inputs) or hot (fla
-# after the float64 reference) would see another regime than its peer
-# (docs/benchmarks/power-h200-2026-11-29.md).
-WARM_SECONDS = 0.5
-
-
-def warm_up(fn, calls, seconds=WARM_SECONDS):
-    """At least `calls` calls of fn, and more until `seconds` have passed."""
-    start, i = time.time(), 0
-    while i < calls or time.time() - start < seconds:
-        fn()
-        i += 1
-        if i % 8 == 0:
-            torch.cuda.synchronize()  # keep the host's clock near the GPU's
-    torch.cuda.synchronize()
 
 
 def time_back_to_back(fn, calls, batches=15, warm=3):
