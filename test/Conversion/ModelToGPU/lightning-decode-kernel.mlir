@@ -23,6 +23,8 @@
 // RUN: mm01-opt %s --mm01-test-lightning-decode-kernel="heads=64 dim=128 max-batch=256 layout=separate auto-tiles=1" | FileCheck %s --check-prefix=AUTO64
 // RUN: mm01-opt %s --mm01-test-lightning-decode-kernel="heads=8 dim=128 max-batch=4 auto-tiles=1" | FileCheck %s --check-prefix=AUTO-ALLSMALL
 // RUN: not mm01-opt %s --mm01-test-lightning-decode-kernel="heads=8 dim=128 max-batch=4 small-batch-max=4" 2>&1 | FileCheck %s --check-prefix=ERR-SMALL
+// RUN: mm01-opt %s --mm01-test-lightning-decode-kernel="heads=8 dim=128 layout=separate block-columns=64 threads=512" | FileCheck %s --check-prefix=QKVEC
+// RUN: mm01-opt %s --mm01-test-lightning-decode-kernel="heads=8 dim=128 layout=separate block-columns=16 threads=512" | FileCheck %s --check-prefix=QKSCALAR
 
 module {}
 
@@ -176,3 +178,23 @@ module {}
 // AUTO-ALLSMALL: mm01.lightning_decode = "kernel=lightning_decode_h8_d128_bf16_c16_t512
 // AUTO-ALLSMALL-NOT: mm01.lightning_decode_small
 // ERR-SMALL: small-batch-max = 4 must be in [0, max-batch = 4)
+
+// Without SiLU, a thread's R = 4 rows (i = rg * 4 + r) are contiguous: k_i
+// and q_i of all four come as one 4-element vector each, after the state
+// loads, instead of 8 scalar loads.
+// QKVEC: gpu.func @lightning_decode_h8_d128_bf16_c64_t512(
+// QKVEC: vector.load %arg2[%{{.*}}] {alignment = 8 : i64} : memref<{{[0-9]+}}xbf16>, vector<4xbf16>
+// QKVEC-COUNT-4: vector.load %arg3[%{{.*}}] {alignment = 16 : i64} : memref<{{[0-9]+}}xf32>, vector<4xf32>
+// QKVEC: vector.load %arg1[%{{.*}}] {alignment = 8 : i64} : memref<{{[0-9]+}}xbf16>, vector<4xbf16>
+// QKVEC: vector.load %arg0[%{{.*}}] {alignment = 8 : i64} : memref<{{[0-9]+}}xbf16>, vector<4xbf16>
+// QKVEC-NOT: memref.load %arg0
+// QKVEC-NOT: memref.load %arg1
+// QKVEC: gpu.return
+// One row per thread (R = 1): q_i and k_i stay scalars.
+// QKSCALAR: gpu.func @lightning_decode_h8_d128_bf16_c16_t512(
+// QKSCALAR: vector.load %arg3
+// QKSCALAR: memref.load %arg1
+// QKSCALAR: memref.load %arg0
+// QKSCALAR-NOT: vector.load %arg0
+// QKSCALAR-NOT: vector.load %arg1
+// QKSCALAR: gpu.return

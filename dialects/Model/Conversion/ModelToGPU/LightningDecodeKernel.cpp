@@ -5,12 +5,14 @@
 //
 //   CG = cols / 4        column groups: a thread owns 4 adjacent columns
 //   RG = threads / CG    row groups: thread tid = rg * CG + cg
-//   R  = D / RG          rows per thread: i = rg + r * RG, r = 0..R-1
+//   R  = D / RG          rows per thread: i = rg * R + r, r = 0..R-1
 //
-// A warp covers 32 / CG consecutive rows of 4·CG contiguous floats each, so
-// the state loads/stores are 16-byte vectors, coalesced along the columns.
-// The code for the R rows is emitted unrolled (R independent loads in
-// flight). o_j partial sums are reduced over the row groups of a warp with
+// Each load or store instruction of a warp covers 32 / CG rows of 4·CG
+// contiguous floats each, so the state loads/stores are 16-byte vectors,
+// coalesced along the columns. A thread's R rows are contiguous, so that
+// its q_i and k_i are read as 4-element vectors (R / 4 loads of each
+// instead of R scalars). The code for the R rows is emitted unrolled (R
+// independent loads in flight). o_j partial sums are reduced over the row groups of a warp with
 // gpu.shuffle xor (offsets CG, 2·CG, ..., 16), then across warps through
 // workgroup memory. With SiLU on the inputs, SiLU(q_i) and SiLU(k_i) are
 // computed once per block (one of the 2D values per thread slot) into
@@ -204,8 +206,8 @@ mlir::gpu::GPUFuncOp buildLightningDecodeFunc(
   builder.setInsertionPointToEnd(module.getBody());
   MLIRContext *ctx = module.getContext();
   Type f32 = builder.getF32Type();
-  const int64_t H = t.heads, CG = t.colGroups(), RG = t.rowGroups(),
-                R = t.rowsPerThread(), NW = t.warps(), cols = t.cols;
+  const int64_t H = t.heads, CG = t.colGroups(), R = t.rowsPerThread(),
+                NW = t.warps(), cols = t.cols;
 
   // The per-head factors e^{-λ_h}: f64 exp, rounded to f32.
   SmallVector<float> factors;
@@ -277,19 +279,31 @@ mlir::gpu::GPUFuncOp buildLightningDecodeFunc(
   // arithmetic and the stores.
   SmallVector<DecodeAccess> stateAt;
   SmallVector<Value> sOld, qs, ks;
+  Value firstRow = g.mul(rg, R);
+  auto rowOf = [&](int64_t r) { return r ? g.add(firstRow, r) : firstRow; };
   for (int64_t r = 0; r < R; ++r) {
-    Value i = g.add(rg, r * RG);
-    stateAt.push_back(addressing.state(b, args, bIdx, hIdx, i, col));
+    stateAt.push_back(addressing.state(b, args, bIdx, hIdx, rowOf(r), col));
     sOld.push_back(vector::LoadOp::create(b, loc, g.vecF32,
                                           stateAt.back().memref,
                                           stateAt.back().indices,
                                           /*nontemporal=*/false, stateAlign));
-    if (stageQK)
-      continue;
-    DecodeAccess kAt = act(DecodeOperand::K, bIdx, hIdx, i);
-    ks.push_back(g.input(g.loadAt(kAt)));
-    DecodeAccess qAt = act(DecodeOperand::Q, bIdx, hIdx, i);
-    qs.push_back(g.input(g.loadAt(qAt)));
+  }
+  if (!stageQK) {
+    // q_i and k_i of the thread's rows: 4-element vectors where R allows.
+    const bool vectorQK = t.vectorQK && R % kVec == 0;
+    for (int64_t r = 0; r < R; r += vectorQK ? kVec : 1) {
+      for (DecodeOperand which : {DecodeOperand::K, DecodeOperand::Q}) {
+        SmallVector<Value> &dst = which == DecodeOperand::K ? ks : qs;
+        DecodeAccess at = act(which, bIdx, hIdx, rowOf(r));
+        if (!vectorQK) {
+          dst.push_back(g.input(g.loadAt(at)));
+          continue;
+        }
+        Value x = g.loadVec(at, /*vectorized=*/true);
+        for (int64_t e = 0; e < kVec; ++e)
+          dst.push_back(g.element(x, e));
+      }
+    }
   }
   if (stageQK) {
     vRow = g.loadVec(act(DecodeOperand::V, bIdx, hIdx, col), t.vectorV);
@@ -334,7 +348,7 @@ mlir::gpu::GPUFuncOp buildLightningDecodeFunc(
     mlir::gpu::BarrierOp::create(b, loc);
     auto pairType = VectorType::get({2}, f32);
     for (int64_t r = 0; r < R; ++r) {
-      Value i = g.add(rg, r * RG);
+      Value i = rowOf(r);
       Value pair = vector::LoadOp::create(b, loc, pairType, qk,
                                           ValueRange{i, g.idx(0)},
                                           /*nontemporal=*/false,
@@ -453,6 +467,7 @@ FailureOr<GeneratedKernel> buildLightningDecode(OpBuilder &builder,
   };
   t.vectorV = aligned(sp.v);
   t.vectorOut = aligned(sp.out);
+  t.vectorQK = aligned(sp.q) && aligned(sp.k);
 
   // One token per sequence: the extents cover max(maxBatch, maxTokens) rows.
   const int64_t rows = std::max(sp.maxBatch, sp.maxTokens);

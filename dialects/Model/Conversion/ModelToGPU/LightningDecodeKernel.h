@@ -94,6 +94,8 @@ struct LightningDecodeTiling {
   mlir::Type elt;
   bool siluInputs = false;
   bool vectorV = true, vectorOut = true; // 4-element vector v loads / o stores
+  // q_i, k_i of a thread's rows read 4 at a time (when R is a multiple of 4)
+  bool vectorQK = true;
 
   int64_t colGroups() const { return cols / kVec; }
   int64_t rowGroups() const { return threads / colGroups(); }
