@@ -12,12 +12,12 @@
 // coalesced along the columns. A thread's R rows are contiguous, so that
 // its q_i and k_i are read as 4-element vectors (R / 4 loads of each
 // instead of R scalars). The code for the R rows is emitted unrolled (R
-// independent loads in flight). o_j partial sums are reduced over the row groups of a warp with
-// gpu.shuffle xor (offsets CG, 2·CG, ..., 16), then across warps through
-// workgroup memory. With SiLU on the inputs, SiLU(q_i) and SiLU(k_i) are
-// computed once per block (one of the 2D values per thread slot) into
-// workgroup memory [D, 2] and read back after a barrier, instead of by each
-// of the CG threads that share row i.
+// independent loads in flight). o_j partial sums are reduced over the row
+// groups of a warp with gpu.shuffle xor (offsets CG, 2·CG, ..., 16), then
+// across warps through workgroup memory. With SiLU on the inputs, SiLU(q_i)
+// and SiLU(k_i) are computed once per block (one of the 2D values per
+// thread slot) into workgroup memory [D, 2] and read back after a barrier,
+// instead of by each of the CG threads that share row i.
 //
 //===----------------------------------------------------------------------===//
 #include "Model/Conversion/ModelToGPU/LightningDecodeKernel.h"
