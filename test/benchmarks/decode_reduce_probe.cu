@@ -4,7 +4,10 @@
 // warps through shared memory behind a barrier, at the tail of the kernel.
 // This probe writes the whole step (q, k, v, decay, state update, o) by
 // hand twice, replayed from a CUDA graph like the decode benchmark:
-//   smem:       that layout (the same per-thread accesses as the generator);
+//   smem:       that layout (the per-thread accesses the generator emitted
+//               when this was measured: rows rg + r·RG, q_i and k_i as
+//               scalars; since 6f60379 it reads rows rg·R + r and q_i, k_i
+//               as 4-element vectors);
 //   warp-local: each warp owns whole columns over all D rows, so o needs
 //               shuffles only, at the price of accesses that span rows.
 // Both give the same state (and o up to summation order).

@@ -6,7 +6,9 @@
 // kernel (docs/gpu-codegen.md, "Decode tiling"). This probe times the same
 // in-place update, with the generated kernel's block shape (one (b, h) and
 // COLS columns per block), two ways:
-//   lsu:  per-thread 16-byte loads and stores (what the generator emits);
+//   lsu:  per-thread 16-byte loads and stores (what the generator emits;
+//         rows rg + r·RG here, rg·R + r in the generator since 6f60379;
+//         either way a warp instruction covers 32/CG rows of 4·CG floats);
 //   bulk: the block's D rows of COLS floats arrive in shared memory by
 //         cp.async.bulk (one copy per row, issued by one warp, completing
 //         on one mbarrier), then each thread updates its values from
