@@ -11,6 +11,7 @@
 #include <cuda.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -145,6 +146,42 @@ inline double graphMsPerCall(int calls, int reps, const char *what,
     cuGraphDestroy(graph);
   CU_CHECK(cuStreamDestroy(cs));
   return ms;
+}
+
+/// Warm-up before a timing: `launch(i)` for i = 0, 1, ... at least
+/// `minCalls` times and until `seconds` have passed, synchronising every
+/// `syncEvery` calls (so that the host's clock stays near the GPU's) and at
+/// the end. Under sustained calls an H200 lowers its SM clock to the
+/// board's power cap within ~0.2 s (docs/benchmarks/power-h200-2026-11-29.md):
+/// the benchmarks time ours and the peers (test/benchmarks/warmup.py) after
+/// the same 0.5 s of back-to-back calls, so that both see that steady state.
+template <class Launch>
+void warmUp(Launch launch, int minCalls, double seconds, int syncEvery) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  for (int i = 0; i < minCalls ||
+                  std::chrono::duration<double>(Clock::now() - start).count() < seconds;
+       ++i) {
+    launch(i);
+    if (i % syncEvery == syncEvery - 1)
+      CU_CHECK(cuCtxSynchronize());
+  }
+  CU_CHECK(cuCtxSynchronize());
+}
+
+/// The value of command-line option `opt` from `text`: the whole text must
+/// be a number >= 0 (an integer when `integer`). False, with a message
+/// naming the option, otherwise.
+inline bool parseNonNegative(const char *opt, const char *text, bool integer,
+                             double &out) {
+  char *end = nullptr;
+  out = integer ? double(std::strtoll(text, &end, 10)) : std::strtod(text, &end);
+  if (end == text || *end != '\0' || !(out >= 0)) {
+    std::fprintf(stderr, "%s: '%s' is not %s >= 0\n", opt, text,
+                 integer ? "an integer" : "a number");
+    return false;
+  }
+  return true;
 }
 
 } // namespace mm01::gputest

@@ -34,7 +34,6 @@
 #include <cuda.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -432,22 +431,9 @@ Result runCase(const Variant &var, const Case &c, std::mt19937 &rng) {
   CU_CHECK(cuEventCreate(&e1, CU_EVENT_DEFAULT));
   const int perBatch = 20, batches = c.check ? 50 : 20;
   // Warm-up: 3 batches; for the benchmark (--io) also at least 0.5 s of
-  // back-to-back calls, as it warms fla, so that both are timed at the
-  // GPU's steady clock under load (an H200 under sustained calls holds it
-  // at the power cap; docs/benchmarks/power-h200-2026-11-29.md).
-  {
-    using Clock = std::chrono::steady_clock;
-    const double warmSeconds = c.io.empty() ? 0.0 : 0.5;
-    const auto start = Clock::now();
-    for (int w = 0; w < 3 * perBatch ||
-                    std::chrono::duration<double>(Clock::now() - start).count() < warmSeconds;
-         ++w) {
-      launch(w % sets);
-      if (w % 64 == 63)
-        CU_CHECK(cuCtxSynchronize()); // keep the host's clock near the GPU's
-    }
-    CU_CHECK(cuCtxSynchronize());
-  }
+  // back-to-back calls, as it warms fla (warmUp).
+  warmUp([&](int w) { launch(w % sets); }, 3 * perBatch, c.io.empty() ? 0.0 : 0.5,
+         /*syncEvery=*/64);
   std::vector<double> times;
   int next = 0;
   for (int r = 0; r < batches; ++r) {

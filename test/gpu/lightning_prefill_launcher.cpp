@@ -535,22 +535,9 @@ bool runIO(const Plan &planSet, const std::string &dir, int B) {
   CU_CHECK(cuEventCreate(&e1, 0));
   int reps = T >= (1 << 18) ? 3 : T >= (1 << 15) ? 10 : 20;
   // Warm-up: back-to-back calls for gWarmSeconds (at least 3 calls), so that
-  // the timing sees the GPU's steady state. Under sustained calls an H200
-  // lowers its SM clock to the board's power cap within ~0.2 s (1980 ->
-  // ~1500 MHz at B1 H64 T32K, test/benchmarks/power_probe.py); a timing
-  // begun cold mixes the two regimes. The benchmark warms its peers alike.
-  {
-    using Clock = std::chrono::steady_clock;
-    const auto start = Clock::now();
-    for (int i = 0; i < 3 || std::chrono::duration<double>(Clock::now() - start).count() <
-                                 gWarmSeconds;
-         ++i) {
-      launchPlan(plan, d, B, nullptr);
-      if (i % 8 == 7)
-        CU_CHECK(cuCtxSynchronize()); // keep the host's clock near the GPU's
-    }
-    CU_CHECK(cuCtxSynchronize());
-  }
+  // the timing sees the GPU's steady state (warmUp; 1980 -> ~1500 MHz at B1
+  // H64 T32K on an H200, test/benchmarks/power_probe.py).
+  warmUp([&](int) { launchPlan(plan, d, B, nullptr); }, 3, gWarmSeconds, /*syncEvery=*/8);
   // ms per call of `p`, averaged over `reps` back-to-back calls.
   auto timeBatchOn = [&](const Plan &p, DeviceBuffers bufs) {
     CU_CHECK(cuEventRecord(e0, nullptr));
@@ -679,13 +666,18 @@ int main(int argc, char **argv) {
       gOverlap = false;
     else if (a == "--timeline" && i + 1 < argc)
       gTimelineFile = argv[++i];
-    else if (a == "--placements" && i + 1 < argc)
-      gPlacements = std::atoi(argv[++i]);
-    else if (a == "--sustain" && i + 1 < argc)
-      gSustainSeconds = std::atof(argv[++i]);
-    else if (a == "--warm-seconds" && i + 1 < argc)
-      gWarmSeconds = std::atof(argv[++i]);
-    else if (a == "--io" && i + 1 < argc) {
+    else if (a == "--placements" && i + 1 < argc) {
+      double n;
+      if (!parseNonNegative("--placements", argv[++i], /*integer=*/true, n))
+        return 1;
+      gPlacements = int(n);
+    } else if (a == "--sustain" && i + 1 < argc) {
+      if (!parseNonNegative("--sustain", argv[++i], false, gSustainSeconds))
+        return 1;
+    } else if (a == "--warm-seconds" && i + 1 < argc) {
+      if (!parseNonNegative("--warm-seconds", argv[++i], false, gWarmSeconds))
+        return 1;
+    } else if (a == "--io" && i + 1 < argc) {
       std::string s = argv[++i];
       size_t c = s.rfind(':');
       io.push_back({s.substr(0, c), std::stoi(s.substr(c + 1))});
