@@ -27,14 +27,10 @@ import subprocess
 import sys
 import time
 
+from prefill_bench import D, lambdas  # the benchmark's head dim and decays
 from probe_record import write_record
 
-D = 128
 POWER_CAP = 0x4  # nvidia-smi clocks_event_reasons: SW power cap
-
-
-def lambdas(H):
-    return [2.0 ** (-8.0 * (h + 1) / H) for h in range(H)]
 
 
 def write_inputs(d, H, T, seed=1):
@@ -81,7 +77,7 @@ def fla_series(qkv, s0, H, seconds, calls):
     import peer_autotune
     peer_autotune.reset()  # configs tuned for this shape (peer_autotune.py)
     q, k, v = (qkv[..., i * D:(i + 1) * D].contiguous().unsqueeze(0) for i in range(3))
-    gg = (-torch.tensor(lambdas(H), dtype=torch.float64)).float().cuda()
+    gg = (-lambdas(H)).float().cuda()
 
     def call():
         return chunk_simple_gla(q, k, v, g_gamma=gg, scale=1.0, initial_state=s0,
